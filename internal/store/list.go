@@ -1,0 +1,365 @@
+package store
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Field types a list filter understands.
+const (
+	fText = iota
+	fInt
+	fTime
+	fBool
+	fID
+)
+
+type fieldSpec struct {
+	col      string
+	typ      int
+	sortable bool
+}
+
+// Filter is one condition on a list: Field Op Value. Custom fields are named
+// "custom.<key>".
+type Filter struct {
+	Field string
+	Op    string // eq, ne, lt, lte, gt, gte, contains, in, empty
+	Value string
+}
+
+// ListParams asks for one page of a list.
+type ListParams struct {
+	Filters []Filter
+	Query   string // free text over the entity's name-like columns
+	Sort    string // field name, "-" prefix for descending
+	Cursor  string
+	Limit   int
+	Count   bool // also compute the exact number of matching rows
+}
+
+// Page is one page of a list.
+type Page[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+	Total      *int64 `json:"total,omitempty"`
+}
+
+// MaxPageSize caps any list; DefaultPageSize applies when none is asked for.
+const (
+	MaxPageSize     = 200
+	DefaultPageSize = 50
+)
+
+// FieldError is a bad input naming the field it is about; the API maps it to 400.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+var customKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// ValidCustomKey reports whether k can name a custom field.
+func ValidCustomKey(k string) bool { return customKeyRE.MatchString(k) }
+
+type listBuilder struct {
+	kind   Kind
+	where  []string
+	args   []any
+	fields map[string]fieldSpec
+}
+
+func (b *listBuilder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *listBuilder) customExpr(key string, numeric bool) string {
+	if b.kind == Postgres {
+		e := "(custom->>" + b.arg(key) + ")"
+		if numeric {
+			return "(" + e + ")::numeric"
+		}
+		return e
+	}
+	e := "json_extract(custom, " + b.arg("$."+key) + ")"
+	if numeric {
+		return "CAST(" + e + " AS REAL)"
+	}
+	return "CAST(" + e + " AS TEXT)"
+}
+
+func convertValue(f, v string, typ int) (any, error) {
+	switch typ {
+	case fInt, fID:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return nil, &FieldError{Field: f, Message: fmt.Sprintf("%q is not a whole number", v)}
+		}
+		return n, nil
+	case fTime:
+		for _, l := range []string{time.RFC3339Nano, "2006-01-02"} {
+			if t, err := time.Parse(l, v); err == nil {
+				return t.UTC(), nil
+			}
+		}
+		return nil, &FieldError{Field: f, Message: fmt.Sprintf("%q is not a date (YYYY-MM-DD or RFC 3339)", v)}
+	case fBool:
+		switch strings.ToLower(v) {
+		case "true", "1", "yes":
+			return true, nil
+		case "false", "0", "no":
+			return false, nil
+		}
+		return nil, &FieldError{Field: f, Message: fmt.Sprintf("%q is not true or false", v)}
+	}
+	return v, nil
+}
+
+func (b *listBuilder) addFilter(f Filter, customTypes map[string]string) error {
+	var col string
+	var typ int
+	if key, ok := strings.CutPrefix(f.Field, "custom."); ok {
+		ct, known := customTypes[key]
+		if !known {
+			return &FieldError{Field: f.Field, Message: "no such custom field"}
+		}
+		typ = fText
+		if ct == "number" {
+			typ = fInt
+		}
+		if ct == "bool" {
+			// JSON booleans come back as 1/0 (SQLite) or true/false (PostgreSQL).
+			bv, err := convertValue(f.Field, f.Value, fBool)
+			if err != nil {
+				return err
+			}
+			if b.kind == Postgres {
+				f.Value = strconv.FormatBool(bv.(bool))
+			} else if bv.(bool) {
+				f.Value = "1"
+			} else {
+				f.Value = "0"
+			}
+		}
+		col = b.customExpr(key, typ == fInt)
+		if typ == fInt {
+			v, err := strconv.ParseFloat(f.Value, 64)
+			if err != nil && f.Op != "empty" {
+				return &FieldError{Field: f.Field, Message: fmt.Sprintf("%q is not a number", f.Value)}
+			}
+			return b.cond(f, col, v)
+		}
+	} else {
+		spec, ok := b.fields[f.Field]
+		if !ok {
+			return &FieldError{Field: f.Field, Message: "cannot filter on this field"}
+		}
+		col, typ = spec.col, spec.typ
+	}
+	if f.Op == "empty" {
+		return b.cond(f, col, nil)
+	}
+	if f.Op == "in" {
+		var ph []string
+		for _, part := range strings.Split(f.Value, ",") {
+			v, err := convertValue(f.Field, strings.TrimSpace(part), typ)
+			if err != nil {
+				return err
+			}
+			ph = append(ph, b.arg(v))
+		}
+		b.where = append(b.where, col+" IN ("+strings.Join(ph, ",")+")")
+		return nil
+	}
+	v, err := convertValue(f.Field, f.Value, typ)
+	if err != nil {
+		return err
+	}
+	return b.cond(f, col, v)
+}
+
+func (b *listBuilder) cond(f Filter, col string, v any) error {
+	ops := map[string]string{"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+	switch {
+	case f.Op == "" || ops[f.Op] != "":
+		op := ops[f.Op]
+		if op == "" {
+			op = "="
+		}
+		if s, ok := v.(string); ok && (op == "=" || op == "<>") {
+			// Text equality is case-insensitive: users type "software", data says "Software".
+			b.where = append(b.where, "LOWER(COALESCE("+col+",'')) "+op+" LOWER("+b.arg(s)+")")
+			return nil
+		}
+		b.where = append(b.where, col+" "+op+" "+b.arg(v))
+	case f.Op == "contains":
+		s := fmt.Sprint(v)
+		s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
+		b.where = append(b.where, "LOWER(COALESCE("+col+",'')) LIKE "+b.arg("%"+s+"%")+` ESCAPE '\'`)
+	case f.Op == "empty":
+		want := strings.ToLower(f.Value) != "false"
+		if want {
+			b.where = append(b.where, "("+col+" IS NULL OR CAST("+col+" AS TEXT) = '')")
+		} else {
+			b.where = append(b.where, "("+col+" IS NOT NULL AND CAST("+col+" AS TEXT) <> '')")
+		}
+	default:
+		return &FieldError{Field: f.Field, Message: fmt.Sprintf("unknown operator %q (use eq, ne, lt, lte, gt, gte, contains, in, empty)", f.Op)}
+	}
+	return nil
+}
+
+// cursor is the keyset position after the last row of a page.
+type cursor struct {
+	V  any   `json:"v"`
+	ID int64 `json:"id"`
+}
+
+func encodeCursor(v any, id int64) string {
+	if t, ok := v.(time.Time); ok {
+		v = t.UTC().Format(time.RFC3339Nano)
+	}
+	b, _ := json.Marshal(cursor{V: v, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string, typ int) (any, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	bad := &FieldError{Field: "cursor", Message: "invalid cursor"}
+	if err != nil {
+		return nil, 0, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, 0, bad
+	}
+	switch typ {
+	case fInt, fID:
+		f, ok := c.V.(float64)
+		if !ok {
+			return nil, 0, bad
+		}
+		return int64(f), c.ID, nil
+	case fTime:
+		s, ok := c.V.(string)
+		if !ok {
+			return nil, 0, bad
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, 0, bad
+		}
+		return t, c.ID, nil
+	}
+	s2, ok := c.V.(string)
+	if !ok {
+		return nil, 0, bad
+	}
+	return s2, c.ID, nil
+}
+
+// listSQL builds "SELECT cols FROM table WHERE ... ORDER BY ... LIMIT" with keyset
+// pagination on (sort column, id). Sort columns are COALESCEd by their spec so NULLs
+// never break the keyset.
+type listSpec struct {
+	table   string
+	cols    string
+	fields  map[string]fieldSpec
+	search  []string // columns the free-text query matches
+	defSort string
+}
+
+type builtList struct {
+	sql, countSQL string
+	args          []any
+	countArgs     []any
+	sortTyp       int
+	sortField     string
+	limit         int
+}
+
+func buildList(kind Kind, spec listSpec, ws int64, p ListParams, customTypes map[string]string) (*builtList, error) {
+	b := &listBuilder{kind: kind, fields: spec.fields}
+	b.where = append(b.where, "workspace_id = "+b.arg(ws))
+	for _, f := range p.Filters {
+		if err := b.addFilter(f, customTypes); err != nil {
+			return nil, err
+		}
+	}
+	if q := strings.TrimSpace(p.Query); q != "" {
+		pat := b.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%")
+		var ors []string
+		for _, c := range spec.search {
+			ors = append(ors, "LOWER(COALESCE("+c+",'')) LIKE "+pat+` ESCAPE '\'`)
+		}
+		b.where = append(b.where, "("+strings.Join(ors, " OR ")+")")
+	}
+	sortField := p.Sort
+	if sortField == "" {
+		sortField = spec.defSort
+	}
+	desc := strings.HasPrefix(sortField, "-")
+	sortField = strings.TrimPrefix(sortField, "-")
+	ss, ok := spec.fields[sortField]
+	if !ok || !ss.sortable {
+		return nil, &FieldError{Field: "sort", Message: fmt.Sprintf("cannot sort by %q", sortField)}
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultPageSize
+	}
+	if limit > MaxPageSize {
+		return nil, &FieldError{Field: "limit", Message: fmt.Sprintf("at most %d", MaxPageSize)}
+	}
+	countWhere := strings.Join(b.where, " AND ")
+	countArgs := append([]any(nil), b.args...)
+	sortCol := ss.col
+	switch ss.typ {
+	case fInt, fID:
+		sortCol = "COALESCE(" + ss.col + ", -9223372036854775807)"
+	case fText:
+		sortCol = "COALESCE(" + ss.col + ", '')"
+	}
+	if p.Cursor != "" {
+		v, id, err := decodeCursor(p.Cursor, ss.typ)
+		if err != nil {
+			return nil, err
+		}
+		cmp := ">"
+		if desc {
+			cmp = "<"
+		}
+		if ss.col == "id" {
+			b.where = append(b.where, "id "+cmp+" "+b.arg(id))
+		} else {
+			va, ia := b.arg(v), b.arg(id)
+			b.where = append(b.where, "("+sortCol+" "+cmp+" "+va+" OR ("+sortCol+" = "+va+" AND id "+cmp+" "+ia+"))")
+		}
+	}
+	dir := "ASC"
+	if desc {
+		dir = "DESC"
+	}
+	order := sortCol + " " + dir
+	if ss.col != "id" {
+		order += ", id " + dir
+	}
+	out := &builtList{
+		sql:       "SELECT " + spec.cols + ", " + sortCol + " FROM " + spec.table + " WHERE " + strings.Join(b.where, " AND ") + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1),
+		countSQL:  "SELECT COUNT(*) FROM " + spec.table + " WHERE " + countWhere,
+		args:      b.args,
+		countArgs: countArgs,
+		sortTyp:   ss.typ,
+		sortField: sortField,
+		limit:     limit,
+	}
+	return out, nil
+}
