@@ -249,3 +249,14 @@ type ImportError struct {
 	Reason string `json:"reason"`
 	Raw    string `json:"raw,omitempty"`
 }
+
+// Actor is who did something: a user through a session, or an API key. It is what
+// audit entries and record history name.
+type Actor struct {
+	UserID    *int64
+	APIKeyID  *int64
+	Label     string // "user:ann@x.io" or "key:rs_ab12"
+	IP        string
+	Role      string
+	Workspace int64
+}

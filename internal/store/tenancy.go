@@ -236,3 +236,23 @@ func (q Q) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, err
 	}
 	return res.RowsAffected()
 }
+
+// AdminListWorkspaces lists every workspace (CLI administration only).
+func (q Q) AdminListWorkspaces(ctx context.Context) ([]model.Workspace, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT id, name, slug, currency, created_at FROM workspaces ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list workspaces: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Workspace{}
+	for rows.Next() {
+		var w model.Workspace
+		var c dbTime
+		if err := rows.Scan(&w.ID, &w.Name, &w.Slug, &w.Currency, &c); err != nil {
+			return nil, err
+		}
+		w.CreatedAt = c.T
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,135 @@
+// Package app is the composition root: it opens the store, builds the services and
+// the River job client, mounts the HTTP surfaces, and starts and stops them in order.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
+	"github.com/rightsize/rightsize/internal/api"
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/config"
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/web"
+)
+
+// App is a running Rightsize: store, services, jobs and HTTP.
+type App struct {
+	Cfg     config.Config
+	St      *store.Store
+	Auth    *auth.Service
+	CRM     *crm.Service
+	Imports *importer.Service
+	River   *river.Client[*sql.Tx]
+	Reg     *prometheus.Registry
+	Log     *slog.Logger
+	ready   bool
+}
+
+// Open opens and migrates the store and builds every service. withWorkers decides
+// whether this process works jobs (serve) or only enqueues them (CLI commands).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers bool) (*App, error) {
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry()}
+	a.Auth = &auth.Service{St: st}
+	a.CRM = &crm.Service{St: st}
+	a.Imports = &importer.Service{St: st, CRM: a.CRM}
+	rcfg := &river.Config{Logger: log.With("component", "river")}
+	if withWorkers {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
+		rcfg.Workers = workers
+		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		rcfg.JobTimeout = time.Hour
+	}
+	rc, err := river.NewClient(st.RiverDriver(), rcfg)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("app: river client: %w", err)
+	}
+	a.River = rc
+	a.Imports.River = rc
+	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.ready = true
+	return a, nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.St.Close() }
+
+// Handler builds the whole HTTP surface.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.JSON(w, 200, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.St.Ping(ctx); err != nil || !a.ready {
+			httpx.JSON(w, 503, map[string]string{"status": "unavailable", "store": string(a.St.Kind)})
+			return
+		}
+		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports}).Register(mux)
+	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies()}).Register(mux)
+	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
+	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
+	cop := http.NewCrossOriginProtection()
+	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes)
+}
+
+// Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
+// in order: stop accepting, let in-flight requests finish, let running jobs finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads
+		WriteTimeout:      5 * time.Minute, // exports stream
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	if err := a.River.Start(ctx); err != nil {
+		return fmt.Errorf("app: start jobs: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining HTTP requests and jobs")
+	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+	defer cancel()
+	herr := srv.Shutdown(sctx)
+	jerr := a.River.Stop(sctx)
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return errors.Join(herr, jerr)
+}

@@ -1,0 +1,182 @@
+// Package apptest starts a whole Rightsize (store, services, jobs, HTTP) for tests,
+// on a fresh store of a given dialect, with two workspaces and credentials for each
+// role so tests can act as anyone.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rightsize/rightsize/internal/app"
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/config"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/store/storetest"
+)
+
+// Password is every test user's password.
+const Password = "correct horse battery"
+
+// WS is one test workspace with a user and an API key per role.
+type WS struct {
+	ID    int64
+	Slug  string
+	Users map[string]model.User // by role
+	Keys  map[string]string     // role → API key secret
+}
+
+// Env is a running app.
+type Env struct {
+	App *app.App
+	URL string // http://127.0.0.1:port
+	A   WS
+	B   WS
+	// Agency is a user who is admin in A and ae in B.
+	Agency model.User
+}
+
+// New starts an app on a fresh store of kind and serves it on a loopback port until
+// the test ends (shut down gracefully at cleanup).
+func New(t testing.TB, kind store.Kind) *Env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dsn := ""
+	if kind == store.SQLite {
+		dsn = t.TempDir() + "/rightsize.db"
+	} else {
+		dsn = storetest.NewPostgresDSN(t)
+	}
+	cfg := config.Defaults()
+	cfg.DB = dsn
+	cfg.Workers = 2
+	level := slog.LevelWarn
+	if os.Getenv("RIGHTSIZE_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	a, err := app.Open(ctx, cfg, log, true)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		a.Close()
+	})
+	e := &Env{App: a, URL: "http://" + ln.Addr().String()}
+	e.A = e.makeWS(t, "alpha")
+	e.B = e.makeWS(t, "beta")
+	ag, err := a.Auth.CreateUser(ctx, "agency@example.com", "Agency Operator", Password, e.A.ID, model.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.St.InTx(ctx, func(q store.Q) error { return q.SetMembership(ctx, e.B.ID, ag.ID, model.RoleAE) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Agency = ag
+	return e
+}
+
+func (e *Env) makeWS(t testing.TB, slug string) WS {
+	t.Helper()
+	ctx := context.Background()
+	w := model.Workspace{Name: strings.ToUpper(slug[:1]) + slug[1:] + " Inc", Slug: slug, Currency: "USD"}
+	if err := e.App.St.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
+		t.Fatal(err)
+	}
+	ws := WS{ID: w.ID, Slug: slug, Users: map[string]model.User{}, Keys: map[string]string{}}
+	for _, role := range model.Roles {
+		u, err := e.App.Auth.CreateUser(ctx, role+"@"+slug+".example.com", role, Password, w.ID, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Users[role] = u
+		uid := u.ID
+		_, secret, err := e.App.Auth.CreateAPIKey(ctx, model.Actor{Workspace: w.ID, UserID: &uid}, "test "+role, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Keys[role] = secret
+	}
+	return ws
+}
+
+// Do sends a request with an API key (empty key: none) and returns status and body.
+func (e *Env) Do(t testing.TB, key, method, path string, body string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// Browser returns an HTTP client with a cookie jar, logged in as email through the
+// login form (as a browser would: same-origin form post).
+func (e *Env) Browser(t testing.TB, email string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"email": {email}, "password": {Password}}
+	req, _ := http.NewRequest("POST", e.URL+"/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login as %s: status %d", email, resp.StatusCode)
+	}
+	return c
+}
+
+// Principal authenticates a key directly (for tests that call services).
+func (e *Env) Principal(t testing.TB, key string) *auth.Principal {
+	t.Helper()
+	p, err := e.App.Auth.APIKey(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -1,0 +1,340 @@
+// Package auth owns who may do what: password hashing (argon2id), server-side login
+// sessions, workspace API keys and the role each grants. It decides identity and
+// role; it never decides what a record looks like.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Timeouts for UI sessions: a session ends after IdleTimeout without a request, and
+// after AbsoluteTimeout whatever happens.
+const (
+	IdleTimeout     = 12 * time.Hour
+	AbsoluteTimeout = 7 * 24 * time.Hour
+)
+
+// ErrBadCredentials is the one answer for an unknown email, a wrong password and a
+// disabled user, so a login form cannot be used to find accounts.
+var ErrBadCredentials = errors.New("wrong email or password")
+
+// ErrUnauthenticated means no valid session or key was presented.
+var ErrUnauthenticated = errors.New("not signed in")
+
+// params are argon2id's RFC 9106 second recommended settings scaled to a 2-core
+// server: 64 MiB, 1 pass, parallelism 2 (~40 ms a hash here).
+var params = &argon2id.Params{Memory: 64 * 1024, Iterations: 1, Parallelism: 2, SaltLength: 16, KeyLength: 32}
+
+// HashPassword returns an argon2id PHC string.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < 10 {
+		return "", &store.FieldError{Field: "password", Message: "must be at least 10 characters"}
+	}
+	if len(pw) > 1024 {
+		return "", &store.FieldError{Field: "password", Message: "must be at most 1024 characters"}
+	}
+	return argon2id.CreateHash(pw, params)
+}
+
+// dummyHash is compared against when the user does not exist, so both paths cost
+// the same time.
+var dummyHash, _ = argon2id.CreateHash("not-a-real-password", params)
+
+// Service authenticates users and keys.
+type Service struct {
+	St *store.Store
+}
+
+// Principal is an authenticated caller acting in one workspace (WorkspaceID 0 until
+// one is chosen).
+type Principal struct {
+	UserID      int64
+	Email       string
+	APIKeyID    int64
+	KeyPrefix   string
+	WorkspaceID int64
+	Role        string
+	SessionHash string
+	Memberships []model.Membership
+}
+
+// Actor turns p into the actor recorded in audit and history.
+func (p *Principal) Actor(ip string) model.Actor {
+	a := model.Actor{IP: ip, Role: p.Role, Workspace: p.WorkspaceID}
+	if p.APIKeyID != 0 {
+		id := p.APIKeyID
+		a.APIKeyID = &id
+		a.Label = "key:" + p.KeyPrefix
+	} else {
+		id := p.UserID
+		a.UserID = &id
+		a.Label = "user:" + p.Email
+	}
+	return a
+}
+
+func hashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NormalizeEmail lower-cases and trims a login email.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Login checks a password and opens a new session (a fresh id every login, so a
+// planted cookie is never promoted). It returns the raw token for the cookie.
+func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Principal, error) {
+	email = NormalizeEmail(email)
+	u, err := s.St.Read().UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		s.auditFail(ctx, email, ip)
+		return "", nil, ErrBadCredentials
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: login: %w", err)
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
+	if err != nil || !ok || u.Disabled {
+		s.auditFail(ctx, email, ip)
+		return "", nil, ErrBadCredentials
+	}
+	ms, err := s.St.Read().UserMemberships(ctx, u.ID)
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: login: %w", err)
+	}
+	tok := randomToken(32)
+	now := store.Now()
+	sess := store.Session{IDHash: hashToken(tok), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(AbsoluteTimeout)}
+	p := &Principal{UserID: u.ID, Email: u.Email, SessionHash: sess.IDHash, Memberships: ms}
+	if len(ms) > 0 {
+		ws := ms[0].WorkspaceID
+		sess.WorkspaceID = &ws
+		p.WorkspaceID, p.Role = ws, ms[0].Role
+	}
+	err = s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		uid := u.ID
+		return q.Audit(ctx, model.AuditEntry{WorkspaceID: sess.WorkspaceID, UserID: &uid, Action: "login", IP: ip})
+	})
+	if err != nil {
+		return "", nil, fmt.Errorf("auth: login: %w", err)
+	}
+	return tok, p, nil
+}
+
+func (s *Service) auditFail(ctx context.Context, email, ip string) {
+	_ = s.St.InTx(ctx, func(q store.Q) error {
+		return q.Audit(ctx, model.AuditEntry{Action: "login_failed", Detail: []byte(fmt.Sprintf(`{"email":%q}`, email)), IP: ip})
+	})
+}
+
+// Session resolves a cookie token to a principal, enforcing the idle and absolute
+// timeouts and the user's current memberships (a removed member loses access on
+// the next request).
+func (s *Service) Session(ctx context.Context, tok string) (*Principal, error) {
+	if tok == "" {
+		return nil, ErrUnauthenticated
+	}
+	r := s.St.Read()
+	sess, err := r.GetSession(ctx, hashToken(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: session: %w", err)
+	}
+	now := store.Now()
+	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > IdleTimeout {
+		_ = s.St.InTx(ctx, func(q store.Q) error { return q.DeleteSession(ctx, sess.IDHash) })
+		return nil, ErrUnauthenticated
+	}
+	u, err := r.GetUser(ctx, sess.UserID)
+	if err != nil || u.Disabled {
+		return nil, ErrUnauthenticated
+	}
+	ms, err := r.UserMemberships(ctx, u.ID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: session: %w", err)
+	}
+	p := &Principal{UserID: u.ID, Email: u.Email, SessionHash: sess.IDHash, Memberships: ms}
+	if sess.WorkspaceID != nil {
+		for _, m := range ms {
+			if m.WorkspaceID == *sess.WorkspaceID {
+				p.WorkspaceID, p.Role = m.WorkspaceID, m.Role
+			}
+		}
+	}
+	if p.WorkspaceID == 0 && len(ms) > 0 {
+		p.WorkspaceID, p.Role = ms[0].WorkspaceID, ms[0].Role
+	}
+	// Touch at most once a minute: sessions are read on every request.
+	if now.Sub(sess.LastSeenAt) > time.Minute || (sess.WorkspaceID == nil) != (p.WorkspaceID == 0) {
+		ws := p.WorkspaceID
+		_ = s.St.InTx(ctx, func(q store.Q) error { return q.TouchSession(ctx, sess.IDHash, &ws, now) })
+	}
+	return p, nil
+}
+
+// SwitchWorkspace selects another workspace for a session; the user must belong to it.
+func (s *Service) SwitchWorkspace(ctx context.Context, p *Principal, ws int64) error {
+	for _, m := range p.Memberships {
+		if m.WorkspaceID == ws {
+			return s.St.InTx(ctx, func(q store.Q) error { return q.TouchSession(ctx, p.SessionHash, &ws, store.Now()) })
+		}
+	}
+	return store.ErrNotFound
+}
+
+// Logout ends the session server-side.
+func (s *Service) Logout(ctx context.Context, tok string) error {
+	return s.St.InTx(ctx, func(q store.Q) error { return q.DeleteSession(ctx, hashToken(tok)) })
+}
+
+// KeyPrefix starts every API key so leaked keys are easy to scan for.
+const KeyPrefix = "rsk_"
+
+// CreateAPIKey makes a key with 256 random bits; the secret is returned once and only
+// its SHA-256 is stored (a fast hash is right for a high-entropy secret).
+func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role string) (model.APIKey, string, error) {
+	if !model.Contains(model.Roles, role) {
+		return model.APIKey{}, "", &store.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of %s", role, strings.Join(model.Roles, ", "))}
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return model.APIKey{}, "", &store.FieldError{Field: "name", Message: "is required (at most 100 characters)"}
+	}
+	secret := KeyPrefix + randomToken(32)
+	k := model.APIKey{WorkspaceID: act.Workspace, Name: name, Role: role, Prefix: secret[:len(KeyPrefix)+6]}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateAPIKey(ctx, &k, hashToken(secret)); err != nil {
+			return err
+		}
+		id := k.ID
+		return q.Audit(ctx, model.AuditEntry{WorkspaceID: &k.WorkspaceID, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: "api_key_create", TargetType: "api_key", TargetID: &id, IP: act.IP, Detail: []byte(fmt.Sprintf(`{"role":%q,"name":%q}`, role, name))})
+	})
+	return k, secret, err
+}
+
+// RevokeAPIKey revokes a key of the actor's workspace.
+func (s *Service) RevokeAPIKey(ctx context.Context, act model.Actor, id int64) error {
+	return s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.RevokeAPIKey(ctx, act.Workspace, id); err != nil {
+			return err
+		}
+		ws := act.Workspace
+		return q.Audit(ctx, model.AuditEntry{WorkspaceID: &ws, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: "api_key_revoke", TargetType: "api_key", TargetID: &id, IP: act.IP})
+	})
+}
+
+// APIKey resolves a bearer secret to a principal.
+func (s *Service) APIKey(ctx context.Context, secret string) (*Principal, error) {
+	if !strings.HasPrefix(secret, KeyPrefix) || len(secret) < len(KeyPrefix)+40 {
+		return nil, ErrUnauthenticated
+	}
+	h := hashToken(secret)
+	k, err := s.St.Read().APIKeyByHash(ctx, h)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: api key: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(k.Prefix), []byte(secret[:len(k.Prefix)])) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	now := store.Now()
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
+		_ = s.St.InTx(ctx, func(q store.Q) error { return q.TouchAPIKey(ctx, k.ID, now) })
+	}
+	return &Principal{APIKeyID: k.ID, KeyPrefix: k.Prefix, WorkspaceID: k.WorkspaceID, Role: k.Role}, nil
+}
+
+// CreateUser makes a user with a password, optionally adding them to a workspace.
+func (s *Service) CreateUser(ctx context.Context, email, name, password string, ws int64, role string) (model.User, error) {
+	email = NormalizeEmail(email)
+	if !strings.Contains(email, "@") {
+		return model.User{}, &store.FieldError{Field: "email", Message: "is not an email address"}
+	}
+	if ws != 0 && !model.Contains(model.Roles, role) {
+		return model.User{}, &store.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of %s", role, strings.Join(model.Roles, ", "))}
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return model.User{}, err
+	}
+	u := model.User{Email: email, Name: name, PasswordHash: hash}
+	err = s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		if ws != 0 {
+			if err := q.SetMembership(ctx, ws, u.ID, role); err != nil {
+				return err
+			}
+			uid := u.ID
+			return q.Audit(ctx, model.AuditEntry{WorkspaceID: &ws, UserID: &uid, Action: "role_change", TargetType: "user", TargetID: &uid, Detail: []byte(fmt.Sprintf(`{"role":%q}`, role))})
+		}
+		return nil
+	})
+	return u, err
+}
+
+// ResetPassword sets a new password and ends every session of the user.
+func (s *Service) ResetPassword(ctx context.Context, email, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.St.InTx(ctx, func(q store.Q) error {
+		u, err := q.UserByEmail(ctx, NormalizeEmail(email))
+		if err != nil {
+			return err
+		}
+		if err := q.SetPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		uid := u.ID
+		return q.Audit(ctx, model.AuditEntry{UserID: &uid, Action: "password_reset", TargetType: "user", TargetID: &uid})
+	})
+}
+
+// GeneratePassword returns a random password for one-time admin logins.
+func GeneratePassword() string { return randomToken(15) }
+
+// Can reports whether role may perform an action class. The foundation has three
+// classes: read, write (records) and admin (keys, users, custom fields).
+func Can(role, class string) bool {
+	switch class {
+	case "read":
+		return model.Contains(model.Roles, role)
+	case "write":
+		return model.Contains(model.Roles, role)
+	case "admin":
+		return role == model.RoleAdmin || role == model.RoleManager
+	}
+	return false
+}

@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/config"
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+func sub(args []string, names ...string) (string, []string, error) {
+	if len(args) == 0 || !oneOf(args[0], names) {
+		return "", nil, usagef("want one of: %v", names)
+	}
+	return args[0], args[1:], nil
+}
+
+func runWorkspace(ctx context.Context, e *env, args []string) error {
+	verb, rest, err := sub(args, "create", "list")
+	if err != nil {
+		return err
+	}
+	fs := e.flags("workspace "+verb, "workspace create --name N --slug S [--currency USD] | workspace list")
+	cfg := config.Defaults()
+	config.Bind(fs, &cfg, false)
+	name := fs.String("name", "", "workspace name")
+	slug := fs.String("slug", "", "short unique name used by CLI flags")
+	cur := fs.String("currency", "USD", "ISO 4217 currency of money fields")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := config.Load(fs, &cfg, rest); err != nil {
+		return err
+	}
+	a, err := e.openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if verb == "list" {
+		ws, err := a.St.Read().AdminListWorkspaces(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(ws)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSLUG\tNAME\tCURRENCY")
+		for _, w := range ws {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", w.ID, w.Slug, w.Name, w.Currency)
+		}
+		return tw.Flush()
+	}
+	if *name == "" || *slug == "" {
+		return usagef("--name and --slug are required")
+	}
+	w := model.Workspace{Name: *name, Slug: *slug, Currency: *cur}
+	if err := a.St.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
+		return err
+	}
+	if *asJSON {
+		return e.printJSON(w)
+	}
+	fmt.Fprintf(e.stdout, "Created workspace %s (id %d).\n", w.Slug, w.ID)
+	return nil
+}
+
+func runUser(ctx context.Context, e *env, args []string) error {
+	verb, rest, err := sub(args, "create", "reset-password")
+	if err != nil {
+		return err
+	}
+	fs := e.flags("user "+verb, "user create --email E [--name N] [--workspace slug --role admin] [--password P] | user reset-password --email E [--password P]")
+	cfg := config.Defaults()
+	config.Bind(fs, &cfg, false)
+	email := fs.String("email", "", "login email")
+	name := fs.String("name", "", "display name")
+	wsSlug := fs.String("workspace", "", "workspace slug to add the user to")
+	role := fs.String("role", "admin", "role in that workspace: admin, manager, ldr, ae, csm")
+	pw := fs.String("password", "", "password (generated and printed once when empty)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := config.Load(fs, &cfg, rest); err != nil {
+		return err
+	}
+	if *email == "" {
+		return usagef("--email is required")
+	}
+	a, err := e.openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	password := *pw
+	generated := password == ""
+	if generated {
+		password = auth.GeneratePassword()
+	}
+	out := map[string]any{"email": auth.NormalizeEmail(*email)}
+	if generated {
+		out["password"] = password
+	}
+	if verb == "reset-password" {
+		if err := a.Auth.ResetPassword(ctx, *email, password); err != nil {
+			return err
+		}
+	} else {
+		var wsID int64
+		if *wsSlug != "" {
+			w, err := workspaceBySlug(ctx, a, *wsSlug)
+			if err != nil {
+				return err
+			}
+			wsID = w.ID
+			out["workspace"], out["role"] = w.Slug, *role
+		}
+		u, err := a.Auth.CreateUser(ctx, *email, *name, password, wsID, *role)
+		if err != nil {
+			return err
+		}
+		out["id"] = u.ID
+	}
+	if *asJSON {
+		return e.printJSON(out)
+	}
+	fmt.Fprintf(e.stdout, "%s: done for %s.\n", verb, out["email"])
+	if generated {
+		fmt.Fprintf(e.stdout, "Password (shown once): %s\n", password)
+	}
+	return nil
+}
+
+func runAPIKey(ctx context.Context, e *env, args []string) error {
+	verb, rest, err := sub(args, "create", "list", "revoke")
+	if err != nil {
+		return err
+	}
+	fs := e.flags("apikey "+verb, "apikey create --workspace slug --name N [--role manager] | apikey list --workspace slug | apikey revoke --workspace slug --id N")
+	cfg := config.Defaults()
+	config.Bind(fs, &cfg, false)
+	wsSlug := fs.String("workspace", "", "workspace slug")
+	name := fs.String("name", "", "what the key is for")
+	role := fs.String("role", "manager", "role the key acts with: admin, manager, ldr, ae, csm")
+	id := fs.Int64("id", 0, "key id (revoke)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := config.Load(fs, &cfg, rest); err != nil {
+		return err
+	}
+	a, err := e.openApp(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	w, err := workspaceBySlug(ctx, a, *wsSlug)
+	if err != nil {
+		return err
+	}
+	act := cliActor(w.ID)
+	switch verb {
+	case "create":
+		k, secret, err := a.Auth.CreateAPIKey(ctx, act, *name, *role)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(map[string]any{"key": k, "secret": secret})
+		}
+		fmt.Fprintf(e.stdout, "Created key %d (%s, role %s). Secret, shown once:\n%s\n", k.ID, k.Name, k.Role, secret)
+	case "list":
+		keys, err := a.St.Read().ListAPIKeys(ctx, w.ID)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(keys)
+		}
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tPREFIX\tNAME\tROLE\tCREATED\tSTATUS")
+		for _, k := range keys {
+			status := "active"
+			if k.RevokedAt != nil {
+				status = "revoked " + k.RevokedAt.Format("2006-01-02")
+			}
+			fmt.Fprintf(tw, "%d\t%s…\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Name, k.Role, k.CreatedAt.Format("2006-01-02"), status)
+		}
+		return tw.Flush()
+	case "revoke":
+		if *id == 0 {
+			return usagef("--id is required")
+		}
+		if err := a.Auth.RevokeAPIKey(ctx, act, *id); err != nil {
+			if err == store.ErrNotFound {
+				return fmt.Errorf("no active key %d in workspace %s", *id, w.Slug)
+			}
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(map[string]any{"revoked": *id})
+		}
+		fmt.Fprintf(e.stdout, "Revoked key %s.\n", strconv.FormatInt(*id, 10))
+	}
+	return nil
+}
+
+var _ = crm.Audit

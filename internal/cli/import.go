@@ -1,0 +1,10 @@
+package cli
+
+import (
+	"context"
+	"errors"
+)
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	return errors.New("import: pending")
+}

@@ -1,0 +1,235 @@
+// Package config loads Rightsize's settings with a fixed precedence: built-in
+// defaults < a JSON config file < RIGHTSIZE_* environment variables < command-line
+// flags, and validates the result with messages that name the setting.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the serve command (other commands use a subset).
+type Config struct {
+	Addr            string        `json:"addr"`
+	DB              string        `json:"db"`
+	BaseURL         string        `json:"base_url"`
+	LogLevel        string        `json:"log_level"`
+	LogFormat       string        `json:"log_format"`
+	Demo            bool          `json:"demo"`
+	MaxBodyBytes    int64         `json:"max_body_bytes"`
+	MaxUploadBytes  int64         `json:"max_upload_bytes"`
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	Workers         int           `json:"workers"`
+}
+
+// Defaults are the zero-setup values: a SQLite file in the working directory.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DB:              "rightsize.db",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		MaxBodyBytes:    1 << 20,
+		MaxUploadBytes:  512 << 20,
+		ShutdownTimeout: 30 * time.Second,
+		Workers:         4,
+	}
+}
+
+// Load fills cfg from the config file named by --config or RIGHTSIZE_CONFIG, then the
+// environment, then the flags actually set on fs. fs must already be parsed and
+// define the flags through Bind.
+func Load(fs *flag.FlagSet, cfg *Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	file := os.Getenv("RIGHTSIZE_CONFIG")
+	if f := fs.Lookup("config"); f != nil && f.Value.String() != "" {
+		file = f.Value.String()
+	}
+	base := Defaults()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+		if err := decodeFile(b, &base); err != nil {
+			return fmt.Errorf("config %s: %w", file, err)
+		}
+	}
+	if err := fromEnv(&base); err != nil {
+		return err
+	}
+	// Flags the user set win; unset flags take the file/env value.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	keep := *cfg
+	*cfg = base
+	if set["addr"] {
+		cfg.Addr = keep.Addr
+	}
+	if set["db"] {
+		cfg.DB = keep.DB
+	}
+	if set["base-url"] {
+		cfg.BaseURL = keep.BaseURL
+	}
+	if set["log-level"] {
+		cfg.LogLevel = keep.LogLevel
+	}
+	if set["log-format"] {
+		cfg.LogFormat = keep.LogFormat
+	}
+	if set["demo"] {
+		cfg.Demo = keep.Demo
+	}
+	if set["workers"] {
+		cfg.Workers = keep.Workers
+	}
+	return cfg.Validate()
+}
+
+// Bind defines the shared flags on fs, writing into cfg.
+func Bind(fs *flag.FlagSet, cfg *Config, serve bool) {
+	d := Defaults()
+	fs.String("config", "", "JSON config file (env RIGHTSIZE_CONFIG)")
+	fs.StringVar(&cfg.DB, "db", d.DB, "SQLite file path or postgres:// URL (env RIGHTSIZE_DB)")
+	fs.StringVar(&cfg.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error (env RIGHTSIZE_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", d.LogFormat, "text or json (env RIGHTSIZE_LOG_FORMAT)")
+	if serve {
+		fs.StringVar(&cfg.Addr, "addr", d.Addr, "listen address host:port (env RIGHTSIZE_ADDR)")
+		fs.StringVar(&cfg.BaseURL, "base-url", "", "public URL, e.g. https://crm.example.com; https turns on Secure cookies (env RIGHTSIZE_BASE_URL)")
+		fs.BoolVar(&cfg.Demo, "demo", false, "seed a demo workspace when the database is empty (env RIGHTSIZE_DEMO)")
+		fs.IntVar(&cfg.Workers, "workers", d.Workers, "background job workers (env RIGHTSIZE_WORKERS)")
+	}
+}
+
+func decodeFile(b []byte, c *Config) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := lineCol(b, se.Offset)
+			return fmt.Errorf("%d:%d: %v", line, col, err)
+		}
+		return err
+	}
+	for k, v := range raw {
+		var err error
+		switch k {
+		case "addr":
+			err = json.Unmarshal(v, &c.Addr)
+		case "db":
+			err = json.Unmarshal(v, &c.DB)
+		case "base_url":
+			err = json.Unmarshal(v, &c.BaseURL)
+		case "log_level":
+			err = json.Unmarshal(v, &c.LogLevel)
+		case "log_format":
+			err = json.Unmarshal(v, &c.LogFormat)
+		case "demo":
+			err = json.Unmarshal(v, &c.Demo)
+		case "max_body_bytes":
+			err = json.Unmarshal(v, &c.MaxBodyBytes)
+		case "max_upload_bytes":
+			err = json.Unmarshal(v, &c.MaxUploadBytes)
+		case "workers":
+			err = json.Unmarshal(v, &c.Workers)
+		case "shutdown_timeout":
+			var s string
+			if err = json.Unmarshal(v, &s); err == nil {
+				c.ShutdownTimeout, err = time.ParseDuration(s)
+			}
+		default:
+			return fmt.Errorf("unknown setting %q", k)
+		}
+		if err != nil {
+			return fmt.Errorf("setting %q: %v", k, err)
+		}
+	}
+	return nil
+}
+
+func lineCol(b []byte, off int64) (int, int) {
+	line, col := 1, 1
+	for i := int64(0); i < off-1 && i < int64(len(b)); i++ {
+		if b[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+func fromEnv(c *Config) error {
+	str := func(k string, dst *string) {
+		if v, ok := os.LookupEnv(k); ok {
+			*dst = v
+		}
+	}
+	str("RIGHTSIZE_ADDR", &c.Addr)
+	str("RIGHTSIZE_DB", &c.DB)
+	str("RIGHTSIZE_BASE_URL", &c.BaseURL)
+	str("RIGHTSIZE_LOG_LEVEL", &c.LogLevel)
+	str("RIGHTSIZE_LOG_FORMAT", &c.LogFormat)
+	if v, ok := os.LookupEnv("RIGHTSIZE_DEMO"); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("config: RIGHTSIZE_DEMO=%q is not true or false", v)
+		}
+		c.Demo = b
+	}
+	if v, ok := os.LookupEnv("RIGHTSIZE_WORKERS"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("config: RIGHTSIZE_WORKERS=%q is not a number", v)
+		}
+		c.Workers = n
+	}
+	return nil
+}
+
+// Validate checks every setting and names the bad one.
+func (c *Config) Validate() error {
+	var errs []string
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Sprintf("addr %q: want host:port (%v)", c.Addr, err))
+	}
+	if strings.TrimSpace(c.DB) == "" {
+		errs = append(errs, "db: empty; give a SQLite file path or a postgres:// URL")
+	}
+	if c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "http://") && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, fmt.Sprintf("base_url %q: must start with http:// or https://", c.BaseURL))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log_level %q: want debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Sprintf("log_format %q: want text or json", c.LogFormat))
+	}
+	if c.Workers < 1 || c.Workers > 1000 {
+		errs = append(errs, fmt.Sprintf("workers %d: want 1..1000", c.Workers))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, "max_body_bytes: at least 1024")
+	}
+	if len(errs) > 0 {
+		return errors.New("config: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// SecureCookies reports whether cookies must carry Secure (the public URL is https).
+func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }

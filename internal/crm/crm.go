@@ -1,0 +1,698 @@
+// Package crm owns the B2B record model's rules: which fields a client may set, how
+// they are normalised and validated, that references stay inside the workspace, and
+// that merges and deletes leave history and an audit trail. The API, the UI and the
+// importer all create and change records through it.
+package crm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Service applies the record rules on top of the store.
+type Service struct {
+	St *store.Store
+}
+
+// Fields is a partial record as decoded from JSON or a form: only present keys change.
+type Fields map[string]any
+
+func (s *Service) customDefs(ctx context.Context, q store.Q, ws int64, obj string) ([]model.CustomField, error) {
+	return q.CustomFields(ctx, ws, obj)
+}
+
+// CustomTypes maps custom field key → type for list filters.
+func (s *Service) CustomTypes(ctx context.Context, ws int64, obj string) (map[string]string, error) {
+	defs, err := s.St.Read().CustomFields(ctx, ws, obj)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(defs))
+	for _, d := range defs {
+		m[d.Key] = d.Type
+	}
+	return m, nil
+}
+
+func unknownField(k string) error { return fe(k, "unknown field") }
+
+func (s *Service) checkAccount(ctx context.Context, q store.Q, ws int64, id *int64, field string) error {
+	if id == nil {
+		return nil
+	}
+	if _, err := q.GetAccount(ctx, ws, *id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fe(field, "no account %d", *id)
+		}
+		return err
+	}
+	return nil
+}
+
+func (s *Service) checkOwner(ctx context.Context, q store.Q, ws int64, id *int64) error {
+	if id == nil {
+		return nil
+	}
+	if _, err := q.Membership(ctx, ws, *id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return fe("owner_id", "user %d is not a member of this workspace", *id)
+		}
+		return err
+	}
+	return nil
+}
+
+// applyAccount sets f onto a. Read-only fields (id, timestamps) are refused so a
+// client learns its payload was not what it thought.
+func applyAccount(a *model.Account, f Fields, defs []model.CustomField) error {
+	var err error
+	for k, v := range f {
+		switch k {
+		case "name":
+			a.Name, err = asString(k, v, 300)
+		case "external_id":
+			a.ExternalID, err = asString(k, v, 200)
+		case "domain":
+			var s string
+			if s, err = asString(k, v, 300); err == nil {
+				if a.Domain, err = NormalizeDomain(s); err != nil {
+					err = fe(k, "%s", err.Error())
+				}
+			}
+		case "employees":
+			a.Employees, err = asNonNegInt(k, v)
+		case "annual_revenue":
+			a.AnnualRevenue, err = asNonNegInt(k, v)
+		case "budget":
+			a.Budget, err = asNonNegInt(k, v)
+		case "currency":
+			a.Currency, err = asCurrency(k, v)
+		case "industry":
+			a.Industry, err = asString(k, v, 200)
+		case "region":
+			a.Region, err = asString(k, v, 200)
+		case "owner_id":
+			a.OwnerID, err = asID(k, v)
+		case "segment":
+			a.Segment, err = asString(k, v, 64)
+		case "motion":
+			a.Motion, err = asEnum(k, v, model.Motions, true)
+		case "custom":
+			err = applyCustom(a.Custom, v, defs)
+		default:
+			err = unknownField(k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if a.Name == "" {
+		return fe("name", "is required")
+	}
+	return nil
+}
+
+// CreateAccount validates and inserts an account.
+func (s *Service) CreateAccount(ctx context.Context, act model.Actor, f Fields) (model.Account, error) {
+	ws := act.Workspace
+	a := model.Account{Custom: model.Custom{}}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		w, err := q.GetWorkspace(ctx, ws)
+		if err != nil {
+			return err
+		}
+		a.Currency = w.Currency
+		defs, err := s.customDefs(ctx, q, ws, "account")
+		if err != nil {
+			return err
+		}
+		if err := applyAccount(&a, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, a.OwnerID); err != nil {
+			return err
+		}
+		if err := q.CreateAccount(ctx, ws, &a); err != nil {
+			return err
+		}
+		return q.AddHistory(ctx, ws, "account", a.ID, "created", nil, act.Label)
+	})
+	return a, err
+}
+
+// UpdateAccount applies a partial change.
+func (s *Service) UpdateAccount(ctx context.Context, act model.Actor, id int64, f Fields) (model.Account, error) {
+	ws := act.Workspace
+	var a model.Account
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if a, err = q.GetAccount(ctx, ws, id); err != nil {
+			return err
+		}
+		defs, err := s.customDefs(ctx, q, ws, "account")
+		if err != nil {
+			return err
+		}
+		if err := applyAccount(&a, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, a.OwnerID); err != nil {
+			return err
+		}
+		if err := q.UpdateAccount(ctx, ws, &a); err != nil {
+			return err
+		}
+		return q.AddHistory(ctx, ws, "account", a.ID, "updated", keys(f), act.Label)
+	})
+	return a, err
+}
+
+func applyContact(c *model.Contact, f Fields, defs []model.CustomField) error {
+	var err error
+	for k, v := range f {
+		switch k {
+		case "email":
+			var s string
+			if s, err = asString(k, v, 320); err == nil {
+				if c.Email, err = NormalizeEmail(s); err != nil {
+					err = fe(k, "%s", err.Error())
+				}
+			}
+		case "external_id":
+			c.ExternalID, err = asString(k, v, 200)
+		case "first_name":
+			c.FirstName, err = asString(k, v, 200)
+		case "last_name":
+			c.LastName, err = asString(k, v, 200)
+		case "title":
+			c.Title, err = asString(k, v, 200)
+		case "phone":
+			c.Phone, err = asString(k, v, 64)
+		case "account_id":
+			c.AccountID, err = asID(k, v)
+		case "lifecycle_stage":
+			c.LifecycleStage, err = asEnum(k, v, model.LifecycleStages, false)
+		case "owner_id":
+			c.OwnerID, err = asID(k, v)
+		case "source":
+			c.Source, err = asString(k, v, 200)
+		case "utm_source":
+			c.UTMSource, err = asString(k, v, 200)
+		case "utm_medium":
+			c.UTMMedium, err = asString(k, v, 200)
+		case "utm_campaign":
+			c.UTMCampaign, err = asString(k, v, 200)
+		case "consent_basis":
+			c.ConsentBasis, err = asEnum(k, v, []string{"consent", "legitimate_interest", "contract", "none"}, true)
+		case "consent_source":
+			c.ConsentSource, err = asString(k, v, 200)
+		case "consent_at":
+			c.ConsentAt, err = asTime(k, v)
+		case "custom":
+			err = applyCustom(c.Custom, v, defs)
+		default:
+			err = unknownField(k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if c.Email == "" {
+		return fe("email", "is required")
+	}
+	return nil
+}
+
+// CreateContact validates and inserts a contact.
+func (s *Service) CreateContact(ctx context.Context, act model.Actor, f Fields) (model.Contact, error) {
+	ws := act.Workspace
+	c := model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		defs, err := s.customDefs(ctx, q, ws, "contact")
+		if err != nil {
+			return err
+		}
+		if err := applyContact(&c, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkAccount(ctx, q, ws, c.AccountID, "account_id"); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, c.OwnerID); err != nil {
+			return err
+		}
+		if err := q.CreateContact(ctx, ws, &c); err != nil {
+			return err
+		}
+		return q.AddHistory(ctx, ws, "contact", c.ID, "created", nil, act.Label)
+	})
+	return c, err
+}
+
+// UpdateContact applies a partial change.
+func (s *Service) UpdateContact(ctx context.Context, act model.Actor, id int64, f Fields) (model.Contact, error) {
+	ws := act.Workspace
+	var c model.Contact
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if c, err = q.GetContact(ctx, ws, id); err != nil {
+			return err
+		}
+		before := c.LifecycleStage
+		defs, err := s.customDefs(ctx, q, ws, "contact")
+		if err != nil {
+			return err
+		}
+		if err := applyContact(&c, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkAccount(ctx, q, ws, c.AccountID, "account_id"); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, c.OwnerID); err != nil {
+			return err
+		}
+		if err := q.UpdateContact(ctx, ws, &c); err != nil {
+			return err
+		}
+		detail := map[string]any{"fields": keys(f)}
+		if before != c.LifecycleStage {
+			detail["lifecycle_stage"] = []string{before, c.LifecycleStage}
+		}
+		return q.AddHistory(ctx, ws, "contact", c.ID, "updated", detail, act.Label)
+	})
+	return c, err
+}
+
+func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
+	var err error
+	for k, v := range f {
+		switch k {
+		case "name":
+			d.Name, err = asString(k, v, 300)
+		case "external_id":
+			d.ExternalID, err = asString(k, v, 200)
+		case "account_id":
+			d.AccountID, err = asID(k, v)
+		case "amount":
+			var n *int64
+			if n, err = asNonNegInt(k, v); err == nil {
+				d.Amount = 0
+				if n != nil {
+					d.Amount = *n
+				}
+			}
+		case "currency":
+			d.Currency, err = asCurrency(k, v)
+		case "pipeline":
+			var p string
+			if p, err = asString(k, v, 64); err == nil {
+				if _, ok := model.Pipelines[p]; !ok {
+					err = fe(k, "%q is not a pipeline (high_touch, digital)", p)
+				}
+				d.Pipeline = p
+			}
+		case "stage":
+			d.Stage, err = asString(k, v, 64)
+			d.Stage = strings.ToLower(d.Stage)
+		case "owner_id":
+			d.OwnerID, err = asID(k, v)
+		case "expected_close_date":
+			d.ExpectedCloseDate, err = asDate(k, v)
+		case "outcome":
+			d.Outcome, err = asEnum(k, v, model.Outcomes, true)
+		case "loss_reason":
+			d.LossReason, err = asString(k, v, 500)
+		case "closed_at":
+			d.ClosedAt, err = asTime(k, v)
+		case "custom":
+			err = applyCustom(d.Custom, v, defs)
+		default:
+			err = unknownField(k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if d.Name == "" {
+		return fe("name", "is required")
+	}
+	if d.Pipeline == "" {
+		return fe("pipeline", "is required (high_touch or digital)")
+	}
+	stages := model.Pipelines[d.Pipeline]
+	if d.Stage == "" {
+		d.Stage = stages[0]
+	}
+	if !model.Contains(stages, d.Stage) {
+		return fe("stage", "%q is not a stage of %s (%s)", d.Stage, d.Pipeline, strings.Join(stages, ", "))
+	}
+	if d.Outcome != "" && d.ClosedAt == nil {
+		now := store.Now()
+		d.ClosedAt = &now
+	}
+	if d.Outcome == "" {
+		d.ClosedAt = nil
+		d.LossReason = ""
+	}
+	if d.Outcome == "won" {
+		d.LossReason = ""
+	}
+	return nil
+}
+
+// CreateDeal validates and inserts a deal.
+func (s *Service) CreateDeal(ctx context.Context, act model.Actor, f Fields) (model.Deal, error) {
+	ws := act.Workspace
+	d := model.Deal{Custom: model.Custom{}}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		w, err := q.GetWorkspace(ctx, ws)
+		if err != nil {
+			return err
+		}
+		d.Currency = w.Currency
+		defs, err := s.customDefs(ctx, q, ws, "deal")
+		if err != nil {
+			return err
+		}
+		if err := applyDeal(&d, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, d.OwnerID); err != nil {
+			return err
+		}
+		if err := q.CreateDeal(ctx, ws, &d); err != nil {
+			return err
+		}
+		return q.AddHistory(ctx, ws, "deal", d.ID, "created", map[string]any{"stage": d.Stage}, act.Label)
+	})
+	return d, err
+}
+
+// UpdateDeal applies a partial change; stage and outcome changes land in history.
+func (s *Service) UpdateDeal(ctx context.Context, act model.Actor, id int64, f Fields) (model.Deal, error) {
+	ws := act.Workspace
+	var d model.Deal
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if d, err = q.GetDeal(ctx, ws, id); err != nil {
+			return err
+		}
+		before := d
+		defs, err := s.customDefs(ctx, q, ws, "deal")
+		if err != nil {
+			return err
+		}
+		if err := applyDeal(&d, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
+			return err
+		}
+		if err := s.checkOwner(ctx, q, ws, d.OwnerID); err != nil {
+			return err
+		}
+		if err := q.UpdateDeal(ctx, ws, &d); err != nil {
+			return err
+		}
+		detail := map[string]any{"fields": keys(f)}
+		if before.Stage != d.Stage {
+			detail["stage"] = []string{before.Stage, d.Stage}
+		}
+		if before.Outcome != d.Outcome {
+			detail["outcome"] = []string{before.Outcome, d.Outcome}
+		}
+		return q.AddHistory(ctx, ws, "deal", d.ID, "updated", detail, act.Label)
+	})
+	return d, err
+}
+
+func applyActivity(a *model.Activity, f Fields, defs []model.CustomField) error {
+	var err error
+	for k, v := range f {
+		switch k {
+		case "kind":
+			a.Kind, err = asEnum(k, v, model.ActivityKinds, false)
+		case "external_id":
+			a.ExternalID, err = asString(k, v, 200)
+		case "subject":
+			a.Subject, err = asString(k, v, 500)
+		case "body":
+			a.Body, err = asString(k, v, 20000)
+		case "occurred_at":
+			var t *time.Time
+			if t, err = asTime(k, v); err == nil && t != nil {
+				a.OccurredAt = *t
+			}
+		case "duration_minutes":
+			var n *int64
+			if n, err = asNonNegInt(k, v); err == nil {
+				a.DurationMinutes = 0
+				if n != nil {
+					a.DurationMinutes = *n
+				}
+			}
+		case "owner_id":
+			a.OwnerID, err = asID(k, v)
+		case "contact_id":
+			a.ContactID, err = asID(k, v)
+		case "account_id":
+			a.AccountID, err = asID(k, v)
+		case "deal_id":
+			a.DealID, err = asID(k, v)
+		case "participants":
+			a.Participants, err = asStrings(k, v)
+		case "custom":
+			err = applyCustom(a.Custom, v, defs)
+		default:
+			err = unknownField(k)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if a.Kind == "" {
+		return fe("kind", "is required (%s)", strings.Join(model.ActivityKinds, ", "))
+	}
+	if a.OccurredAt.IsZero() {
+		a.OccurredAt = store.Now()
+	}
+	return nil
+}
+
+func asStrings(field string, v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return []string{}, nil
+	case string:
+		var out []string
+		for _, p := range strings.Split(x, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for i, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fe(fmt.Sprintf("%s[%d]", field, i), "must be a string")
+			}
+			out = append(out, strings.TrimSpace(s))
+		}
+		return out, nil
+	}
+	return nil, fe(field, "must be a list of strings")
+}
+
+func (s *Service) checkActivityLinks(ctx context.Context, q store.Q, ws int64, a *model.Activity) error {
+	if err := s.checkAccount(ctx, q, ws, a.AccountID, "account_id"); err != nil {
+		return err
+	}
+	if a.ContactID != nil {
+		if _, err := q.GetContact(ctx, ws, *a.ContactID); errors.Is(err, store.ErrNotFound) {
+			return fe("contact_id", "no contact %d", *a.ContactID)
+		} else if err != nil {
+			return err
+		}
+	}
+	if a.DealID != nil {
+		if _, err := q.GetDeal(ctx, ws, *a.DealID); errors.Is(err, store.ErrNotFound) {
+			return fe("deal_id", "no deal %d", *a.DealID)
+		} else if err != nil {
+			return err
+		}
+	}
+	return s.checkOwner(ctx, q, ws, a.OwnerID)
+}
+
+// CreateActivity validates and inserts an activity.
+func (s *Service) CreateActivity(ctx context.Context, act model.Actor, f Fields) (model.Activity, error) {
+	ws := act.Workspace
+	a := model.Activity{Custom: model.Custom{}, Participants: []string{}}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		defs, err := s.customDefs(ctx, q, ws, "activity")
+		if err != nil {
+			return err
+		}
+		if err := applyActivity(&a, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkActivityLinks(ctx, q, ws, &a); err != nil {
+			return err
+		}
+		return q.CreateActivity(ctx, ws, &a)
+	})
+	return a, err
+}
+
+// UpdateActivity applies a partial change.
+func (s *Service) UpdateActivity(ctx context.Context, act model.Actor, id int64, f Fields) (model.Activity, error) {
+	ws := act.Workspace
+	var a model.Activity
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if a, err = q.GetActivity(ctx, ws, id); err != nil {
+			return err
+		}
+		defs, err := s.customDefs(ctx, q, ws, "activity")
+		if err != nil {
+			return err
+		}
+		if err := applyActivity(&a, f, defs); err != nil {
+			return err
+		}
+		if err := s.checkActivityLinks(ctx, q, ws, &a); err != nil {
+			return err
+		}
+		return q.UpdateActivity(ctx, ws, &a)
+	})
+	return a, err
+}
+
+// Delete removes one record of kind ("account", "contact", "deal", "activity") and
+// audits it.
+func (s *Service) Delete(ctx context.Context, act model.Actor, kind string, id int64) error {
+	ws := act.Workspace
+	return s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		switch kind {
+		case "account":
+			err = q.DeleteAccount(ctx, ws, id)
+		case "contact":
+			err = q.DeleteContact(ctx, ws, id)
+		case "deal":
+			err = q.DeleteDeal(ctx, ws, id)
+		case "activity":
+			err = q.DeleteActivity(ctx, ws, id)
+		default:
+			return fmt.Errorf("crm: delete: unknown kind %q", kind)
+		}
+		if err != nil {
+			return err
+		}
+		return Audit(ctx, q, act, "delete", kind, &id, nil)
+	})
+}
+
+// MergeContacts folds loserID into winnerID and audits it.
+func (s *Service) MergeContacts(ctx context.Context, act model.Actor, winnerID, loserID int64) (model.Contact, error) {
+	var c model.Contact
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if c, err = q.MergeContacts(ctx, act.Workspace, winnerID, loserID, act.Label); err != nil {
+			return err
+		}
+		return Audit(ctx, q, act, "merge", "contact", &winnerID, map[string]any{"merged_id": loserID})
+	})
+	return c, err
+}
+
+// MergeAccounts folds loserID into winnerID and audits it.
+func (s *Service) MergeAccounts(ctx context.Context, act model.Actor, winnerID, loserID int64) (model.Account, error) {
+	var a model.Account
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if a, err = q.MergeAccounts(ctx, act.Workspace, winnerID, loserID, act.Label); err != nil {
+			return err
+		}
+		return Audit(ctx, q, act, "merge", "account", &winnerID, map[string]any{"merged_id": loserID})
+	})
+	return a, err
+}
+
+// CreateCustomField defines a custom field.
+func (s *Service) CreateCustomField(ctx context.Context, act model.Actor, f Fields) (model.CustomField, error) {
+	var cf model.CustomField
+	var err error
+	for k, v := range f {
+		switch k {
+		case "object_type":
+			cf.ObjectType, err = asEnum(k, v, model.ObjectTypes, false)
+		case "key":
+			cf.Key, err = asString(k, v, 63)
+			if err == nil && !store.ValidCustomKey(cf.Key) {
+				err = fe(k, "must start with a-z and use only a-z, 0-9 and _")
+			}
+		case "label":
+			cf.Label, err = asString(k, v, 200)
+		case "type":
+			cf.Type, err = asEnum(k, v, model.CustomFieldTypes, false)
+		case "options":
+			cf.Options, err = asStrings(k, v)
+		default:
+			err = unknownField(k)
+		}
+		if err != nil {
+			return cf, err
+		}
+	}
+	switch {
+	case cf.ObjectType == "":
+		return cf, fe("object_type", "is required")
+	case cf.Key == "":
+		return cf, fe("key", "is required")
+	case cf.Type == "":
+		return cf, fe("type", "is required")
+	case cf.Type == "enum" && len(cf.Options) == 0:
+		return cf, fe("options", "an enum needs at least one option")
+	}
+	if cf.Label == "" {
+		cf.Label = cf.Key
+	}
+	err = s.St.InTx(ctx, func(q store.Q) error { return q.CreateCustomField(ctx, act.Workspace, &cf) })
+	return cf, err
+}
+
+// Audit writes an audit entry for act.
+func Audit(ctx context.Context, q store.Q, act model.Actor, action, targetType string, targetID *int64, detail any) error {
+	var raw json.RawMessage
+	if detail != nil {
+		raw, _ = json.Marshal(detail)
+	}
+	ws := act.Workspace
+	var wsp *int64
+	if ws != 0 {
+		wsp = &ws
+	}
+	return q.Audit(ctx, model.AuditEntry{WorkspaceID: wsp, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: action, TargetType: targetType, TargetID: targetID, Detail: raw, IP: act.IP})
+}
+
+func keys(f Fields) []string {
+	out := make([]string, 0, len(f))
+	for k := range f {
+		out = append(out, k)
+	}
+	return out
+}

@@ -1,0 +1,340 @@
+// Package demo builds a realistic, deterministic demo workspace: a B2B software
+// company selling to ~2,000 SMB, ~150 mid-market and ~60 enterprise accounts, with
+// contacts, deals across both pipelines over the last 18 months (outcomes include
+// no_decision), and activities with durations. Each part is its own step so later
+// capabilities (sequences, subscriptions, spend) add steps without touching these.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Options sizes the demo; zero values take the defaults.
+type Options struct {
+	Seed       uint64
+	SMB        int
+	MidMarket  int
+	Enterprise int
+	Now        time.Time // "today" for the generated history
+	Slug       string
+}
+
+// Result says what was made and how to log in. Password is shown once.
+type Result struct {
+	Workspace  model.Workspace
+	AdminEmail string
+	Password   string
+	Accounts   int
+	Contacts   int
+	Deals      int
+	Activities int
+}
+
+type gen struct {
+	ctx    context.Context
+	q      store.Q
+	r      *rand.Rand
+	ws     int64
+	now    time.Time
+	owners map[string][]int64 // role → user ids
+	res    *Result
+	accts  []acct
+}
+
+type acct struct {
+	model.Account
+	contacts []int64
+}
+
+// Seed creates the demo workspace in one transaction.
+func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
+	if o.Seed == 0 {
+		o.Seed = 42
+	}
+	if o.SMB == 0 {
+		o.SMB = 2000
+	}
+	if o.MidMarket == 0 {
+		o.MidMarket = 150
+	}
+	if o.Enterprise == 0 {
+		o.Enterprise = 60
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now().UTC()
+	}
+	if o.Slug == "" {
+		o.Slug = "demo"
+	}
+	res := Result{Password: auth.GeneratePassword(), AdminEmail: "admin@" + o.Slug + ".rightsize.local"}
+	hash, err := auth.HashPassword(res.Password)
+	if err != nil {
+		return res, err
+	}
+	repHash, err := auth.HashPassword(auth.GeneratePassword())
+	if err != nil {
+		return res, err
+	}
+	err = st.InTx(ctx, func(q store.Q) error {
+		g := &gen{ctx: ctx, q: q, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.Now, owners: map[string][]int64{}, res: &res}
+		w := model.Workspace{Name: "Northwind Software (demo)", Slug: o.Slug, Currency: "USD"}
+		if err := q.CreateWorkspace(ctx, &w); err != nil {
+			return fmt.Errorf("demo: workspace: %w", err)
+		}
+		res.Workspace, g.ws = w, w.ID
+		steps := []func() error{
+			func() error { return g.people(hash, repHash) },
+			func() error { return g.accounts(o.SMB, o.MidMarket, o.Enterprise) },
+			g.contacts,
+			g.deals,
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+func (g *gen) pick(xs []string) string { return xs[g.r.IntN(len(xs))] }
+
+func (g *gen) owner(role string) *int64 {
+	ids := g.owners[role]
+	id := ids[g.r.IntN(len(ids))]
+	return &id
+}
+
+func (g *gen) people(adminHash, repHash string) error {
+	add := func(email, name, role, hash string) error {
+		u := model.User{Email: email, Name: name, PasswordHash: hash}
+		if err := g.q.CreateUser(g.ctx, &u); err != nil {
+			return fmt.Errorf("demo: user %s: %w", email, err)
+		}
+		g.owners[role] = append(g.owners[role], u.ID)
+		return g.q.SetMembership(g.ctx, g.ws, u.ID, role)
+	}
+	if err := add(g.res.AdminEmail, "Demo Admin", model.RoleAdmin, adminHash); err != nil {
+		return err
+	}
+	domain := strings.TrimPrefix(g.res.AdminEmail, "admin@")
+	team := []struct{ name, role string }{
+		{"Maya Chen", "manager"}, {"Leo Park", "ldr"}, {"Ines Duarte", "ldr"}, {"Sam Okafor", "ldr"},
+		{"Priya Nair", "ae"}, {"Tom Becker", "ae"}, {"Ana Costa", "ae"}, {"Jon Ruiz", "ae"},
+		{"Zoe Martin", "csm"}, {"Omar Haddad", "csm"},
+	}
+	for _, p := range team {
+		email := strings.ToLower(strings.ReplaceAll(p.name, " ", ".")) + "@" + domain
+		if err := add(email, p.name, p.role, repHash); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	prefixes   = []string{"Blue", "North", "Bright", "Summit", "Cedar", "Harbor", "Nova", "Pioneer", "Silver", "Green", "Swift", "Atlas", "Copper", "Maple", "Iron", "Lumen", "Orbit", "Prairie", "Quartz", "River"}
+	suffixes   = []string{"Bakery", "Dental", "Logistics", "Studio", "Consulting", "Fitness", "Legal", "Clinic", "Labs", "Foods", "Motors", "Analytics", "Systems", "Retail", "Travel", "Builders", "Media", "Energy", "Health", "Finance"}
+	industries = []string{"Retail", "Healthcare", "Professional Services", "Manufacturing", "Software", "Financial Services", "Hospitality", "Construction", "Education", "Logistics"}
+	regions    = []string{"NA", "EMEA", "APAC", "LATAM"}
+	firstNames = []string{"Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Drew", "Emma", "Lucas", "Mia", "Noah", "Olivia", "Liam", "Sofia", "Ethan", "Chloe"}
+	lastNames  = []string{"Smith", "Garcia", "Müller", "Rossi", "Kowalski", "Nguyen", "Silva", "Johnson", "Brown", "Dubois", "Jensen", "Tanaka", "Patel", "O'Brien", "Novak", "Haddad", "Kim", "Lopez", "Berg", "Costa"}
+	smbTitles  = []string{"Owner", "Founder", "Managing Director", "Office Manager", "Operations Lead"}
+	entTitles  = []string{"CFO", "CIO", "VP Sales", "Head of Procurement", "General Counsel", "IT Director", "VP Operations", "Security Architect", "Finance Manager", "Sales Ops Analyst"}
+	sources    = []string{"organic_search", "paid_search", "content_download", "webinar", "referral", "outbound", "partner", "event"}
+)
+
+func (g *gen) accounts(smb, mid, ent int) error {
+	n := 0
+	make1 := func(segment string, emp int64, revPerEmp int64) error {
+		n++
+		name := fmt.Sprintf("%s %s", g.pick(prefixes), g.pick(suffixes))
+		if segment != "smb" {
+			name = fmt.Sprintf("%s %s %s", g.pick(prefixes), g.pick(suffixes), []string{"Group", "Holdings", "International", "Corp"}[g.r.IntN(4)])
+		}
+		slug := strings.ToLower(strings.ReplaceAll(name, " ", ""))
+		motion := "digital"
+		owner := g.owner("ldr")
+		if segment == "enterprise" {
+			motion = "high_touch"
+			owner = g.owner("ae")
+		} else if segment == "mid_market" && g.r.IntN(3) == 0 {
+			motion = "high_touch"
+			owner = g.owner("ae")
+		}
+		rev := emp * revPerEmp * 100 // minor units
+		budget := rev / 200
+		a := model.Account{
+			ExternalID: fmt.Sprintf("demo-acct-%05d", n), Name: name, Domain: fmt.Sprintf("%s%d.example", slug, n),
+			Employees: &emp, AnnualRevenue: &rev, Budget: &budget, Currency: "USD", Industry: g.pick(industries),
+			Region: g.pick(regions), OwnerID: owner, Segment: segment, Motion: motion, Custom: model.Custom{},
+		}
+		if err := g.q.CreateAccount(g.ctx, g.ws, &a); err != nil {
+			return fmt.Errorf("demo: account: %w", err)
+		}
+		g.accts = append(g.accts, acct{Account: a})
+		return nil
+	}
+	for i := 0; i < smb; i++ {
+		if err := make1("smb", int64(1+g.r.IntN(99)), 80_000+int64(g.r.IntN(120_000))); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < mid; i++ {
+		if err := make1("mid_market", int64(100+g.r.IntN(900)), 150_000+int64(g.r.IntN(150_000))); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < ent; i++ {
+		if err := make1("enterprise", int64(1000+g.r.IntN(49_000)), 200_000+int64(g.r.IntN(200_000))); err != nil {
+			return err
+		}
+	}
+	g.res.Accounts = len(g.accts)
+	return nil
+}
+
+func (g *gen) contacts() error {
+	for i := range g.accts {
+		a := &g.accts[i]
+		count, titles := 1+g.r.IntN(2), smbTitles
+		switch a.Segment {
+		case "mid_market":
+			count, titles = 2+g.r.IntN(3), entTitles
+		case "enterprise":
+			count, titles = 6+g.r.IntN(5), entTitles // a buying group of 6+
+		}
+		for j := 0; j < count; j++ {
+			fn, ln := g.pick(firstNames), g.pick(lastNames)
+			local := strings.ToLower(fn + "." + strings.NewReplacer("'", "", "ü", "u").Replace(ln))
+			stage := g.pick([]string{"subscriber", "lead", "lead", "mql", "sql", "opportunity", "customer", "nurture"})
+			consent := g.now.Add(-time.Duration(g.r.IntN(540*24)) * time.Hour).Truncate(time.Second)
+			c := model.Contact{
+				Email: fmt.Sprintf("%s%d@%s", local, j, a.Domain), FirstName: fn, LastName: ln, Title: titles[g.r.IntN(len(titles))],
+				AccountID: &a.ID, LifecycleStage: stage, OwnerID: a.OwnerID, Source: g.pick(sources),
+				ConsentBasis: "consent", ConsentSource: "demo", ConsentAt: &consent, Custom: model.Custom{},
+			}
+			if c.Source == "paid_search" {
+				c.UTMSource, c.UTMMedium, c.UTMCampaign = "google", "cpc", "smb-crm-2026"
+			}
+			if err := g.q.CreateContact(g.ctx, g.ws, &c); err != nil {
+				return fmt.Errorf("demo: contact: %w", err)
+			}
+			a.contacts = append(a.contacts, c.ID)
+			g.res.Contacts++
+		}
+	}
+	return nil
+}
+
+var lossReasons = []string{"price", "competitor", "timing", "missing_feature", "champion_left"}
+
+func (g *gen) deals() error {
+	for i := range g.accts {
+		a := &g.accts[i]
+		chance := 30 // percent of SMB accounts with a deal
+		switch a.Segment {
+		case "mid_market":
+			chance = 70
+		case "enterprise":
+			chance = 95
+		}
+		if g.r.IntN(100) >= chance {
+			continue
+		}
+		created := g.now.Add(-time.Duration(g.r.IntN(540*24)) * time.Hour).Truncate(time.Second)
+		pipeline := a.Motion
+		stages := model.Pipelines[pipeline]
+		var amount int64
+		var cycleDays int
+		switch a.Segment {
+		case "smb":
+			amount, cycleDays = int64(1_200+g.r.IntN(10_800))*100, 14+g.r.IntN(30)
+		case "mid_market":
+			amount, cycleDays = int64(15_000+g.r.IntN(45_000))*100, 45+g.r.IntN(60)
+		default:
+			amount, cycleDays = int64(80_000+g.r.IntN(420_000))*100, 120+g.r.IntN(150)
+		}
+		closeAt := created.Add(time.Duration(cycleDays) * 24 * time.Hour)
+		d := model.Deal{
+			ExternalID: fmt.Sprintf("demo-deal-%05d", g.res.Deals+1), AccountID: &a.ID,
+			Name: fmt.Sprintf("%s — %s", a.Name, []string{"Starter", "Growth", "Platform", "Renewal"}[g.r.IntN(4)]),
+			Amount: amount, Currency: "USD", Pipeline: pipeline, OwnerID: g.owner("ae"),
+			ExpectedCloseDate: closeAt.Format("2006-01-02"), CreatedAt: created, Custom: model.Custom{},
+		}
+		if closeAt.Before(g.now) {
+			// Closed: won ~30 %, lost ~45 %, no decision ~25 % — the SMB fear of a wrong choice.
+			switch roll := g.r.IntN(100); {
+			case roll < 30:
+				d.Outcome, d.Stage = "won", stages[len(stages)-1]
+			case roll < 75:
+				d.Outcome, d.Stage, d.LossReason = "lost", stages[g.r.IntN(len(stages)-1)], g.pick(lossReasons)
+			default:
+				d.Outcome, d.Stage, d.LossReason = "no_decision", stages[g.r.IntN(len(stages)-1)], "no_decision"
+			}
+			ca := closeAt
+			d.ClosedAt = &ca
+		} else {
+			progress := float64(g.now.Sub(created)) / float64(closeAt.Sub(created))
+			d.Stage = stages[min(int(progress*float64(len(stages)-1)), len(stages)-2)]
+		}
+		if err := g.q.CreateDeal(g.ctx, g.ws, &d); err != nil {
+			return fmt.Errorf("demo: deal: %w", err)
+		}
+		g.res.Deals++
+		if err := g.activities(a, &d, created, closeAt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *gen) activities(a *acct, d *model.Deal, from, to time.Time) error {
+	if to.After(g.now) {
+		to = g.now
+	}
+	span := to.Sub(from)
+	if span <= 0 {
+		return nil
+	}
+	kinds := []string{"email", "call", "demo"}
+	n := 2 + g.r.IntN(3)
+	if a.Segment == "enterprise" {
+		kinds = []string{"call", "meeting", "demo", "email", "contract_discussion", "meeting"}
+		n = 8 + g.r.IntN(10)
+	} else if a.Segment == "mid_market" {
+		kinds = []string{"call", "meeting", "demo", "email", "contract_discussion"}
+		n = 4 + g.r.IntN(5)
+	}
+	minutes := map[string]int{"email": 5, "call": 20, "meeting": 45, "demo": 60, "contract_discussion": 60}
+	for i := 0; i < n; i++ {
+		kind := kinds[g.r.IntN(len(kinds))]
+		at := from.Add(time.Duration(g.r.Int64N(int64(span)))).Truncate(time.Minute)
+		var contact *int64
+		var parts []string
+		if len(a.contacts) > 0 {
+			c := a.contacts[g.r.IntN(len(a.contacts))]
+			contact = &c
+			parts = []string{fmt.Sprintf("contact:%d", c)}
+		}
+		act := model.Activity{
+			Kind: kind, Subject: strings.ReplaceAll(kind, "_", " ") + " with " + a.Name, OccurredAt: at,
+			DurationMinutes: int64(minutes[kind] + g.r.IntN(minutes[kind]+1)), OwnerID: d.OwnerID,
+			ContactID: contact, AccountID: &a.ID, DealID: &d.ID, Participants: parts, Custom: model.Custom{},
+		}
+		if err := g.q.CreateActivity(g.ctx, g.ws, &act); err != nil {
+			return fmt.Errorf("demo: activity: %w", err)
+		}
+		g.res.Activities++
+	}
+	return nil
+}
