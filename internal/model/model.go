@@ -232,6 +232,7 @@ type Import struct {
 	Rejected   int64           `json:"rejected"`
 	Merged     int64           `json:"merged"`
 	Error      string          `json:"error,omitempty"`
+	Summary    json.RawMessage `json:"summary,omitempty"`
 	CreatedBy  string          `json:"created_by,omitempty"`
 	CreatedAt  time.Time       `json:"created_at"`
 	StartedAt  *time.Time      `json:"started_at,omitempty"`

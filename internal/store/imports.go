@@ -16,20 +16,20 @@ import (
 // at a time so an import never holds the whole file in memory.
 const ChunkSize = 1 << 20
 
-const importCols = `id, object_type, filename, status, options, bytes, rows_total, accepted, rejected, merged, error, created_by, created_at, started_at, finished_at`
+const importCols = `id, object_type, filename, status, options, bytes, rows_total, accepted, rejected, merged, error, summary, created_by, created_at, started_at, finished_at`
 
 func scanImport(r rowScanner) (model.Import, error) {
 	var im model.Import
-	var opts jsonText
+	var opts, sum jsonText
 	var c, s, f dbTime
-	err := r.Scan(&im.ID, &im.ObjectType, &im.Filename, &im.Status, &opts, &im.Bytes, &im.Rows, &im.Accepted, &im.Rejected, &im.Merged, &im.Error, &im.CreatedBy, &c, &s, &f)
+	err := r.Scan(&im.ID, &im.ObjectType, &im.Filename, &im.Status, &opts, &im.Bytes, &im.Rows, &im.Accepted, &im.Rejected, &im.Merged, &im.Error, &sum, &im.CreatedBy, &c, &s, &f)
 	if errors.Is(err, sql.ErrNoRows) {
 		return im, ErrNotFound
 	}
 	if err != nil {
 		return im, fmt.Errorf("store: import: %w", err)
 	}
-	im.Options = []byte(opts)
+	im.Options, im.Summary = []byte(opts), []byte(sum)
 	im.CreatedAt, im.StartedAt, im.FinishedAt = c.T, s.ptr(), f.ptr()
 	return im, nil
 }
@@ -95,16 +95,26 @@ func (q Q) SetImportStatus(ctx context.Context, ws, id int64, status, errMsg str
 	case "done", "failed":
 		stmt = `UPDATE imports SET status=$3, error=$4, finished_at=$5 WHERE workspace_id=$1 AND id=$2`
 	default:
-		stmt = `UPDATE imports SET status=$3, error=$4 WHERE workspace_id=$1 AND id=$2 AND $5 IS NOT NULL`
+		res, err := q.db.ExecContext(ctx, `UPDATE imports SET status=$3, error=$4 WHERE workspace_id=$1 AND id=$2`, ws, id, status, errMsg)
+		return affected(res, err, "import status")
 	}
 	res, err := q.db.ExecContext(ctx, stmt, ws, id, status, errMsg, now)
 	return affected(res, err, "import status")
 }
 
-// SetImportCounts writes the running reconciliation of an import.
+// SetImportCounts writes the running reconciliation of an import. It is written in
+// the same transaction as the rows it counts, so a resumed import knows exactly
+// where to continue.
 func (q Q) SetImportCounts(ctx context.Context, ws, id, rows, accepted, rejected, merged int64) error {
 	res, err := q.db.ExecContext(ctx, `UPDATE imports SET rows_total=$3, accepted=$4, rejected=$5, merged=$6 WHERE workspace_id=$1 AND id=$2`, ws, id, rows, accepted, rejected, merged)
 	return affected(res, err, "import counts")
+}
+
+// SetImportSummary stores what the import decided (date formats, ignored columns,
+// unlinked references) as JSON.
+func (q Q) SetImportSummary(ctx context.Context, ws, id int64, summary any) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE imports SET summary=$3 WHERE workspace_id=$1 AND id=$2`, ws, id, encodeJSON(summary))
+	return affected(res, err, "import summary")
 }
 
 // AddImportErrors stores rejected rows.

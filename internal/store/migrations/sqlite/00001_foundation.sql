@@ -184,6 +184,7 @@ CREATE TABLE imports (
     rejected     BIGINT NOT NULL DEFAULT 0,
     merged       BIGINT NOT NULL DEFAULT 0,
     error        TEXT NOT NULL DEFAULT '',
+    summary      TEXT NOT NULL DEFAULT '{}',
     created_by   TEXT NOT NULL DEFAULT '',
     created_at   DATETIME NOT NULL,
     started_at   DATETIME,

@@ -1,0 +1,84 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/store/storetest"
+)
+
+// contactsCSV makes n realistic contact rows (8 columns, a date, a linked domain).
+func contactsCSV(n int) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 110)
+	b.WriteString("Email,First Name,Last Name,Job Title,Phone,Lifecycle Stage,Lead Source,Consent Date\n")
+	stages := []string{"lead", "subscriber", "mql", "sql", "customer"}
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "person%d@company%d.example,First%d,Last%d,Head of Operations,+1 555 %07d,%s,content_download,%02d/%02d/2024\n",
+			i, i%5000, i, i, i, stages[i%5], 1+i%12, 1+i%28)
+	}
+	return b.Bytes()
+}
+
+// BenchmarkImportContacts measures a whole import of 100,000 contacts: store the
+// upload, parse, map, validate, dedupe, link, write, reconcile. Run with
+//
+//	go test ./internal/importer -run '^$' -bench ImportContacts -benchtime 3x
+func BenchmarkImportContacts(b *testing.B) {
+	rows := benchRows
+	data := contactsCSV(rows)
+	for _, kind := range storetest.Kinds(b) {
+		b.Run(string(kind), func(b *testing.B) {
+			st := storetest.New(b, kind)
+			ctx := context.Background()
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				w := model.Workspace{Name: "bench", Slug: fmt.Sprintf("bench-%d", i)}
+				if err := st.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
+					b.Fatal(err)
+				}
+				svc := &importer.Service{St: st}
+				act := model.Actor{Workspace: w.ID, Label: "bench"}
+				b.StartTimer()
+				im, err := svc.CreateLocal(ctx, act, "contacts", "bench.csv", bytes.NewReader(data), importer.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				im, err = svc.Run(ctx, w.ID, im.ID, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if im.Accepted != int64(rows) || !im.Reconciles() {
+					b.Fatalf("%+v", im)
+				}
+			}
+			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peak-RSS-MB")
+			}
+		})
+	}
+}
+
+var _ = strings.Repeat
+
+var benchRows = envInt("RIGHTSIZE_BENCH_ROWS", 100_000)
+
+func envInt(k string, def int) int {
+	var n int
+	if _, err := fmt.Sscan(os.Getenv(k), &n); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
