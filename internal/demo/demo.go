@@ -267,7 +267,7 @@ func (g *gen) deals() error {
 		closeAt := created.Add(time.Duration(cycleDays) * 24 * time.Hour)
 		d := model.Deal{
 			ExternalID: fmt.Sprintf("demo-deal-%05d", g.res.Deals+1), AccountID: &a.ID,
-			Name: fmt.Sprintf("%s — %s", a.Name, []string{"Starter", "Growth", "Platform", "Renewal"}[g.r.IntN(4)]),
+			Name:   fmt.Sprintf("%s — %s", a.Name, []string{"Starter", "Growth", "Platform", "Renewal"}[g.r.IntN(4)]),
 			Amount: amount, Currency: "USD", Pipeline: pipeline, OwnerID: g.owner("ae"),
 			ExpectedCloseDate: closeAt.Format("2006-01-02"), CreatedAt: created, Custom: model.Custom{},
 		}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 

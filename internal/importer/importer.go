@@ -18,10 +18,10 @@ import (
 	"io"
 	"strings"
 
-	"github.com/riverqueue/river"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/riverqueue/river"
 )
 
 // Service creates and runs imports.
@@ -135,12 +135,16 @@ func (s *Service) store(ctx context.Context, act model.Actor, objectType, filena
 			break
 		}
 		if rerr != nil {
-			_ = s.St.InTx(ctx, func(q store.Q) error { return q.SetImportStatus(ctx, act.Workspace, im.ID, "failed", "upload interrupted: "+rerr.Error()) })
+			_ = s.St.InTx(ctx, func(q store.Q) error {
+				return q.SetImportStatus(ctx, act.Workspace, im.ID, "failed", "upload interrupted: "+rerr.Error())
+			})
 			return im, fmt.Errorf("importer: upload: %w", rerr)
 		}
 	}
 	if total == 0 {
-		_ = s.St.InTx(ctx, func(q store.Q) error { return q.SetImportStatus(ctx, act.Workspace, im.ID, "failed", "the file is empty") })
+		_ = s.St.InTx(ctx, func(q store.Q) error {
+			return q.SetImportStatus(ctx, act.Workspace, im.ID, "failed", "the file is empty")
+		})
 		return im, &store.FieldError{Field: "file", Message: "the file is empty"}
 	}
 	im.Bytes = total

@@ -57,9 +57,9 @@ type job struct {
 	sum      *Summary
 	// running totals, persisted with each batch
 	rows, accepted, rejected, merged int64
-	batch    []pending
-	errs     []model.ImportError
-	progress func(model.Import)
+	batch                            []pending
+	errs                             []model.ImportError
+	progress                         func(model.Import)
 }
 
 // pending is a parsed row waiting for its batch to be written.

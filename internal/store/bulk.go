@@ -117,7 +117,6 @@ func (q Q) InsertContacts(ctx context.Context, ws int64, cs []*model.Contact) er
 
 const insertContactsHead = `INSERT INTO contacts (workspace_id, external_id, email, first_name, last_name, title, phone, account_id, lifecycle_stage, owner_id, source, utm_source, utm_medium, utm_campaign, consent_basis, consent_source, consent_at, custom, created_at, updated_at) VALUES `
 
-
 // ph is the i-th placeholder of a long generated statement: "$i" on PostgreSQL,
 // "?" on SQLite (see insertSQL).
 func (q Q) ph(i int) string {
