@@ -27,6 +27,9 @@ const (
 	AbsoluteTimeout = 7 * 24 * time.Hour
 )
 
+// SessionCookie names the UI session cookie (read by the API too).
+const SessionCookie = "rs_session"
+
 // ErrBadCredentials is the one answer for an unknown email, a wrong password and a
 // disabled user, so a login form cannot be used to find accounts.
 var ErrBadCredentials = errors.New("wrong email or password")

@@ -671,8 +671,23 @@ func (s *Service) CreateCustomField(ctx context.Context, act model.Actor, f Fiel
 	if cf.Label == "" {
 		cf.Label = cf.Key
 	}
-	err = s.St.InTx(ctx, func(q store.Q) error { return q.CreateCustomField(ctx, act.Workspace, &cf) })
+	err = s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateCustomField(ctx, act.Workspace, &cf); err != nil {
+			return err
+		}
+		return Audit(ctx, q, act, "custom_field_create", "custom_field", &cf.ID, map[string]any{"key": cf.Key, "object_type": cf.ObjectType})
+	})
 	return cf, err
+}
+
+// DeleteCustomField removes a definition and audits it.
+func (s *Service) DeleteCustomField(ctx context.Context, act model.Actor, id int64) error {
+	return s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.DeleteCustomField(ctx, act.Workspace, id); err != nil {
+			return err
+		}
+		return Audit(ctx, q, act, "custom_field_delete", "custom_field", &id, nil)
+	})
 }
 
 // Audit writes an audit entry for act.

@@ -165,6 +165,15 @@ func PathID(r *http.Request, name string) (int64, error) {
 	return n, nil
 }
 
+type rawBodyKey struct{}
+
+// LiftBodyLimit replaces Wrap's default body limit with n on upload routes.
+func LiftBodyLimit(w http.ResponseWriter, r *http.Request, n int64) {
+	if raw, ok := r.Context().Value(rawBodyKey{}).(io.ReadCloser); ok {
+		r.Body = http.MaxBytesReader(w, raw, n)
+	}
+}
+
 type ctxKey int
 
 const reqIDKey ctxKey = 1
@@ -239,6 +248,8 @@ func Wrap(h http.Handler, m *Metrics, maxBody int64) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		if r.Body != nil && maxBody > 0 {
+			ctx = context.WithValue(ctx, rawBodyKey{}, r.Body)
+			r = r.WithContext(ctx)
 			r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
 		}
 		defer func() {

@@ -101,6 +101,13 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.MaxConns < 8 {
 		cfg.MaxConns = 8
 	}
+	// pgx prepares and caches statements; after five runs PostgreSQL may switch a
+	// cached statement to a generic plan chosen from stale statistics (e.g. a
+	// sequential scan picked while a table was empty), which turns batch lookups
+	// during a large import quadratic. Custom plans cost little here.
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open postgres: %w", err)
@@ -184,6 +191,7 @@ type execer interface {
 type Q struct {
 	db   execer
 	tx   *sql.Tx
+	conn *sql.Conn // PostgreSQL transactions: the connection, for COPY
 	kind Kind
 }
 
@@ -198,11 +206,24 @@ func (q Q) Kind() Kind { return q.kind }
 
 // InTx runs fn in one write transaction, committing when fn returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(q Q) error) error {
-	tx, err := s.W.BeginTx(ctx, nil)
+	var conn *sql.Conn
+	var tx *sql.Tx
+	var err error
+	if s.Kind == Postgres {
+		// A dedicated connection lets bulk writes reach pgx's COPY inside the
+		// transaction (see InsertContacts).
+		if conn, err = s.W.Conn(ctx); err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = s.W.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(Q{db: tx, tx: tx, kind: s.Kind}); err != nil {
+	if err := fn(Q{db: tx, tx: tx, conn: conn, kind: s.Kind}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

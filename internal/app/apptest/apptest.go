@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -13,14 +14,18 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/rightsize/rightsize/internal/app"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/config"
+	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
+	"github.com/riverqueue/river"
 )
 
 // Password is every test user's password.
@@ -42,6 +47,10 @@ type Env struct {
 	B   WS
 	// Agency is a user who is admin in A and ae in B.
 	Agency model.User
+
+	jobsMu   sync.Mutex
+	jobsDone map[int64]bool // import ids whose job finished (completed or failed)
+	jobsCond *sync.Cond
 }
 
 // New starts an app on a fresh store of kind and serves it on a loopback port until
@@ -81,7 +90,21 @@ func New(t testing.TB, kind store.Kind) *Env {
 		}
 		a.Close()
 	})
-	e := &Env{App: a, URL: "http://" + ln.Addr().String()}
+	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}}
+	e.jobsCond = sync.NewCond(&e.jobsMu)
+	events, stop := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	go func() {
+		for ev := range events {
+			var args importer.Args
+			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
+				e.jobsMu.Lock()
+				e.jobsDone[args.ImportID] = true
+				e.jobsCond.Broadcast()
+				e.jobsMu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(stop)
 	e.A = e.makeWS(t, "alpha")
 	e.B = e.makeWS(t, "beta")
 	ag, err := a.Auth.CreateUser(ctx, "agency@example.com", "Agency Operator", Password, e.A.ID, model.RoleAdmin)
@@ -118,6 +141,27 @@ func (e *Env) makeWS(t testing.TB, slug string) WS {
 		ws.Keys[role] = secret
 	}
 	return ws
+}
+
+// WaitImport blocks until the job of import id has finished (River reports it), or
+// fails the test after a minute.
+func (e *Env) WaitImport(t testing.TB, id int64) {
+	t.Helper()
+	timer := time.AfterFunc(time.Minute, func() {
+		e.jobsMu.Lock()
+		e.jobsDone[-id] = true // wake the waiter with a timeout mark
+		e.jobsCond.Broadcast()
+		e.jobsMu.Unlock()
+	})
+	defer timer.Stop()
+	e.jobsMu.Lock()
+	defer e.jobsMu.Unlock()
+	for !e.jobsDone[id] {
+		if e.jobsDone[-id] {
+			t.Fatalf("import %d: job did not finish within a minute", id)
+		}
+		e.jobsCond.Wait()
+	}
 }
 
 // Do sends a request with an API key (empty key: none) and returns status and body.

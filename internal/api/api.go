@@ -1,0 +1,232 @@
+// Package api serves the REST API under /api/v1 and its OpenAPI document. One route
+// table drives both: what is registered on the mux is exactly what the document
+// describes, so the document cannot drift from the code. Handlers are straight
+// lines: the route's access class authenticates, then each handler parses,
+// validates, calls a service and renders.
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Deps are the services the API calls.
+type Deps struct {
+	St      *store.Store
+	Auth    *auth.Service
+	CRM     *crm.Service
+	Imports *importer.Service
+	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
+	MaxUploadBytes int64
+}
+
+// API is the /api/v1 surface.
+type API struct {
+	d   Deps
+	doc []byte // the OpenAPI document, built once from the route table
+}
+
+// New builds the API.
+func New(d Deps) *API { return &API{d: d, doc: buildOpenAPI()} }
+
+// sessionCookie is the UI's login cookie; accepting it lets the UI's own scripts
+// call the API without minting a key.
+const sessionCookie = auth.SessionCookie
+
+// access says who may call a route. public needs no credential (the OpenAPI
+// document); self needs any credential (who am I); read, write and admin are
+// auth.Can classes in the workspace the credential names.
+type access string
+
+const (
+	public access = "public"
+	self   access = "self"
+	read   access = "read"
+	write  access = "write"
+	admin  access = "admin"
+)
+
+// handler gets the authenticated principal (nil on public routes) and returns an
+// error instead of writing one, so every failure is rendered by httpx.Error.
+type handler func(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error
+
+type route struct {
+	method  string
+	pattern string
+	access  access
+	h       handler
+	doc     op
+}
+
+// routes is the whole API. Register mounts it, the OpenAPI document is built from
+// it, and Routes exposes it to tests (the cross-workspace walk covers every {id}
+// route listed here, so a new route is tested the day it is added).
+var routes = []route{
+	{"GET", "/api/v1/openapi.json", public, getOpenAPI, op{id: "getOpenAPI", tag: "meta", summary: "This OpenAPI 3.1 document", resp: []resp{{200, "application/json", "OpenAPIDocument", "this document", false}}}},
+	{"GET", "/api/v1/me", self, getMe, op{id: "getMe", tag: "meta", summary: "The calling user or key, its workspace and role", resp: ok200("Me")}},
+
+	{"GET", "/api/v1/accounts", read, accounts.list, accounts.listDoc()},
+	{"POST", "/api/v1/accounts", write, accounts.create, accounts.createDoc()},
+	{"GET", "/api/v1/accounts/{id}", read, accounts.get, accounts.getDoc()},
+	{"PATCH", "/api/v1/accounts/{id}", write, accounts.update, accounts.updateDoc()},
+	{"DELETE", "/api/v1/accounts/{id}", write, accounts.remove, accounts.deleteDoc()},
+	{"POST", "/api/v1/accounts/{id}/merge", write, accounts.mergeInto, accounts.mergeDoc()},
+	{"GET", "/api/v1/accounts/{id}/timeline", read, accounts.timeline, accounts.timelineDoc()},
+
+	{"GET", "/api/v1/contacts", read, contacts.list, contacts.listDoc()},
+	{"POST", "/api/v1/contacts", write, contacts.create, contacts.createDoc()},
+	{"GET", "/api/v1/contacts/{id}", read, contacts.get, contacts.getDoc()},
+	{"PATCH", "/api/v1/contacts/{id}", write, contacts.update, contacts.updateDoc()},
+	{"DELETE", "/api/v1/contacts/{id}", write, contacts.remove, contacts.deleteDoc()},
+	{"POST", "/api/v1/contacts/{id}/merge", write, contacts.mergeInto, contacts.mergeDoc()},
+	{"GET", "/api/v1/contacts/{id}/timeline", read, contacts.timeline, contacts.timelineDoc()},
+
+	{"GET", "/api/v1/deals", read, deals.list, deals.listDoc()},
+	{"POST", "/api/v1/deals", write, deals.create, deals.createDoc()},
+	{"GET", "/api/v1/deals/{id}", read, deals.get, deals.getDoc()},
+	{"PATCH", "/api/v1/deals/{id}", write, deals.update, deals.updateDoc()},
+	{"DELETE", "/api/v1/deals/{id}", write, deals.remove, deals.deleteDoc()},
+	{"GET", "/api/v1/deals/{id}/timeline", read, deals.timeline, deals.timelineDoc()},
+
+	{"GET", "/api/v1/activities", read, activities.list, activities.listDoc()},
+	{"POST", "/api/v1/activities", write, activities.create, activities.createDoc()},
+	{"GET", "/api/v1/activities/{id}", read, activities.get, activities.getDoc()},
+	{"PATCH", "/api/v1/activities/{id}", write, activities.update, activities.updateDoc()},
+	{"DELETE", "/api/v1/activities/{id}", write, activities.remove, activities.deleteDoc()},
+
+	{"GET", "/api/v1/custom-fields", read, listCustomFields, listCustomFieldsDoc},
+	{"POST", "/api/v1/custom-fields", admin, createCustomField, createCustomFieldDoc},
+	{"DELETE", "/api/v1/custom-fields/{id}", admin, deleteCustomField, deleteCustomFieldDoc},
+
+	{"GET", "/api/v1/api-keys", admin, listAPIKeys, listAPIKeysDoc},
+	{"POST", "/api/v1/api-keys", admin, createAPIKey, createAPIKeyDoc},
+	{"DELETE", "/api/v1/api-keys/{id}", admin, revokeAPIKey, revokeAPIKeyDoc},
+
+	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
+
+	{"POST", "/api/v1/imports", write, createImport, createImportDoc},
+	{"GET", "/api/v1/imports", read, listImports, listImportsDoc},
+	{"GET", "/api/v1/imports/{id}", read, getImport, getImportDoc},
+	{"GET", "/api/v1/imports/{id}/errors", read, listImportErrors, listImportErrorsDoc},
+	{"GET", "/api/v1/imports/{id}/errors.csv", read, importErrorsCSV, importErrorsCSVDoc},
+}
+
+// RouteInfo names one route of the API.
+type RouteInfo struct {
+	Method  string
+	Pattern string
+	Access  string // public, self, read, write or admin
+}
+
+// Routes lists every route the API registers, in table order.
+func (a *API) Routes() []RouteInfo {
+	out := make([]RouteInfo, 0, len(routes))
+	for _, rt := range routes {
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Access: string(rt.access)})
+	}
+	return out
+}
+
+// Register adds the API's routes to mux, plus a fallback under /api/v1/ so a wrong
+// path or method answers with a problem document instead of the mux's plain text.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range routes {
+		mux.HandleFunc(rt.method+" "+rt.pattern, a.serve(rt))
+	}
+	mux.HandleFunc("/api/v1/", notFound)
+}
+
+func (a *API) serve(rt route) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var p *auth.Principal
+		if rt.access != public {
+			// Record data and key secrets must not sit in shared caches.
+			w.Header().Set("Cache-Control", "no-store")
+			var err error
+			if p, err = a.authenticate(r, rt.access); err != nil {
+				if errors.Is(err, httpx.ErrUnauthorized) {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="rightsize"`)
+				}
+				httpx.Error(w, r, err)
+				return
+			}
+		}
+		if err := rt.h(a, w, r, p); err != nil {
+			httpx.Error(w, r, err)
+		}
+	}
+}
+
+// authenticate resolves the bearer key or, failing that, the session cookie, and
+// checks the route's access class. The workspace always comes from the credential.
+func (a *API) authenticate(r *http.Request, need access) (*auth.Principal, error) {
+	var p *auth.Principal
+	var err error
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return nil, httpx.ErrUnauthorized
+		}
+		p, err = a.d.Auth.APIKey(r.Context(), strings.TrimSpace(tok))
+	} else if c, cerr := r.Cookie(sessionCookie); cerr == nil {
+		p, err = a.d.Auth.Session(r.Context(), c.Value)
+	} else {
+		return nil, httpx.ErrUnauthorized
+	}
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		return nil, httpx.ErrUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if need == self {
+		return p, nil
+	}
+	if p.WorkspaceID == 0 || !auth.Can(p.Role, string(need)) {
+		return nil, httpx.ErrForbidden
+	}
+	return p, nil
+}
+
+// notFound answers paths under /api/v1/ that no route matches: 405 with Allow when
+// the path exists under another method, else 404.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, rt := range routes {
+		if pathMatches(rt.pattern, r.URL.Path) {
+			allow = append(allow, rt.method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Msg: "use " + strings.Join(allow, " or ")})
+		return
+	}
+	httpx.Error(w, r, &httpx.StatusError{Status: http.StatusNotFound, Code: "no_endpoint", Msg: "no such endpoint; see /api/v1/openapi.json"})
+}
+
+func pathMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, s := range ps {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if s != xs[i] {
+			return false
+		}
+	}
+	return true
+}

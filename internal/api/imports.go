@@ -1,0 +1,267 @@
+package api
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// defaultMaxUpload bounds an import file when Deps does not; the importer streams
+// it into the database in chunks, so the bound is about disk, not memory.
+const defaultMaxUpload = 512 << 20
+
+// Import error lists are bounded: the JSON view is for a screen, the CSV for a
+// spreadsheet.
+const (
+	importErrorsDefault = 1000
+	importErrorsMax     = 10000
+	importErrorsCSVMax  = 1000000
+)
+
+// createImport stores the upload and queues it; the answer is 202 because the rows
+// are read by a background job, whose progress the Location shows.
+func createImport(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	v, err := onlyParams(r, "object", "filename", "options")
+	if err != nil {
+		return err
+	}
+	obj := v.Get("object")
+	if _, ok := importer.ObjectTypes[obj]; !ok {
+		return badField("object", "%q is not one of accounts, contacts, deals, activities", obj)
+	}
+	opts, err := importOptions(v.Get("options"))
+	if err != nil {
+		return err
+	}
+	// Uploads are larger than the default request body limit.
+	limit := a.d.MaxUploadBytes
+	if limit <= 0 {
+		limit = defaultMaxUpload
+	}
+	httpx.LiftBodyLimit(w, r, limit)
+	up, err := uploadedFile(r, v.Get("filename"), v.Has("options"))
+	if err != nil {
+		return err
+	}
+	if up.options != nil {
+		if opts, err = importOptions(string(up.options)); err != nil {
+			return err
+		}
+	}
+	im, err := a.d.Imports.Create(r.Context(), p.Actor(httpx.ClientIP(r)), obj, up.name, up.file, opts)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/imports/"+strconv.FormatInt(im.ID, 10))
+	httpx.JSON(w, http.StatusAccepted, im)
+	return nil
+}
+
+// importOptions decodes the importer's options strictly: a misspelt option would
+// otherwise be ignored and the file read with defaults the client did not want.
+func importOptions(raw string) (importer.Options, error) {
+	var o importer.Options
+	if strings.TrimSpace(raw) == "" {
+		return o, nil
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		return o, badField("options", "not valid import options: %v", err)
+	}
+	if dec.More() {
+		return o, badField("options", "data after the JSON object")
+	}
+	return o, nil
+}
+
+type upload struct {
+	file    io.Reader
+	name    string
+	options []byte // the multipart "options" part, if any
+}
+
+// maxOptionsPart bounds the JSON options part; the file part is the big one.
+const maxOptionsPart = 1 << 20
+
+// uploadedFile finds the CSV in a request: the "file" part of a multipart form
+// (streamed, never buffered whole; an "options" part must come before it) or a
+// raw CSV body.
+func uploadedFile(r *http.Request, filename string, optionsInQuery bool) (upload, error) {
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		ct = ""
+	}
+	switch ct {
+	case "multipart/form-data":
+		if params["boundary"] == "" {
+			return upload{}, &httpx.StatusError{Status: http.StatusBadRequest, Code: "invalid_upload", Msg: "multipart body without a boundary"}
+		}
+		mr, err := r.MultipartReader()
+		if err != nil {
+			return upload{}, &httpx.StatusError{Status: http.StatusBadRequest, Code: "invalid_upload", Msg: err.Error()}
+		}
+		var up upload
+		for {
+			part, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return upload{}, badField("file", "is required (a multipart field named file)")
+			}
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return upload{}, err
+				}
+				return upload{}, &httpx.StatusError{Status: http.StatusBadRequest, Code: "invalid_upload", Msg: "malformed multipart body: " + err.Error()}
+			}
+			switch part.FormName() {
+			case "options":
+				if optionsInQuery {
+					return upload{}, badField("options", "given both as a query parameter and a form field")
+				}
+				if up.options, err = io.ReadAll(io.LimitReader(part, maxOptionsPart)); err != nil {
+					return upload{}, err
+				}
+			case "file":
+				if filename == "" {
+					filename = part.FileName()
+				}
+				up.file, up.name = part, cleanFilename(filename)
+				return up, nil
+			}
+		}
+	case "text/csv", "application/csv", "text/plain":
+		return upload{file: r.Body, name: cleanFilename(filename)}, nil
+	}
+	return upload{}, &httpx.StatusError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Msg: "send multipart/form-data with a file field, or a text/csv body"}
+}
+
+// safeCell defuses spreadsheet formulas: the cells echo what someone uploaded, and
+// a colleague opens this file in Excel. A leading quote makes the cell plain text.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// cleanFilename keeps only a display name: no directories, no control characters.
+func cleanFilename(s string) string {
+	s = path.Base(strings.ReplaceAll(s, `\`, "/"))
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if s == "" || s == "." || s == "/" {
+		s = "upload.csv"
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func listImports(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	v, err := onlyParams(r, "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(v, store.DefaultPageSize, store.MaxPageSize)
+	if err != nil {
+		return err
+	}
+	ims, err := a.d.St.Read().ListImports(r.Context(), p.WorkspaceID, limit)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, list[model.Import]{Items: ims})
+	return nil
+}
+
+func getImport(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	im, err := a.d.St.Read().GetImport(r.Context(), p.WorkspaceID, id)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, im)
+	return nil
+}
+
+// listImportErrors loads the import first: the store answers a foreign import's
+// errors with an empty list, and the API must answer it with a 404.
+func listImportErrors(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := onlyParams(r, "limit")
+	if err != nil {
+		return err
+	}
+	limit, err := limitParam(v, importErrorsDefault, importErrorsMax)
+	if err != nil {
+		return err
+	}
+	q := a.d.St.Read()
+	if _, err := q.GetImport(r.Context(), p.WorkspaceID, id); err != nil {
+		return err
+	}
+	errs, err := q.ImportErrors(r.Context(), p.WorkspaceID, id, limit)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, list[model.ImportError]{Items: errs})
+	return nil
+}
+
+// importErrorsCSV downloads the rejected rows so they can be fixed in a
+// spreadsheet and imported again. Rows are loaded before the header is written so
+// a failure is still a problem response, not a truncated file.
+func importErrorsCSV(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	q := a.d.St.Read()
+	if _, err := q.GetImport(r.Context(), p.WorkspaceID, id); err != nil {
+		return err
+	}
+	errs, err := q.ImportErrors(r.Context(), p.WorkspaceID, id, importErrorsCSVMax)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="import-%d-errors.csv"`, id))
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"line", "column", "field", "reason", "raw"})
+	for _, e := range errs {
+		_ = cw.Write([]string{strconv.FormatInt(e.Line, 10), strconv.FormatInt(e.Col, 10), safeCell(e.Field), safeCell(e.Reason), safeCell(e.Raw)})
+	}
+	cw.Flush()
+	return nil
+}
