@@ -290,12 +290,12 @@ func (r *Reader) readError(rec []string, err error) (Row, error) {
 		r.err = &FatalError{Line: pe.Line, Col: pe.Column, Reason: pe.Err.Error(), Err: pe}
 		return Row{}, r.err
 	}
-	r.rows++
 	se := r.syntaxError(pe)
 	if fe, ok := se.(*FatalError); ok {
 		r.err = fe
 		return Row{}, fe
 	}
+	r.rows++
 	row := Row{Line: pe.StartLine, Fields: rec, r: r, gen: r.gen}
 	return row, se
 }

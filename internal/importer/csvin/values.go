@@ -317,66 +317,81 @@ var emailClass = func() (t [256]uint8) {
 	return t
 }()
 
+// Flags of emailFlags, for the e-mail fast path.
+const (
+	efLocal    uint8 = 1 << iota // allowed in an unquoted local part (not '.')
+	efDomain                     // letter, digit or hyphen
+	efUpper                      // A-Z
+	efNonDigit                   // not 0-9
+)
+
+var emailFlags = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch k := emailClass[c]; k {
+		case chAtext:
+			t[c] = efLocal | efNonDigit
+		case chLower, chHyphen:
+			t[c] = efLocal | efDomain | efNonDigit
+		case chUpper:
+			t[c] = efLocal | efDomain | efNonDigit | efUpper
+		case chDigit:
+			t[c] = efLocal | efDomain
+		}
+	}
+	return t
+}()
+
 // fastEmail recognises the common case without net/mail: a plain ASCII
 // local@domain whose local part is an RFC 5322 dot-atom (so net/mail would
 // return it unchanged) and whose domain already passes validHostname. It
 // reports false for anything else, which then takes the net/mail path.
 func fastEmail(s string) (ok, upper bool) {
-	i := 0
-	prevDot := true // at the start of an atom
+	var seen uint8
+	i, atomStart := 0, 0
 	for ; i < len(s); i++ {
-		switch emailClass[s[i]] {
-		case chOther:
-			return false, false
-		case chUpper:
-			upper = true
-			prevDot = false
-		case chDot:
-			if prevDot {
-				return false, false
-			}
-			prevDot = true
-		case chAt:
-			if i == 0 || prevDot {
-				return false, false
-			}
-			goto domain
-		default:
-			prevDot = false
-		}
-	}
-	return false, false
-domain:
-	i++
-	labels, labelStart, digitsOnly := 0, i, true
-	if len(s)-i > 253 {
-		return false, false
-	}
-	for ; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			n := i - labelStart
-			if n == 0 || n > 63 || s[labelStart] == '-' || s[i-1] == '-' {
-				return false, false
-			}
-			labels++
-			labelStart = i + 1
-			if i < len(s) {
-				digitsOnly = true
-			}
+		c := s[i]
+		f := emailFlags[c]
+		if f&efLocal != 0 {
+			seen |= f
 			continue
 		}
-		switch emailClass[s[i]] {
-		case chLower, chHyphen:
-			digitsOnly = false
-		case chUpper:
-			digitsOnly = false
-			upper = true
-		case chDigit:
-		default:
-			return false, false
+		if i == atomStart || (c != '.' && c != '@') {
+			return false, false // empty atom, or not allowed unquoted
+		}
+		atomStart = i + 1
+		if c == '@' {
+			break
 		}
 	}
-	return labels >= 2 && !digitsOnly, upper
+	if i == len(s) || len(s)-atomStart > 253 {
+		return false, false
+	}
+	labels, labelFlags := 0, uint8(0)
+	labelStart := atomStart
+	for i = atomStart; i < len(s); i++ {
+		c := s[i]
+		f := emailFlags[c]
+		if f&efDomain != 0 {
+			labelFlags |= f
+			continue
+		}
+		if c != '.' || !validLabel(s[labelStart:i]) {
+			return false, false
+		}
+		seen |= labelFlags
+		labels++
+		labelFlags = 0
+		labelStart = i + 1
+	}
+	if !validLabel(s[labelStart:]) || labelFlags&efNonDigit == 0 || labels == 0 {
+		return false, false
+	}
+	return true, (seen|labelFlags)&efUpper != 0
+}
+
+// validLabel checks the length and hyphen placement of one host label.
+func validLabel(l string) bool {
+	return len(l) > 0 && len(l) <= 63 && l[0] != '-' && l[len(l)-1] != '-'
 }
 
 // dotAtom reports whether s is an RFC 5322 dot-atom (UTF-8 allowed).

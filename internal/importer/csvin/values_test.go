@@ -253,3 +253,36 @@ func TestLongValuesInMessages(t *testing.T) {
 		t.Errorf("huge enum value: %v", err)
 	}
 }
+
+// TestEmailFastPathExhaustive compares the fast path with the net/mail path
+// on every string of up to 7 characters over an alphabet that exercises
+// dots, hyphens, digits, case and '@' placement.
+func TestEmailFastPathExhaustive(t *testing.T) {
+	const alphabet = "aA1.@-"
+	buf := make([]byte, 0, 7)
+	accepted := 0
+	var walk func()
+	walk = func() {
+		s := string(buf)
+		if ok, _ := fastEmail(s); ok {
+			accepted++
+			got, _ := NormalizeEmail(s)
+			want, err := slowEmail(s)
+			if err != nil || got != want {
+				t.Fatalf("%q: fast path %q; net/mail path %q, %v", s, got, want, err)
+			}
+		}
+		if len(buf) == cap(buf) {
+			return
+		}
+		for i := range len(alphabet) {
+			buf = append(buf, alphabet[i])
+			walk()
+			buf = buf[:len(buf)-1]
+		}
+	}
+	walk()
+	if ok, _ := fastEmail("a@a.a"); !ok || accepted < 1000 {
+		t.Errorf("fast path accepted only %d strings", accepted)
+	}
+}
