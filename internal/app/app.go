@@ -36,7 +36,10 @@ type App struct {
 	River   *river.Client[*sql.Tx]
 	Reg     *prometheus.Registry
 	Log     *slog.Logger
-	ready   bool
+	// ConnState, when set, observes HTTP connection states (tests use it to know a
+	// request is in flight).
+	ConnState func(net.Conn, http.ConnState)
+	ready     bool
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -94,14 +97,14 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
 	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
-	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies()}).Register(mux)
+	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))
-	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes)
+	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
 }
 
 // Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
@@ -115,6 +118,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ConnState:         a.ConnState,
 	}
 	if err := a.River.Start(ctx); err != nil {
 		return fmt.Errorf("app: start jobs: %w", err)

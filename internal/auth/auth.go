@@ -226,6 +226,10 @@ func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role 
 	if !model.Contains(model.Roles, role) {
 		return model.APIKey{}, "", &store.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of %s", role, strings.Join(model.Roles, ", "))}
 	}
+	// A key never outranks the person who makes it: only an admin mints admin keys.
+	if role == model.RoleAdmin && act.Role != "" && act.Role != model.RoleAdmin {
+		return model.APIKey{}, "", &store.FieldError{Field: "role", Message: "only an admin can create an admin key"}
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return model.APIKey{}, "", &store.FieldError{Field: "name", Message: "is required (at most 100 characters)"}

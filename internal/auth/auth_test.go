@@ -138,6 +138,12 @@ func TestAuth(t *testing.T) {
 			if _, _, err := svc.CreateAPIKey(ctx, act, "bad", "root"); err == nil {
 				t.Fatal("bad role accepted")
 			}
+			if _, _, err := svc.CreateAPIKey(ctx, model.Actor{Workspace: a, Role: "manager"}, "up", "admin"); err == nil {
+				t.Fatal("a manager minted an admin key")
+			}
+			if _, _, err := svc.CreateAPIKey(ctx, model.Actor{Workspace: a, Role: "manager"}, "peer", "manager"); err != nil {
+				t.Fatalf("manager key by a manager: %v", err)
+			}
 			// Revoking from another workspace answers like a missing key.
 			if err := svc.RevokeAPIKey(ctx, model.Actor{Workspace: b}, k.ID); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("cross-workspace revoke: %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -23,6 +24,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	start := time.Now()
 	log := newLogger(cfg, e.stderr)
+	slog.SetDefault(log) // errors logged outside a request (httpx.Error) use the default
 	a, err := app.Open(ctx, cfg, log, true)
 	if err != nil {
 		return err

@@ -233,8 +233,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Wrap adds request id, recovery, a body limit, access logging and metrics.
-func Wrap(h http.Handler, m *Metrics, maxBody int64) http.Handler {
+// Wrap adds request id, recovery, a body limit, access logging (to log) and metrics.
+func Wrap(h http.Handler, m *Metrics, maxBody int64, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -257,7 +257,7 @@ func Wrap(h http.Handler, m *Metrics, maxBody int64) http.Handler {
 				if rec == http.ErrAbortHandler {
 					panic(rec)
 				}
-				slog.ErrorContext(ctx, "panic", "panic", rec, "stack", string(debug.Stack()), "request_id", id)
+				log.ErrorContext(ctx, "panic", "panic", rec, "stack", string(debug.Stack()), "request_id", id)
 				if sw.status == 0 {
 					Error(sw, r, fmt.Errorf("panic: %v", rec))
 				}
@@ -271,7 +271,7 @@ func Wrap(h http.Handler, m *Metrics, maxBody int64) http.Handler {
 				m.Duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			}
 			if !strings.HasPrefix(r.URL.Path, "/static/") {
-				slog.LogAttrs(ctx, slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("took", time.Since(start)), slog.String("request_id", id))
+				log.LogAttrs(ctx, slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("took", time.Since(start)), slog.String("request_id", id))
 			}
 		}()
 		h.ServeHTTP(sw, r)

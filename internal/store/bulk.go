@@ -81,19 +81,69 @@ func (q Q) LookupIDs(ctx context.Context, ws int64, table, column string, values
 	return out, nil
 }
 
-// InsertContacts writes many new contacts with multi-row INSERTs (100 rows a
-// statement, prepared once per call). Callers have already ruled out unique
-// conflicts, because on PostgreSQL a conflict would abort the whole transaction.
+// contactCol is one insertable column of contacts: used reports whether a contact
+// carries a non-default value for it.
+type contactCol struct {
+	name string
+	used func(c *model.Contact) bool
+	val  func(c *model.Contact) any
+}
+
+var contactInsertCols = []contactCol{
+	{"external_id", func(c *model.Contact) bool { return c.ExternalID != "" }, func(c *model.Contact) any { return nullStr(c.ExternalID) }},
+	{"first_name", func(c *model.Contact) bool { return c.FirstName != "" }, func(c *model.Contact) any { return c.FirstName }},
+	{"last_name", func(c *model.Contact) bool { return c.LastName != "" }, func(c *model.Contact) any { return c.LastName }},
+	{"title", func(c *model.Contact) bool { return c.Title != "" }, func(c *model.Contact) any { return c.Title }},
+	{"phone", func(c *model.Contact) bool { return c.Phone != "" }, func(c *model.Contact) any { return c.Phone }},
+	{"account_id", func(c *model.Contact) bool { return c.AccountID != nil }, func(c *model.Contact) any { return nullInt(c.AccountID) }},
+	{"owner_id", func(c *model.Contact) bool { return c.OwnerID != nil }, func(c *model.Contact) any { return nullInt(c.OwnerID) }},
+	{"source", func(c *model.Contact) bool { return c.Source != "" }, func(c *model.Contact) any { return c.Source }},
+	{"utm_source", func(c *model.Contact) bool { return c.UTMSource != "" }, func(c *model.Contact) any { return c.UTMSource }},
+	{"utm_medium", func(c *model.Contact) bool { return c.UTMMedium != "" }, func(c *model.Contact) any { return c.UTMMedium }},
+	{"utm_campaign", func(c *model.Contact) bool { return c.UTMCampaign != "" }, func(c *model.Contact) any { return c.UTMCampaign }},
+	{"consent_basis", func(c *model.Contact) bool { return c.ConsentBasis != "" }, func(c *model.Contact) any { return c.ConsentBasis }},
+	{"consent_source", func(c *model.Contact) bool { return c.ConsentSource != "" }, func(c *model.Contact) any { return c.ConsentSource }},
+	{"consent_at", func(c *model.Contact) bool { return c.ConsentAt != nil }, func(c *model.Contact) any { return nullTime(c.ConsentAt) }},
+	{"custom", func(c *model.Contact) bool { return len(c.Custom) > 0 }, func(c *model.Contact) any { return encodeCustom(c.Custom) }},
+}
+
+// InsertContacts writes many new contacts. On SQLite it uses multi-row INSERTs of
+// 100 rows, prepared once per call, naming only the columns some row of the batch
+// sets (the rest take their defaults: fewer values to bind is most of the cost). On
+// PostgreSQL it uses COPY. Callers have already ruled out unique conflicts, because
+// on PostgreSQL a conflict would abort the whole transaction.
 func (q Q) InsertContacts(ctx context.Context, ws int64, cs []*model.Contact) error {
-	const cols = 20
-	const per = 100
 	now := Now()
+	for _, c := range cs {
+		c.CreatedAt, c.UpdatedAt = now, now
+	}
 	if q.kind == Postgres && q.conn != nil {
 		return q.copyContacts(ctx, ws, cs, now)
 	}
+	var used []contactCol
+	for _, col := range contactInsertCols {
+		for _, c := range cs {
+			if col.used(c) {
+				used = append(used, col)
+				break
+			}
+		}
+	}
+	head := "INSERT INTO contacts (workspace_id, email, lifecycle_stage, created_at, updated_at"
+	for _, col := range used {
+		head += ", " + col.name
+	}
+	head += ") VALUES "
+	cols := 5 + len(used)
+	const per = 100
+	// SQLite stores timestamps as text; format "now" once, as the driver would.
+	var nowV any = now
+	if q.kind == SQLite {
+		nowV = now.Format(sqliteTimeLayout)
+	}
 	var full *sql.Stmt
 	if len(cs) >= per && q.tx != nil {
-		st, err := q.tx.PrepareContext(ctx, insertSQL(q.kind, insertContactsHead, cols, per))
+		st, err := q.tx.PrepareContext(ctx, insertSQL(q.kind, head, cols, per))
 		if err != nil {
 			return fmt.Errorf("store: prepare insert contacts: %w", err)
 		}
@@ -105,15 +155,16 @@ func (q Q) InsertContacts(ctx context.Context, ws int64, cs []*model.Contact) er
 		part := cs[start:min(start+per, len(cs))]
 		args = args[:0]
 		for _, c := range part {
-			c.CreatedAt, c.UpdatedAt = now, now
-			args = append(args, contactArgs(ws, c)...)
-			args = append(args, now, now)
+			args = append(args, ws, c.Email, c.LifecycleStage, nowV, nowV)
+			for _, col := range used {
+				args = append(args, col.val(c))
+			}
 		}
 		var err error
 		if full != nil && len(part) == per {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = q.db.ExecContext(ctx, insertSQL(q.kind, insertContactsHead, cols, len(part)), args...)
+			_, err = q.db.ExecContext(ctx, insertSQL(q.kind, head, cols, len(part)), args...)
 		}
 		if err != nil {
 			return wrapWrite("insert contacts", err)
@@ -122,7 +173,9 @@ func (q Q) InsertContacts(ctx context.Context, ws int64, cs []*model.Contact) er
 	return nil
 }
 
-const insertContactsHead = `INSERT INTO contacts (workspace_id, external_id, email, first_name, last_name, title, phone, account_id, lifecycle_stage, owner_id, source, utm_source, utm_medium, utm_campaign, consent_basis, consent_source, consent_at, custom, created_at, updated_at) VALUES `
+// sqliteTimeLayout is how modernc.org/sqlite writes a time.Time with
+// _time_format=sqlite; values written either way compare and scan alike.
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 
 // ph is the i-th placeholder of a long generated statement: "$i" on PostgreSQL,
 // "?" on SQLite (see insertSQL).
@@ -175,7 +228,6 @@ func (q Q) copyContacts(ctx context.Context, ws int64, cs []*model.Contact, now 
 		}
 		c := cs[i]
 		i++
-		c.CreatedAt, c.UpdatedAt = now, now
 		return append(contactArgs(ws, c), now, now), nil
 	})
 	err := q.conn.Raw(func(dc any) error {

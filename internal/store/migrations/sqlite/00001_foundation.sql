@@ -103,7 +103,7 @@ CREATE TABLE contacts (
 );
 CREATE UNIQUE INDEX contacts_email ON contacts(workspace_id, email);
 CREATE UNIQUE INDEX contacts_ext ON contacts(workspace_id, external_id) WHERE external_id IS NOT NULL;
-CREATE INDEX contacts_account ON contacts(account_id);
+CREATE INDEX contacts_account ON contacts(account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX contacts_stage ON contacts(workspace_id, lifecycle_stage, id);
 CREATE TABLE deals (
     id                  INTEGER PRIMARY KEY,
@@ -125,7 +125,7 @@ CREATE TABLE deals (
     updated_at          DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX deals_ext ON deals(workspace_id, external_id) WHERE external_id IS NOT NULL;
-CREATE INDEX deals_account ON deals(account_id);
+CREATE INDEX deals_account ON deals(account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX deals_stage ON deals(workspace_id, pipeline, stage);
 CREATE TABLE activities (
     id               INTEGER PRIMARY KEY,

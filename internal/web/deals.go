@@ -1,0 +1,321 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// pipelineOrder fixes the display order of model.Pipelines (a map).
+var pipelineOrder = []string{"high_touch", "digital"}
+
+func pipelineLabel(p string) string {
+	switch p {
+	case "high_touch":
+		return "High touch (SPANCO)"
+	case "digital":
+		return "Digital"
+	}
+	return humanize(p)
+}
+
+func stageGroups(blank string) []optGroup {
+	var gs []optGroup
+	if blank != noBlank {
+		gs = append(gs, optGroup{Options: []option{{"", blank}}})
+	}
+	for _, p := range pipelineOrder {
+		g := optGroup{Label: pipelineLabel(p)}
+		for _, st := range model.Pipelines[p] {
+			g.Options = append(g.Options, option{st, humanize(st)})
+		}
+		gs = append(gs, g)
+	}
+	return gs
+}
+
+func pipelineOptions(blank string) []optGroup {
+	g := optGroup{}
+	if blank != noBlank {
+		g.Options = append(g.Options, option{"", blank})
+	}
+	for _, p := range pipelineOrder {
+		g.Options = append(g.Options, option{p, pipelineLabel(p)})
+	}
+	return []optGroup{g}
+}
+
+type dealRow struct {
+	model.Deal
+	Account string
+	Owner   string
+}
+
+type dealListData struct {
+	L            listReq
+	Rows         []dealRow
+	Pager        pager
+	FilterErrors map[string]string
+	Error        string
+	Pipelines    []optGroup
+	Stages       []optGroup
+	Outcomes     []optGroup
+}
+
+func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx := r.Context()
+	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome")
+	var fs []store.Filter
+	fs = eq(fs, "pipeline", lr.Filters["pipeline"])
+	fs = eq(fs, "stage", lr.Filters["stage"])
+	switch o := lr.Filters["outcome"]; o {
+	case "":
+	case "open":
+		fs = append(fs, store.Filter{Field: "outcome", Op: "empty", Value: "true"})
+	default:
+		fs = eq(fs, "outcome", o)
+	}
+	outcomes := opts(model.Outcomes, "Any outcome")
+	outcomes[0].Options = append([]option{outcomes[0].Options[0], {"open", "Open"}}, outcomes[0].Options[1:]...)
+	d := dealListData{L: lr, Pipelines: pipelineOptions("Any pipeline"), Stages: stageGroups("Any stage"), Outcomes: outcomes}
+	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lr.params(fs), nil)
+	status := http.StatusOK
+	if err != nil {
+		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"pipeline": "pipeline", "stage": "stage", "outcome": "outcome"}); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		status = http.StatusBadRequest
+	}
+	var ids []int64
+	for _, dl := range page.Items {
+		if dl.AccountID != nil {
+			ids = append(ids, *dl.AccountID)
+		}
+	}
+	names, err := u.accountNames(ctx, s.WS(), ids)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	_, owners, err := u.members(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	for _, dl := range page.Items {
+		row := dealRow{Deal: dl}
+		if dl.AccountID != nil {
+			row.Account = names[*dl.AccountID]
+		}
+		if dl.OwnerID != nil {
+			row.Owner = owners[*dl.OwnerID]
+		}
+		d.Rows = append(d.Rows, row)
+	}
+	d.Pager = newPager(lr, len(page.Items), page.Total, page.NextCursor, "deals")
+	u.render(w, r, status, "deals", view{Title: "Deals", Section: "deals", S: s, D: d})
+}
+
+type stageStep struct {
+	Stage   string
+	Done    bool
+	Current bool
+}
+
+type dealPage struct {
+	D        model.Deal
+	Account  *model.Account
+	Owner    string
+	Steps    []stageStep
+	Pipeline string
+	Timeline []timelineItem
+	Activity *form
+}
+
+func (u *UI) dealShow(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	u.showDeal(w, r, s, id, http.StatusOK, nil)
+}
+
+func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form) {
+	ctx := r.Context()
+	q := u.d.St.Read()
+	d, err := q.GetDeal(ctx, s.WS(), id)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p := dealPage{D: d, Activity: act, Pipeline: pipelineLabel(d.Pipeline)}
+	if d.AccountID != nil {
+		a, err := q.GetAccount(ctx, s.WS(), *d.AccountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			u.fail(w, r, s, err)
+			return
+		}
+		if err == nil {
+			p.Account = &a
+		}
+	}
+	reached := true
+	for _, st := range model.Pipelines[d.Pipeline] {
+		cur := st == d.Stage
+		p.Steps = append(p.Steps, stageStep{Stage: st, Done: reached && !cur, Current: cur})
+		if cur {
+			reached = false
+		}
+	}
+	if p.Timeline, err = u.timeline(ctx, s.WS(), "deal", "deal_id", id); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	_, owners, err := u.members(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	if d.OwnerID != nil {
+		p.Owner = owners[*d.OwnerID]
+	}
+	if p.Activity == nil {
+		p.Activity = activityForm("deal:"+formatInt(id), map[string]*int64{"deal_id": &d.ID, "account_id": d.AccountID})
+	}
+	u.render(w, r, status, "deal", view{Title: d.Name, Section: "deals", S: s, D: p, Notice: notice(r, "Deal")})
+}
+
+func dealFields(accounts, owners []optGroup) []field {
+	return []field{
+		{Name: "name", Label: "Name", Type: "text", Required: true, Autofocus: true, Placeholder: "Acme — 200 seats", Wide: true},
+		{Name: "account_id", Label: "Account", Type: "select", Groups: accounts},
+		{Name: "owner_id", Label: "Owner", Type: "select", Groups: owners},
+		{Name: "amount", Label: "Amount", Type: "money", Placeholder: "1,200.50", Hint: "In major units of the currency, e.g. dollars."},
+		{Name: "currency", Label: "Currency", Type: "text", Placeholder: "USD"},
+		{Name: "pipeline", Label: "Pipeline", Type: "select", Required: true, Groups: pipelineOptions(noBlank)},
+		{Name: "stage", Label: "Stage", Type: "select", Required: true, Groups: stageGroups(noBlank)},
+		{Name: "expected_close_date", Label: "Expected close", Type: "date"},
+		{Name: "outcome", Label: "Outcome", Type: "select", Groups: opts(model.Outcomes, "Open")},
+		{Name: "loss_reason", Label: "Loss reason", Type: "text", Hint: "When lost or no decision.", Wide: true},
+	}
+}
+
+func (u *UI) dealForm(r *http.Request, s *session, action, submit, cancel, account string) (*form, error) {
+	ms, _, err := u.members(r.Context(), s.WS())
+	if err != nil {
+		return nil, err
+	}
+	accts, err := u.accountOptions(r.Context(), s.WS(), account)
+	if err != nil {
+		return nil, err
+	}
+	return newForm(action, submit, cancel, dealFields(accts, ownerOptions(ms))), nil
+}
+
+func (u *UI) dealNew(w http.ResponseWriter, r *http.Request, s *session) {
+	account := r.URL.Query().Get("account_id")
+	f, err := u.dealForm(r, s, "/deals", "Create deal", "/deals", account)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	f.Values["account_id"], f.Values["currency"], f.Values["owner_id"] = account, ws.Currency, formatInt(s.P.UserID)
+	f.Values["pipeline"], f.Values["stage"] = "high_touch", "suspect"
+	u.render(w, r, http.StatusOK, "form", view{Title: "New deal", Section: "deals", S: s, D: formPage{Heading: "New deal", F: f}})
+}
+
+func (u *UI) dealCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f, err := u.dealForm(r, s, "/deals", "Create deal", "/deals", r.PostFormValue("account_id"))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	f.read(r)
+	cur := f.Values["currency"]
+	if cur == "" {
+		ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		cur = ws.Currency
+	}
+	fields, ok := f.crmFields(cur)
+	if f.Values["currency"] == "" {
+		delete(fields, "currency")
+	}
+	if ok {
+		d, err := u.d.CRM.CreateDeal(r.Context(), s.Actor(), fields)
+		if err == nil {
+			redirect(w, r, "/deals/"+formatInt(d.ID)+"?notice=created")
+			return
+		}
+		if !f.setError(err) {
+			u.fail(w, r, s, err)
+			return
+		}
+	}
+	u.render(w, r, http.StatusUnprocessableEntity, "form", view{Title: "New deal", Section: "deals", S: s, D: formPage{Heading: "New deal", F: f}})
+}
+
+func (u *UI) dealEdit(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	d, err := u.d.St.Read().GetDeal(r.Context(), s.WS(), id)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	self := "/deals/" + formatInt(id)
+	f, err := u.dealForm(r, s, self, "Save changes", self, idString(d.AccountID))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	v := f.Values
+	v["name"], v["account_id"], v["owner_id"] = d.Name, idString(d.AccountID), idString(d.OwnerID)
+	v["amount"], v["currency"] = majorUnits(d.Amount, d.Currency), d.Currency
+	v["pipeline"], v["stage"], v["expected_close_date"] = d.Pipeline, d.Stage, d.ExpectedCloseDate
+	v["outcome"], v["loss_reason"] = d.Outcome, d.LossReason
+	u.render(w, r, http.StatusOK, "form", view{Title: "Edit " + d.Name, Section: "deals", S: s, D: formPage{Heading: "Edit deal", Sub: d.Name, F: f}})
+}
+
+func (u *UI) dealUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	self := "/deals/" + formatInt(id)
+	f, err := u.dealForm(r, s, self, "Save changes", self, r.PostFormValue("account_id"))
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	f.read(r)
+	if fields, ok := f.crmFields(f.Values["currency"]); ok {
+		_, err := u.d.CRM.UpdateDeal(r.Context(), s.Actor(), id, fields)
+		if err == nil {
+			redirect(w, r, self+"?notice=saved")
+			return
+		}
+		if !f.setError(err) {
+			u.fail(w, r, s, err)
+			return
+		}
+	}
+	u.render(w, r, http.StatusUnprocessableEntity, "form", view{Title: "Edit deal", Section: "deals", S: s, D: formPage{Heading: "Edit deal", Sub: f.Values["name"], F: f}})
+}

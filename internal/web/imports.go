@@ -1,0 +1,192 @@
+package web
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/model"
+)
+
+// importErrorsShown caps the rejected rows listed on the report page; the CSV
+// download has them all.
+const importErrorsShown = 200
+
+// importErrorsMax caps the CSV download (the store has no streaming reader for
+// import errors yet).
+const importErrorsMax = 1_000_000
+
+// recon is an import's reconciliation as the report shows it: the three parts
+// as shares of the rows for the stacked bar.
+type recon struct {
+	model.Import
+	AcceptedPct, MergedPct, RejectedPct float64
+	Running                             bool
+}
+
+// Reconciles states the invariant rows = accepted + rejected + merged.
+func (r recon) Reconciles() bool { return r.Import.Reconciles() }
+
+func newRecon(im model.Import) recon {
+	r := recon{Import: im, Running: im.Status == "queued" || im.Status == "running" || im.Status == "uploading"}
+	if im.Rows > 0 {
+		r.AcceptedPct = float64(im.Accepted) * 100 / float64(im.Rows)
+		r.MergedPct = float64(im.Merged) * 100 / float64(im.Rows)
+		r.RejectedPct = float64(im.Rejected) * 100 / float64(im.Rows)
+	}
+	return r
+}
+
+// MergedX and RejectedX place the stacked bar's segments (SVG x in percent).
+func (r recon) MergedX() float64   { return r.AcceptedPct }
+func (r recon) RejectedX() float64 { return r.AcceptedPct + r.MergedPct }
+
+type importListData struct {
+	Imports []recon
+}
+
+func (u *UI) importList(w http.ResponseWriter, r *http.Request, s *session) {
+	ims, err := u.d.St.Read().ListImports(r.Context(), s.WS(), 100)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d := importListData{}
+	refresh := 0
+	for _, im := range ims {
+		rc := newRecon(im)
+		if rc.Running {
+			refresh = 3
+		}
+		d.Imports = append(d.Imports, rc)
+	}
+	u.render(w, r, http.StatusOK, "imports", view{Title: "Imports", Section: "imports", S: s, D: d, Refresh: refresh})
+}
+
+func importForm() *form {
+	f := newForm("/imports", "Upload and import", "/imports", []field{
+		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(model.ObjectTypes, noBlank)},
+		{Name: "file", Label: "CSV file", Type: "file", Required: true, Hint: "UTF-8 CSV with a header row. Rows that cannot be imported are reported with line and column; the rest are imported."},
+	})
+	f.Values["object_type"] = "contact"
+	return f
+}
+
+func (u *UI) importNew(w http.ResponseWriter, r *http.Request, s *session) {
+	u.render(w, r, http.StatusOK, "import_new", view{Title: "New import", Section: "imports", S: s, D: formPage{Heading: "Import a CSV file", F: importForm()}})
+}
+
+func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := importForm()
+	limit := u.d.MaxUploadBytes
+	if limit <= 0 {
+		limit = 512 << 20
+	}
+	httpx.LiftBodyLimit(w, r, limit)
+	file, hdr, err := r.FormFile("file")
+	f.Values["object_type"] = r.FormValue("object_type")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		f.Errors["file"] = "the file is larger than the upload limit (" + formatNumber(mbe.Limit) + " bytes)"
+	case errors.Is(err, http.ErrMissingFile):
+		f.Errors["file"] = "choose a CSV file"
+	case err != nil:
+		f.Errors["file"] = "the upload could not be read; try again"
+	}
+	if !model.Contains(model.ObjectTypes, f.Values["object_type"]) {
+		f.Errors["object_type"] = "pick what the file holds"
+	}
+	if len(f.Errors) > 0 {
+		u.render(w, r, http.StatusUnprocessableEntity, "import_new", view{Title: "New import", Section: "imports", S: s, D: formPage{Heading: "Import a CSV file", F: f}})
+		return
+	}
+	defer file.Close()
+	im, err := u.d.Imports.Create(r.Context(), s.Actor(), f.Values["object_type"], hdr.Filename, file, importer.Options{})
+	if err != nil {
+		if !f.setError(err) {
+			u.fail(w, r, s, err)
+			return
+		}
+		u.render(w, r, http.StatusUnprocessableEntity, "import_new", view{Title: "New import", Section: "imports", S: s, D: formPage{Heading: "Import a CSV file", F: f}})
+		return
+	}
+	redirect(w, r, "/imports/"+formatInt(im.ID))
+}
+
+type importPage struct {
+	R       recon
+	Errors  []model.ImportError
+	More    bool
+	CSVLink string
+}
+
+func (u *UI) importShow(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	q := u.d.St.Read()
+	im, err := q.GetImport(r.Context(), s.WS(), id)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	errs, err := q.ImportErrors(r.Context(), s.WS(), id, importErrorsShown+1)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p := importPage{R: newRecon(im), Errors: errs, CSVLink: "/imports/" + formatInt(id) + "/errors.csv"}
+	if len(errs) > importErrorsShown {
+		p.Errors, p.More = errs[:importErrorsShown], true
+	}
+	refresh := 0
+	if p.R.Running {
+		refresh = 2
+	}
+	u.render(w, r, http.StatusOK, "import", view{Title: "Import " + im.Filename, Section: "imports", S: s, D: p, Refresh: refresh})
+}
+
+// importErrorsCSV downloads the rejected rows so they can be fixed and imported
+// again.
+func (u *UI) importErrorsCSV(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	q := u.d.St.Read()
+	if _, err := q.GetImport(r.Context(), s.WS(), id); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	errs, err := q.ImportErrors(r.Context(), s.WS(), id, importErrorsMax)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(id, 10)+`-rejected.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"line", "column", "field", "reason", "raw"})
+	for _, e := range errs {
+		_ = cw.Write([]string{formatInt(e.Line), formatInt(e.Col), spreadsheetSafe(e.Field), spreadsheetSafe(e.Reason), spreadsheetSafe(e.Raw)})
+	}
+	cw.Flush()
+}
+
+// spreadsheetSafe stops a cell that a spreadsheet would run as a formula
+// (CSV injection): it is prefixed with an apostrophe, which spreadsheets hide.
+func spreadsheetSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+// Package web serves the server-rendered UI: templates and static files are
+// embedded; handlers are straight lines (parse, validate, call a service, render).
+// It holds no SQL and no business rules: reads go through store.Read() query
+// methods, writes through crm.Service, auth.Service and importer.Service.
+package web
+
+import (
+	"net/http"
+
+	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Deps are the services the UI calls.
+type Deps struct {
+	St            *store.Store
+	Auth          *auth.Service
+	CRM           *crm.Service
+	Imports       *importer.Service
+	SecureCookies bool
+	// MaxUploadBytes caps an import upload (0: 512 MiB).
+	MaxUploadBytes int64
+}
+
+// UI is the browser surface.
+type UI struct {
+	d      Deps
+	views  *views
+	assets *assets
+}
+
+// New builds the UI. Templates and assets are parsed once here; a broken template
+// is a programming error and panics at startup rather than on first use.
+func New(d Deps) *UI {
+	a := loadAssets()
+	return &UI{d: d, assets: a, views: loadViews(a)}
+}
+
+// Register adds the UI's routes to mux: one route table for the whole browser
+// surface, so a reader sees every page in one place.
+func (u *UI) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /static/{file}", u.static)
+
+	mux.HandleFunc("GET /login", u.loginForm)
+	mux.HandleFunc("POST /login", u.login)
+	mux.HandleFunc("POST /logout", u.logout)
+	mux.HandleFunc("POST /workspace", u.page(u.switchWorkspace))
+
+	mux.HandleFunc("GET /{$}", u.page(u.dashboard))
+
+	mux.HandleFunc("GET /accounts", u.page(u.accountList))
+	mux.HandleFunc("GET /accounts/new", u.page(u.accountNew))
+	mux.HandleFunc("POST /accounts", u.page(u.accountCreate))
+	mux.HandleFunc("GET /accounts/{id}", u.page(u.accountShow))
+	mux.HandleFunc("GET /accounts/{id}/edit", u.page(u.accountEdit))
+	mux.HandleFunc("POST /accounts/{id}", u.page(u.accountUpdate))
+	mux.HandleFunc("POST /accounts/{id}/merge", u.page(u.accountMerge))
+
+	mux.HandleFunc("GET /contacts", u.page(u.contactList))
+	mux.HandleFunc("GET /contacts/new", u.page(u.contactNew))
+	mux.HandleFunc("POST /contacts", u.page(u.contactCreate))
+	mux.HandleFunc("GET /contacts/{id}", u.page(u.contactShow))
+	mux.HandleFunc("GET /contacts/{id}/edit", u.page(u.contactEdit))
+	mux.HandleFunc("POST /contacts/{id}", u.page(u.contactUpdate))
+	mux.HandleFunc("POST /contacts/{id}/merge", u.page(u.contactMerge))
+
+	mux.HandleFunc("GET /deals", u.page(u.dealList))
+	mux.HandleFunc("GET /deals/new", u.page(u.dealNew))
+	mux.HandleFunc("POST /deals", u.page(u.dealCreate))
+	mux.HandleFunc("GET /deals/{id}", u.page(u.dealShow))
+	mux.HandleFunc("GET /deals/{id}/edit", u.page(u.dealEdit))
+	mux.HandleFunc("POST /deals/{id}", u.page(u.dealUpdate))
+
+	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
+
+	mux.HandleFunc("GET /imports", u.page(u.importList))
+	mux.HandleFunc("GET /imports/new", u.page(u.importNew))
+	mux.HandleFunc("POST /imports", u.page(u.importCreate))
+	mux.HandleFunc("GET /imports/{id}", u.page(u.importShow))
+	mux.HandleFunc("GET /imports/{id}/errors.csv", u.page(u.importErrorsCSV))
+
+	mux.HandleFunc("GET /settings", u.page(u.settings))
+	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
+	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
+	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
+
+	// Everything no other surface claims is a 404 page in the UI's layout.
+	mux.HandleFunc("/", u.notFoundRoute)
+}
