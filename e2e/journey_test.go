@@ -220,6 +220,7 @@ func uploadCSV(t *testing.T, b *browser, e *apptest.Env, shot func(string)) {
 		}
 	}
 	mustContain(t, "rejected row", b.text(`table.compact`), "3:", "email", "not-an-email")
+	mustContain(t, "how the file was read", b.text(`section[aria-labelledby="h-read"]`), "Columns imported", "email → email")
 	shot("05-import-upload-report")
 }
 

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -53,8 +54,12 @@ func HashPassword(pw string) (string, error) {
 }
 
 // dummyHash is compared against when the user does not exist, so both paths cost
-// the same time.
-var dummyHash, _ = argon2id.CreateHash("not-a-real-password", params)
+// the same time. It is made on first use: hashing takes 64 MiB, which every CLI
+// command would otherwise pay at start-up.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := argon2id.CreateHash("not-a-real-password", params)
+	return h
+})
 
 // Service authenticates users and keys.
 type Service struct {
@@ -111,7 +116,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 	email = NormalizeEmail(email)
 	u, err := s.St.Read().UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash())
 		s.auditFail(ctx, email, ip)
 		return "", nil, ErrBadCredentials
 	}

@@ -243,3 +243,28 @@ func (q Q) copyContacts(ctx context.Context, ws int64, cs []*model.Contact, now 
 	}
 	return nil
 }
+
+// countByKeys are the (table, column) pairs CountBy may group on.
+var countByKeys = map[string]bool{"accounts.segment": true, "accounts.motion": true, "contacts.lifecycle_stage": true}
+
+// CountBy counts a workspace's rows of table grouped by column (dashboards).
+func (q Q) CountBy(ctx context.Context, ws int64, table, column string) (map[string]int64, error) {
+	if !countByKeys[table+"."+column] {
+		return nil, fmt.Errorf("store: count by %s.%s is not allowed", table, column)
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+column+`, COUNT(*) FROM `+table+` WHERE workspace_id = $1 GROUP BY `+column, ws)
+	if err != nil {
+		return nil, fmt.Errorf("store: count by %s.%s: %w", table, column, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}

@@ -1,9 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
+	"sort"
 
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -46,20 +46,27 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d := dashboardData{WSName: ws.Name, Currency: ws.Currency}
 
-	// Accounts by segment.
+	// Accounts by segment: the default segments first, then any others in use.
+	bySeg, err := u.d.St.Read().CountBy(ctx, s.WS(), "accounts", "segment")
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	var segBars []bar
 	var accounts int64
-	for _, seg := range append(append([]string{}, model.Segments...), "") {
-		f := store.Filter{Field: "segment", Op: "eq", Value: seg}
+	segs := append([]string{}, model.Segments...)
+	var extra []string
+	for seg := range bySeg {
+		if seg != "" && !model.Contains(segs, seg) {
+			extra = append(extra, seg)
+		}
+	}
+	sort.Strings(extra)
+	for _, seg := range append(append(segs, extra...), "") {
+		n := bySeg[seg]
 		label, href := humanize(seg), "/accounts?segment="+url.QueryEscape(seg)
 		if seg == "" {
-			f = store.Filter{Field: "segment", Op: "empty", Value: "true"}
 			label, href = "Not segmented", "/accounts?segment=none"
-		}
-		n, err := u.countAccounts(ctx, s.WS(), f)
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
 		}
 		accounts += n
 		if seg == "" && n == 0 {
@@ -70,14 +77,15 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	d.Segments = newBarChart("chart-segments", "Accounts by segment", segBars)
 
 	// Contacts by lifecycle stage.
+	byStage, err := u.d.St.Read().CountBy(ctx, s.WS(), "contacts", "lifecycle_stage")
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	var stageBars []bar
 	var contacts int64
 	for _, st := range model.LifecycleStages {
-		n, err := u.countContacts(ctx, s.WS(), store.Filter{Field: "lifecycle_stage", Op: "eq", Value: st})
-		if err != nil {
-			u.fail(w, r, s, err)
-			return
-		}
+		n := byStage[st]
 		contacts += n
 		tone := ""
 		if st == "disqualified" || st == "nurture" {
@@ -155,22 +163,4 @@ func addTotal(ts []moneyTotal, cur string, amt, n int64) []moneyTotal {
 		}
 	}
 	return append(ts, moneyTotal{Currency: cur, Amount: amt, Count: n})
-}
-
-// countAccounts and countContacts use the list queries' exact count. A GROUP BY
-// summary in the store would do this in one query (asked of the store owner).
-func (u *UI) countAccounts(ctx context.Context, ws int64, f store.Filter) (int64, error) {
-	p, err := u.d.St.Read().ListAccounts(ctx, ws, store.ListParams{Filters: []store.Filter{f}, Limit: 1, Count: true, Sort: "id"}, nil)
-	if err != nil || p.Total == nil {
-		return 0, err
-	}
-	return *p.Total, nil
-}
-
-func (u *UI) countContacts(ctx context.Context, ws int64, f store.Filter) (int64, error) {
-	p, err := u.d.St.Read().ListContacts(ctx, ws, store.ListParams{Filters: []store.Filter{f}, Limit: 1, Count: true, Sort: "id"}, nil)
-	if err != nil || p.Total == nil {
-		return 0, err
-	}
-	return *p.Total, nil
 }

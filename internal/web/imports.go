@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -71,6 +73,12 @@ func importForm() *form {
 	f := newForm("/imports", "Upload and import", "/imports", []field{
 		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(model.ObjectTypes, noBlank)},
 		{Name: "file", Label: "CSV file", Type: "file", Required: true, Hint: "UTF-8 CSV with a header row. Rows that cannot be imported are reported with line and column; the rest are imported."},
+		{Name: "date_format", Label: "Ambiguous dates such as 03/04/2024", Type: "select", Hint: "By default each date column is decided from its own values; the report says how.",
+			Groups: []optGroup{{Options: []option{{"", "Decide per column"}, {"dmy", "Day first (03/04 = 3 April)"}, {"mdy", "Month first (03/04 = 4 March)"}, {"iso", "Year first only (2024-04-03)"}}}}},
+		{Name: "delimiter", Label: "Delimiter", Type: "select",
+			Groups: []optGroup{{Options: []option{{"", "Detect"}, {",", "Comma ,"}, {";", "Semicolon ;"}, {"tab", "Tab"}}}}},
+		{Name: "pipeline", Label: "Deals: pipeline when the file has none", Type: "select",
+			Groups: []optGroup{{Options: []option{{"", "Infer from the stage name"}, {"high_touch", "High touch (SPANCO)"}, {"digital", "Digital"}}}}},
 	})
 	f.Values["object_type"] = "contact"
 	return f
@@ -88,7 +96,9 @@ func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	httpx.LiftBodyLimit(w, r, limit)
 	file, hdr, err := r.FormFile("file")
-	f.Values["object_type"] = r.FormValue("object_type")
+	for _, k := range []string{"object_type", "date_format", "delimiter", "pipeline"} {
+		f.Values[k] = r.FormValue(k)
+	}
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
@@ -106,7 +116,8 @@ func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	defer file.Close()
-	im, err := u.d.Imports.Create(r.Context(), s.Actor(), f.Values["object_type"], hdr.Filename, file, importer.Options{})
+	opts := importer.Options{DateFormat: f.Values["date_format"], Delimiter: f.Values["delimiter"], Pipeline: f.Values["pipeline"]}
+	im, err := u.d.Imports.Create(r.Context(), s.Actor(), f.Values["object_type"], hdr.Filename, file, opts)
 	if err != nil {
 		if !f.setError(err) {
 			u.fail(w, r, s, err)
@@ -123,7 +134,11 @@ type importPage struct {
 	Errors  []model.ImportError
 	More    bool
 	CSVLink string
+	Sum     importer.Summary
+	Columns []columnMap
 }
+
+type columnMap struct{ Header, Field string }
 
 func (u *UI) importShow(w http.ResponseWriter, r *http.Request, s *session) {
 	id, err := httpx.PathID(r, "id")
@@ -143,6 +158,13 @@ func (u *UI) importShow(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := importPage{R: newRecon(im), Errors: errs, CSVLink: "/imports/" + formatInt(id) + "/errors.csv"}
+	if len(im.Summary) > 0 {
+		_ = json.Unmarshal(im.Summary, &p.Sum) // written by the importer; an old or empty one shows nothing
+		for h, f := range p.Sum.Columns {
+			p.Columns = append(p.Columns, columnMap{h, f})
+		}
+		sort.Slice(p.Columns, func(i, j int) bool { return p.Columns[i].Header < p.Columns[j].Header })
+	}
 	if len(errs) > importErrorsShown {
 		p.Errors, p.More = errs[:importErrorsShown], true
 	}
