@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"errors"
 	"os"
@@ -340,4 +341,41 @@ func itoa(i int) string {
 		b = append([]byte{d[i%10]}, b...)
 	}
 	return string(b)
+}
+
+// Importing the same people again merges them: stored values are kept where the new
+// file is blank and replaced where it has a value; nothing is inserted twice.
+func TestReimportMerges(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st)
+		f.svc.BatchSize = 50
+		var first, second strings.Builder
+		first.WriteString("email,first_name,title\n")
+		second.WriteString("email,title,lifecycle_stage\n")
+		for i := 0; i < 120; i++ {
+			fmt.Fprintf(&first, "p%d@x.io,P%d,Engineer\n", i, i)
+			if i%2 == 0 {
+				fmt.Fprintf(&second, "P%d@X.io,CTO,customer\n", i)
+			} else {
+				fmt.Fprintf(&second, "n%d@x.io,,\n", i)
+			}
+		}
+		im := f.run(t, "contacts", first.String(), importer.Options{})
+		if im.Accepted != 120 {
+			t.Fatalf("first: %+v", im)
+		}
+		im = f.run(t, "contacts", second.String(), importer.Options{})
+		if im.Rows != 120 || im.Merged != 60 || im.Accepted != 60 || im.Rejected != 0 {
+			t.Fatalf("second: %+v", im)
+		}
+		c, err := st.Read().ContactByEmail(context.Background(), f.ws, "p42@x.io")
+		if err != nil || c.FirstName != "P42" || c.Title != "CTO" || c.LifecycleStage != "customer" {
+			t.Fatalf("merged contact: %+v %v", c, err)
+		}
+		p, _ := st.Read().ListContacts(context.Background(), f.ws, store.ListParams{Count: true, Limit: 1}, nil)
+		if *p.Total != 180 {
+			t.Fatalf("%d contacts, want 180", *p.Total)
+		}
+	})
 }

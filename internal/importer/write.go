@@ -147,7 +147,19 @@ func (j *job) writeContacts(q store.Q) error {
 	if err != nil {
 		return err
 	}
-	var inserts []*model.Contact
+	// The stored contacts this batch merges into, loaded in one go.
+	var mergeIDs []int64
+	for i := range j.batch {
+		if id, ok := existing[j.get(&j.batch[i], "email").s]; ok {
+			mergeIDs = append(mergeIDs, id)
+		}
+	}
+	stored, err := q.ContactsByIDs(j.ctx, j.ws, mergeIDs)
+	if err != nil {
+		return err
+	}
+	var inserts, updates []*model.Contact
+	updated := map[int64]bool{}
 	newByEmail := map[string]*model.Contact{}
 	newByExt := map[string]string{} // external id → email, within this batch
 	for i := range j.batch {
@@ -197,19 +209,20 @@ func (j *job) writeContacts(q store.Q) error {
 			continue
 		}
 		if id, ok := existing[email]; ok { // in the database (earlier batch or before)
-			c, err := q.GetContact(j.ctx, j.ws, id)
-			if err != nil {
-				return err
+			c, ok := stored[id]
+			if !ok {
+				return fmt.Errorf("importer: contact %d vanished during the batch", id)
 			}
-			j.fillContact(&c, p)
+			j.fillContact(c, p)
 			if acct != nil {
 				c.AccountID = acct
 			}
 			if owner != nil {
 				c.OwnerID = owner
 			}
-			if err := q.UpdateContact(j.ctx, j.ws, &c); err != nil {
-				return err
+			if !updated[id] {
+				updated[id] = true
+				updates = append(updates, c)
 			}
 			j.merged++
 			continue
@@ -220,6 +233,9 @@ func (j *job) writeContacts(q store.Q) error {
 		newByEmail[email] = c
 		inserts = append(inserts, c)
 		j.accepted++
+	}
+	if err := q.UpdateContacts(j.ctx, j.ws, updates); err != nil {
+		return err
 	}
 	return q.InsertContacts(j.ctx, j.ws, inserts)
 }

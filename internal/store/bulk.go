@@ -268,3 +268,111 @@ func (q Q) CountBy(ctx context.Context, ws int64, table, column string) (map[str
 	}
 	return out, rows.Err()
 }
+
+// ContactsByIDs loads many contacts of ws at once (imports merging duplicates).
+func (q Q) ContactsByIDs(ctx context.Context, ws int64, ids []int64) (map[int64]*model.Contact, error) {
+	out := make(map[int64]*model.Contact, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		var sb strings.Builder
+		args := make([]any, 0, len(part)+1)
+		args = append(args, ws)
+		sb.WriteString("SELECT " + contactCols + " FROM contacts WHERE workspace_id = " + q.ph(1) + " AND id IN (")
+		for i, id := range part {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(q.ph(i + 2))
+			args = append(args, id)
+		}
+		sb.WriteByte(')')
+		rows, err := q.db.QueryContext(ctx, sb.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: contacts by ids: %w", err)
+		}
+		for rows.Next() {
+			c, _, err := scanContact(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: contacts by ids: %w", err)
+			}
+			out[c.ID] = &c
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// UpdateContacts writes every field of many contacts of ws. SQLite runs one prepared
+// UPDATE per contact; PostgreSQL copies them into a temporary table and updates from
+// it in one statement, instead of a round trip per row.
+func (q Q) UpdateContacts(ctx context.Context, ws int64, cs []*model.Contact) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	now := Now()
+	for _, c := range cs {
+		c.UpdatedAt = now
+	}
+	if q.kind == Postgres && q.conn != nil {
+		return q.copyUpdateContacts(ctx, ws, cs, now)
+	}
+	if q.tx == nil {
+		return fmt.Errorf("store: update contacts outside a transaction")
+	}
+	st, err := q.tx.PrepareContext(ctx, `UPDATE contacts SET external_id=$2, email=$3, first_name=$4, last_name=$5, title=$6, phone=$7, account_id=$8, lifecycle_stage=$9, owner_id=$10, source=$11, utm_source=$12, utm_medium=$13, utm_campaign=$14, consent_basis=$15, consent_source=$16, consent_at=$17, custom=$18, updated_at=$19
+		WHERE workspace_id=$1 AND id=$20`)
+	if err != nil {
+		return fmt.Errorf("store: prepare update contacts: %w", err)
+	}
+	defer st.Close()
+	for _, c := range cs {
+		if _, err := st.ExecContext(ctx, append(contactArgs(ws, c), now, c.ID)...); err != nil {
+			return wrapWrite("update contacts", err)
+		}
+	}
+	return nil
+}
+
+func (q Q) copyUpdateContacts(ctx context.Context, ws int64, cs []*model.Contact, now time.Time) error {
+	if _, err := q.db.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_contacts (LIKE contacts INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`); err != nil {
+		return fmt.Errorf("store: update contacts: %w", err)
+	}
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM import_contacts`); err != nil {
+		return fmt.Errorf("store: update contacts: %w", err)
+	}
+	cols := append([]string{"id"}, contactCopyCols...)
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= len(cs) {
+			return nil, nil
+		}
+		c := cs[i]
+		i++
+		return append(append([]any{c.ID}, contactArgs(ws, c)...), c.CreatedAt, now), nil
+	})
+	err := q.conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: copy: unexpected driver connection %T", dc)
+		}
+		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{"import_contacts"}, cols, src)
+		return err
+	})
+	if err != nil {
+		return wrapWrite("update contacts", err)
+	}
+	_, err = q.db.ExecContext(ctx, `UPDATE contacts c SET external_id=t.external_id, email=t.email, first_name=t.first_name, last_name=t.last_name, title=t.title, phone=t.phone,
+		account_id=t.account_id, lifecycle_stage=t.lifecycle_stage, owner_id=t.owner_id, source=t.source, utm_source=t.utm_source, utm_medium=t.utm_medium,
+		utm_campaign=t.utm_campaign, consent_basis=t.consent_basis, consent_source=t.consent_source, consent_at=t.consent_at, custom=t.custom, updated_at=t.updated_at
+		FROM import_contacts t WHERE c.id = t.id AND c.workspace_id = $1`, ws)
+	if err != nil {
+		return wrapWrite("update contacts", err)
+	}
+	return nil
+}
