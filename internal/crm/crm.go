@@ -119,61 +119,6 @@ func applyAccount(a *model.Account, f Fields, defs []model.CustomField) error {
 	return nil
 }
 
-// CreateAccount validates and inserts an account.
-func (s *Service) CreateAccount(ctx context.Context, act model.Actor, f Fields) (model.Account, error) {
-	ws := act.Workspace
-	a := model.Account{Custom: model.Custom{}}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		w, err := q.GetWorkspace(ctx, ws)
-		if err != nil {
-			return err
-		}
-		a.Currency = w.Currency
-		defs, err := s.customDefs(ctx, q, ws, "account")
-		if err != nil {
-			return err
-		}
-		if err := applyAccount(&a, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, a.OwnerID); err != nil {
-			return err
-		}
-		if err := q.CreateAccount(ctx, ws, &a); err != nil {
-			return err
-		}
-		return q.AddHistory(ctx, ws, "account", a.ID, "created", nil, act.Label)
-	})
-	return a, err
-}
-
-// UpdateAccount applies a partial change.
-func (s *Service) UpdateAccount(ctx context.Context, act model.Actor, id int64, f Fields) (model.Account, error) {
-	ws := act.Workspace
-	var a model.Account
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		var err error
-		if a, err = q.GetAccount(ctx, ws, id); err != nil {
-			return err
-		}
-		defs, err := s.customDefs(ctx, q, ws, "account")
-		if err != nil {
-			return err
-		}
-		if err := applyAccount(&a, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, a.OwnerID); err != nil {
-			return err
-		}
-		if err := q.UpdateAccount(ctx, ws, &a); err != nil {
-			return err
-		}
-		return q.AddHistory(ctx, ws, "account", a.ID, "updated", keys(f), act.Label)
-	})
-	return a, err
-}
-
 func applyContact(c *model.Contact, f Fields, defs []model.CustomField) error {
 	var err error
 	for k, v := range f {
@@ -228,67 +173,6 @@ func applyContact(c *model.Contact, f Fields, defs []model.CustomField) error {
 		return fe("email", "is required")
 	}
 	return nil
-}
-
-// CreateContact validates and inserts a contact.
-func (s *Service) CreateContact(ctx context.Context, act model.Actor, f Fields) (model.Contact, error) {
-	ws := act.Workspace
-	c := model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		defs, err := s.customDefs(ctx, q, ws, "contact")
-		if err != nil {
-			return err
-		}
-		if err := applyContact(&c, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkAccount(ctx, q, ws, c.AccountID, "account_id"); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, c.OwnerID); err != nil {
-			return err
-		}
-		if err := q.CreateContact(ctx, ws, &c); err != nil {
-			return err
-		}
-		return q.AddHistory(ctx, ws, "contact", c.ID, "created", nil, act.Label)
-	})
-	return c, err
-}
-
-// UpdateContact applies a partial change.
-func (s *Service) UpdateContact(ctx context.Context, act model.Actor, id int64, f Fields) (model.Contact, error) {
-	ws := act.Workspace
-	var c model.Contact
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		var err error
-		if c, err = q.GetContact(ctx, ws, id); err != nil {
-			return err
-		}
-		before := c.LifecycleStage
-		defs, err := s.customDefs(ctx, q, ws, "contact")
-		if err != nil {
-			return err
-		}
-		if err := applyContact(&c, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkAccount(ctx, q, ws, c.AccountID, "account_id"); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, c.OwnerID); err != nil {
-			return err
-		}
-		if err := q.UpdateContact(ctx, ws, &c); err != nil {
-			return err
-		}
-		detail := map[string]any{"fields": keys(f)}
-		if before != c.LifecycleStage {
-			detail["lifecycle_stage"] = []string{before, c.LifecycleStage}
-		}
-		return q.AddHistory(ctx, ws, "contact", c.ID, "updated", detail, act.Label)
-	})
-	return c, err
 }
 
 func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
@@ -366,75 +250,6 @@ func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
 		d.LossReason = ""
 	}
 	return nil
-}
-
-// CreateDeal validates and inserts a deal.
-func (s *Service) CreateDeal(ctx context.Context, act model.Actor, f Fields) (model.Deal, error) {
-	ws := act.Workspace
-	d := model.Deal{Custom: model.Custom{}}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		w, err := q.GetWorkspace(ctx, ws)
-		if err != nil {
-			return err
-		}
-		d.Currency = w.Currency
-		defs, err := s.customDefs(ctx, q, ws, "deal")
-		if err != nil {
-			return err
-		}
-		if err := applyDeal(&d, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, d.OwnerID); err != nil {
-			return err
-		}
-		if err := q.CreateDeal(ctx, ws, &d); err != nil {
-			return err
-		}
-		return q.AddHistory(ctx, ws, "deal", d.ID, "created", map[string]any{"stage": d.Stage}, act.Label)
-	})
-	return d, err
-}
-
-// UpdateDeal applies a partial change; stage and outcome changes land in history.
-func (s *Service) UpdateDeal(ctx context.Context, act model.Actor, id int64, f Fields) (model.Deal, error) {
-	ws := act.Workspace
-	var d model.Deal
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		var err error
-		if d, err = q.GetDeal(ctx, ws, id); err != nil {
-			return err
-		}
-		before := d
-		defs, err := s.customDefs(ctx, q, ws, "deal")
-		if err != nil {
-			return err
-		}
-		if err := applyDeal(&d, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
-			return err
-		}
-		if err := s.checkOwner(ctx, q, ws, d.OwnerID); err != nil {
-			return err
-		}
-		if err := q.UpdateDeal(ctx, ws, &d); err != nil {
-			return err
-		}
-		detail := map[string]any{"fields": keys(f)}
-		if before.Stage != d.Stage {
-			detail["stage"] = []string{before.Stage, d.Stage}
-		}
-		if before.Outcome != d.Outcome {
-			detail["outcome"] = []string{before.Outcome, d.Outcome}
-		}
-		return q.AddHistory(ctx, ws, "deal", d.ID, "updated", detail, act.Label)
-	})
-	return d, err
 }
 
 func applyActivity(a *model.Activity, f Fields, defs []model.CustomField) error {
@@ -535,50 +350,6 @@ func (s *Service) checkActivityLinks(ctx context.Context, q store.Q, ws int64, a
 		}
 	}
 	return s.checkOwner(ctx, q, ws, a.OwnerID)
-}
-
-// CreateActivity validates and inserts an activity.
-func (s *Service) CreateActivity(ctx context.Context, act model.Actor, f Fields) (model.Activity, error) {
-	ws := act.Workspace
-	a := model.Activity{Custom: model.Custom{}, Participants: []string{}}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		defs, err := s.customDefs(ctx, q, ws, "activity")
-		if err != nil {
-			return err
-		}
-		if err := applyActivity(&a, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkActivityLinks(ctx, q, ws, &a); err != nil {
-			return err
-		}
-		return q.CreateActivity(ctx, ws, &a)
-	})
-	return a, err
-}
-
-// UpdateActivity applies a partial change.
-func (s *Service) UpdateActivity(ctx context.Context, act model.Actor, id int64, f Fields) (model.Activity, error) {
-	ws := act.Workspace
-	var a model.Activity
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		var err error
-		if a, err = q.GetActivity(ctx, ws, id); err != nil {
-			return err
-		}
-		defs, err := s.customDefs(ctx, q, ws, "activity")
-		if err != nil {
-			return err
-		}
-		if err := applyActivity(&a, f, defs); err != nil {
-			return err
-		}
-		if err := s.checkActivityLinks(ctx, q, ws, &a); err != nil {
-			return err
-		}
-		return q.UpdateActivity(ctx, ws, &a)
-	})
-	return a, err
 }
 
 // Delete removes one record of kind ("account", "contact", "deal", "activity") and

@@ -1,0 +1,214 @@
+package crm
+
+import (
+	"context"
+
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// kind describes one record type to the shared create and update paths: every
+// record is validated against its custom fields, checked for references inside the
+// workspace, written, and given a history entry in one transaction.
+type kind[T any] struct {
+	obj    string // object type of custom fields and history
+	get    func(q store.Q, ctx context.Context, ws, id int64) (T, error)
+	apply  func(*T, Fields, []model.CustomField) error
+	check  func(s *Service, ctx context.Context, q store.Q, ws int64, x *T) error
+	create func(q store.Q, ctx context.Context, ws int64, x *T) error
+	update func(q store.Q, ctx context.Context, ws int64, x *T) error
+	id     func(*T) int64
+	// history returns the history detail of a create (before == nil) or an update;
+	// nil means the kind keeps no history.
+	history func(before, after *T, f Fields) any
+}
+
+// createRecord applies f to x (which carries the kind's defaults) and inserts it.
+func createRecord[T any](s *Service, ctx context.Context, act model.Actor, k kind[T], x T, f Fields, prepare func(q store.Q, x *T) error) (T, error) {
+	ws := act.Workspace
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		if prepare != nil {
+			if err := prepare(q, &x); err != nil {
+				return err
+			}
+		}
+		defs, err := s.customDefs(ctx, q, ws, k.obj)
+		if err != nil {
+			return err
+		}
+		if err := k.apply(&x, f, defs); err != nil {
+			return err
+		}
+		if err := k.check(s, ctx, q, ws, &x); err != nil {
+			return err
+		}
+		if err := k.create(q, ctx, ws, &x); err != nil {
+			return err
+		}
+		if k.history == nil {
+			return nil
+		}
+		return q.AddHistory(ctx, ws, k.obj, k.id(&x), "created", k.history(nil, &x, f), act.Label)
+	})
+	return x, err
+}
+
+// updateRecord applies the partial change f to record id of the actor's workspace.
+func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
+	ws := act.Workspace
+	var x T
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		if x, err = k.get(q, ctx, ws, id); err != nil {
+			return err
+		}
+		before := x
+		defs, err := s.customDefs(ctx, q, ws, k.obj)
+		if err != nil {
+			return err
+		}
+		if err := k.apply(&x, f, defs); err != nil {
+			return err
+		}
+		if err := k.check(s, ctx, q, ws, &x); err != nil {
+			return err
+		}
+		if err := k.update(q, ctx, ws, &x); err != nil {
+			return err
+		}
+		if k.history == nil {
+			return nil
+		}
+		return q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label)
+	})
+	return x, err
+}
+
+// change records before → after of one field in a history detail when it moved.
+func change(detail map[string]any, field, before, after string) {
+	if before != after {
+		detail[field] = []string{before, after}
+	}
+}
+
+// useWorkspaceCurrency defaults a new record's currency to its workspace's.
+func useWorkspaceCurrency(ctx context.Context, ws int64, cur *string) func(q store.Q) error {
+	return func(q store.Q) error {
+		w, err := q.GetWorkspace(ctx, ws)
+		if err != nil {
+			return err
+		}
+		*cur = w.Currency
+		return nil
+	}
+}
+
+var accountKind = kind[model.Account]{
+	obj: "account", get: store.Q.GetAccount, apply: applyAccount,
+	check: func(s *Service, ctx context.Context, q store.Q, ws int64, a *model.Account) error {
+		return s.checkOwner(ctx, q, ws, a.OwnerID)
+	},
+	create: store.Q.CreateAccount, update: store.Q.UpdateAccount,
+	id: func(a *model.Account) int64 { return a.ID },
+	history: func(before, _ *model.Account, f Fields) any {
+		if before == nil {
+			return nil
+		}
+		return keys(f)
+	},
+}
+
+// CreateAccount validates and inserts an account.
+func (s *Service) CreateAccount(ctx context.Context, act model.Actor, f Fields) (model.Account, error) {
+	a := model.Account{Custom: model.Custom{}}
+	return createRecord(s, ctx, act, accountKind, a, f, func(q store.Q, a *model.Account) error {
+		return useWorkspaceCurrency(ctx, act.Workspace, &a.Currency)(q)
+	})
+}
+
+// UpdateAccount applies a partial change.
+func (s *Service) UpdateAccount(ctx context.Context, act model.Actor, id int64, f Fields) (model.Account, error) {
+	return updateRecord(s, ctx, act, accountKind, id, f)
+}
+
+var contactKind = kind[model.Contact]{
+	obj: "contact", get: store.Q.GetContact, apply: applyContact,
+	check: func(s *Service, ctx context.Context, q store.Q, ws int64, c *model.Contact) error {
+		if err := s.checkAccount(ctx, q, ws, c.AccountID, "account_id"); err != nil {
+			return err
+		}
+		return s.checkOwner(ctx, q, ws, c.OwnerID)
+	},
+	create: store.Q.CreateContact, update: store.Q.UpdateContact,
+	id: func(c *model.Contact) int64 { return c.ID },
+	history: func(before, after *model.Contact, f Fields) any {
+		if before == nil {
+			return nil
+		}
+		d := map[string]any{"fields": keys(f)}
+		change(d, "lifecycle_stage", before.LifecycleStage, after.LifecycleStage)
+		return d
+	},
+}
+
+// CreateContact validates and inserts a contact.
+func (s *Service) CreateContact(ctx context.Context, act model.Actor, f Fields) (model.Contact, error) {
+	return createRecord(s, ctx, act, contactKind, model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}, f, nil)
+}
+
+// UpdateContact applies a partial change; a lifecycle change lands in history.
+func (s *Service) UpdateContact(ctx context.Context, act model.Actor, id int64, f Fields) (model.Contact, error) {
+	return updateRecord(s, ctx, act, contactKind, id, f)
+}
+
+var dealKind = kind[model.Deal]{
+	obj: "deal", get: store.Q.GetDeal, apply: applyDeal,
+	check: func(s *Service, ctx context.Context, q store.Q, ws int64, d *model.Deal) error {
+		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
+			return err
+		}
+		return s.checkOwner(ctx, q, ws, d.OwnerID)
+	},
+	create: store.Q.CreateDeal, update: store.Q.UpdateDeal,
+	id: func(d *model.Deal) int64 { return d.ID },
+	history: func(before, after *model.Deal, f Fields) any {
+		if before == nil {
+			return map[string]any{"stage": after.Stage}
+		}
+		d := map[string]any{"fields": keys(f)}
+		change(d, "stage", before.Stage, after.Stage)
+		change(d, "outcome", before.Outcome, after.Outcome)
+		return d
+	},
+}
+
+// CreateDeal validates and inserts a deal.
+func (s *Service) CreateDeal(ctx context.Context, act model.Actor, f Fields) (model.Deal, error) {
+	d := model.Deal{Custom: model.Custom{}}
+	return createRecord(s, ctx, act, dealKind, d, f, func(q store.Q, d *model.Deal) error {
+		return useWorkspaceCurrency(ctx, act.Workspace, &d.Currency)(q)
+	})
+}
+
+// UpdateDeal applies a partial change; stage and outcome changes land in history.
+func (s *Service) UpdateDeal(ctx context.Context, act model.Actor, id int64, f Fields) (model.Deal, error) {
+	return updateRecord(s, ctx, act, dealKind, id, f)
+}
+
+// Activities are themselves the history of their records: they keep none of their own.
+var activityKind = kind[model.Activity]{
+	obj: "activity", get: store.Q.GetActivity, apply: applyActivity,
+	check:  (*Service).checkActivityLinks,
+	create: store.Q.CreateActivity, update: store.Q.UpdateActivity,
+	id: func(a *model.Activity) int64 { return a.ID },
+}
+
+// CreateActivity validates and inserts an activity.
+func (s *Service) CreateActivity(ctx context.Context, act model.Actor, f Fields) (model.Activity, error) {
+	return createRecord(s, ctx, act, activityKind, model.Activity{Custom: model.Custom{}, Participants: []string{}}, f, nil)
+}
+
+// UpdateActivity applies a partial change.
+func (s *Service) UpdateActivity(ctx context.Context, act model.Actor, id int64, f Fields) (model.Activity, error) {
+	return updateRecord(s, ctx, act, activityKind, id, f)
+}
