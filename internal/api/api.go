@@ -110,6 +110,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/api-keys/{id}", admin, revokeAPIKey, revokeAPIKeyDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
+	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},
 
 	{"POST", "/api/v1/imports", write, createImport, createImportDoc},
 	{"GET", "/api/v1/imports", read, listImports, listImportsDoc},

@@ -45,6 +45,7 @@ func TestAPI(t *testing.T) {
 				{"custom_fields", h.testCustomFields},
 				{"api_keys", h.testAPIKeys},
 				{"audit", h.testAudit},
+				{"export", h.testExport},
 				{"me", h.testMe},
 				{"roles", h.testRoles},
 				{"session_cookie", h.testSessionCookie},
@@ -597,6 +598,29 @@ func (h *harness) testCustomFields(t *testing.T) {
 	if !h.auditHas(t, "custom_field_delete", "custom_field", cfID) {
 		t.Errorf("custom field deletion not audited")
 	}
+}
+
+// testExport: admins stream a formula-safe CSV of their own workspace's records; the
+// export is audited; other roles are refused; an unknown kind is a 404.
+func (h *harness) testExport(t *testing.T) {
+	h.want(t, http.StatusCreated, h.adminA(), "POST", "/api/v1/contacts", `{"email":"export-me@export.example","first_name":"=cmd|' /C calc'!A0"}`)
+	h.want(t, http.StatusCreated, h.adminB(), "POST", "/api/v1/contacts", `{"email":"not-mine@export.example"}`)
+	res := h.call(t, h.adminA(), "GET", "/api/v1/exports/contacts", "")
+	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", res.Status, res.Body)
+	}
+	body := string(res.Body)
+	if !strings.Contains(body, "export-me@export.example") || strings.Contains(body, "not-mine@export.example") {
+		t.Fatalf("export holds the wrong rows:\n%.500s", body)
+	}
+	if !strings.Contains(body, `'=cmd`) {
+		t.Errorf("formula not neutralised:\n%.500s", body)
+	}
+	if !h.auditHas(t, "export", "contacts", 0) {
+		t.Errorf("export not audited")
+	}
+	wantProblem(t, h.call(t, h.env.A.Keys[model.RoleLDR], "GET", "/api/v1/exports/contacts", ""), http.StatusForbidden, "")
+	wantProblem(t, h.call(t, h.adminA(), "GET", "/api/v1/exports/widgets", ""), http.StatusNotFound, "")
 }
 
 func (h *harness) auditHas(t *testing.T, action, target string, targetID int64) bool {

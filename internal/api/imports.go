@@ -6,13 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/export"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
@@ -263,5 +267,30 @@ func importErrorsCSV(a *API, w http.ResponseWriter, r *http.Request, p *auth.Pri
 		_ = cw.Write([]string{strconv.FormatInt(e.Line, 10), strconv.FormatInt(e.Col, 10), safeCell(e.Field), safeCell(e.Reason), safeCell(e.Raw)})
 	}
 	cw.Flush()
+	return nil
+}
+
+// exportRecords streams every record of one kind as CSV and audits the export.
+// Admins and managers only: a full export is how a book of business walks out.
+func exportRecords(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	object := r.PathValue("object")
+	if !slices.Contains(export.Objects, object) {
+		return store.ErrNotFound
+	}
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	act := p.Actor(httpx.ClientIP(r))
+	if err := a.d.St.InTx(r.Context(), func(q store.Q) error {
+		return crm.Audit(r.Context(), q, act, "export", object, nil, nil)
+	}); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, object))
+	if _, err := export.Write(r.Context(), a.d.St, p.WorkspaceID, object, w); err != nil {
+		// The header is out; the truncated file is all the client can get. Log it once.
+		slog.ErrorContext(r.Context(), "export failed mid-stream", "object", object, "err", err, "request_id", httpx.RequestID(r.Context()))
+	}
 	return nil
 }

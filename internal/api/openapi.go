@@ -423,6 +423,8 @@ var (
 	listImportErrorsDoc = op{id: "listImportErrors", tag: "imports", summary: "Rejected rows of an import, in file order",
 		params: []param{{name: "limit", desc: "how many", schema: js{"type": "integer", "minimum": 1, "maximum": importErrorsMax, "default": importErrorsDefault}}},
 		resp:   ok200("ImportErrorList")}
+	exportRecordsDoc = op{id: "exportRecords", tag: "exports", summary: "Every record of one kind (accounts, contacts, deals, activities) as CSV, streamed; cells a spreadsheet would run as a formula are prefixed with '; audited",
+		resp: []resp{{http.StatusOK, "text/csv", "", "the records", false}}}
 	importErrorsCSVDoc = op{id: "downloadImportErrors", tag: "imports", summary: "Rejected rows as CSV (line, column, field, reason, raw); a cell starting with = + - @ is prefixed with ' so spreadsheets do not run it",
 		resp: []resp{{http.StatusOK, "text/csv", "", "the rejected rows", false}}}
 )

@@ -149,6 +149,7 @@ func TestUI(t *testing.T) {
 		t.Run("log activity", func(t *testing.T) { testActivity(t, e) })
 		t.Run("import report", func(t *testing.T) { testImportReport(t, e) })
 		t.Run("api keys", func(t *testing.T) { testAPIKeys(t, e) })
+		t.Run("export from the list", func(t *testing.T) { testExport(t, e) })
 	})
 }
 
@@ -692,4 +693,22 @@ func testAPIKeys(t *testing.T, e *apptest.Env) {
 	if strings.Contains(get(t, e, ae, "/").Body, `href="/settings/api-keys"`) {
 		t.Error("an ae sees the API keys link")
 	}
+}
+
+// testExport: admins get an Export CSV button on lists that downloads with their
+// session; reps see no button and are refused.
+func testExport(t *testing.T, e *apptest.Env) {
+	admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+	ok(t, post(t, e, admin, "/contacts", url.Values{"email": {"exported@list.example"}, "lifecycle_stage": {"lead"}}), http.StatusSeeOther)
+	ok(t, get(t, e, admin, "/contacts"), http.StatusOK, `href="/api/v1/exports/contacts"`)
+	r := get(t, e, admin, "/api/v1/exports/contacts")
+	ok(t, r, http.StatusOK, "exported@list.example")
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("content type %q", r.Header.Get("Content-Type"))
+	}
+	ldr := e.Browser(t, e.A.Users[model.RoleLDR].Email)
+	if strings.Contains(get(t, e, ldr, "/contacts").Body, "/api/v1/exports/") {
+		t.Errorf("ldr sees the export button")
+	}
+	ok(t, get(t, e, ldr, "/api/v1/exports/contacts"), http.StatusForbidden)
 }
