@@ -315,6 +315,32 @@ func (s *Service) CreateUser(ctx context.Context, email, name, password string, 
 	return u, err
 }
 
+// SetRole grants the user with email a role in the actor's workspace, changes it,
+// or (role "") removes the membership; the change is audited and takes effect on
+// the user's next request.
+func (s *Service) SetRole(ctx context.Context, act model.Actor, email, role string) error {
+	if role != "" && !model.Contains(model.Roles, role) {
+		return &store.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of %s", role, strings.Join(model.Roles, ", "))}
+	}
+	ws := act.Workspace
+	return s.St.InTx(ctx, func(q store.Q) error {
+		u, err := q.UserByEmail(ctx, NormalizeEmail(email))
+		if err != nil {
+			return err
+		}
+		if role == "" {
+			err = q.RemoveMembership(ctx, ws, u.ID)
+		} else {
+			err = q.SetMembership(ctx, ws, u.ID, role)
+		}
+		if err != nil {
+			return err
+		}
+		uid := u.ID
+		return q.Audit(ctx, model.AuditEntry{WorkspaceID: &ws, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: "role_change", TargetType: "user", TargetID: &uid, IP: act.IP, Detail: []byte(fmt.Sprintf(`{"role":%q}`, role))})
+	})
+}
+
 // ResetPassword sets a new password and ends every session of the user.
 func (s *Service) ResetPassword(ctx context.Context, email, password string) error {
 	hash, err := HashPassword(password)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"strconv"
 	"text/tabwriter"
@@ -70,11 +72,11 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {
-	verb, rest, err := sub(args, "create", "reset-password")
+	verb, rest, err := sub(args, "create", "reset-password", "add", "remove")
 	if err != nil {
 		return err
 	}
-	fs := e.flags("user "+verb, "user create --email E [--name N] [--workspace slug --role admin] [--password P] | user reset-password --email E [--password P]")
+	fs := e.flags("user "+verb, "user create --email E [--name N] [--workspace slug --role admin] [--password P] | user reset-password --email E [--password P] | user add --email E --workspace slug --role ae (grant or change a role) | user remove --email E --workspace slug")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	email := fs.String("email", "", "login email")
@@ -94,6 +96,37 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if verb == "add" || verb == "remove" {
+		roleSet := false
+		fs.Visit(func(f *flag.Flag) { roleSet = roleSet || f.Name == "role" })
+		if verb == "add" && !roleSet {
+			return usagef("user add needs --role (admin, manager, ldr, ae or csm)")
+		}
+		w, err := workspaceBySlug(ctx, a, *wsSlug)
+		if err != nil {
+			return err
+		}
+		r := *role
+		if verb == "remove" {
+			r = ""
+		}
+		if err := a.Auth.SetRole(ctx, cliActor(w.ID), *email, r); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no user %s (or not a member of %s)", auth.NormalizeEmail(*email), w.Slug)
+			}
+			return err
+		}
+		out := map[string]any{"email": auth.NormalizeEmail(*email), "workspace": w.Slug, "role": r}
+		if *asJSON {
+			return e.printJSON(out)
+		}
+		if r == "" {
+			fmt.Fprintf(e.stdout, "Removed %s from %s; their sessions lose it on the next request.\n", out["email"], w.Slug)
+		} else {
+			fmt.Fprintf(e.stdout, "%s is now %s in %s.\n", out["email"], r, w.Slug)
+		}
+		return nil
+	}
 	password := *pw
 	generated := password == ""
 	if generated {

@@ -36,6 +36,25 @@ func TestCLIEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &u); err != nil || u["email"] != "ann@acme.io" || len(u["password"].(string)) < 16 {
 		t.Fatalf("user json: %s %v", out, err)
 	}
+	// The agency operator: one user, a second workspace, a role there, then removal.
+	if code, _, errs := run(t, "workspace", "create", "--db", db, "--name", "Beta", "--slug", "beta"); code != 0 {
+		t.Fatalf("workspace beta: %s", errs)
+	}
+	if code, _, errs := run(t, "user", "add", "--db", db, "--email", "ann@acme.io", "--workspace", "beta"); code != 2 || !strings.Contains(errs, "needs --role") {
+		t.Fatalf("user add without role: %d %s", code, errs)
+	}
+	if code, out, errs := run(t, "user", "add", "--db", db, "--email", "ann@acme.io", "--workspace", "beta", "--role", "ae"); code != 0 || !strings.Contains(out, "ae in beta") {
+		t.Fatalf("user add: %s %s", out, errs)
+	}
+	if code, _, errs := run(t, "user", "add", "--db", db, "--email", "nobody@acme.io", "--workspace", "beta", "--role", "ae"); code != 1 || !strings.Contains(errs, "no user nobody@acme.io") {
+		t.Fatalf("user add unknown: %d %s", code, errs)
+	}
+	if code, out, errs := run(t, "user", "remove", "--db", db, "--email", "ann@acme.io", "--workspace", "beta"); code != 0 || !strings.Contains(out, "Removed") {
+		t.Fatalf("user remove: %s %s", out, errs)
+	}
+	if code, _, errs := run(t, "user", "remove", "--db", db, "--email", "ann@acme.io", "--workspace", "beta"); code != 1 || !strings.Contains(errs, "not a member of beta") {
+		t.Fatalf("user remove twice: %d %s", code, errs)
+	}
 	code, out, errs = run(t, "apikey", "create", "--db", db, "--workspace", "acme", "--name", "ci", "--role", "manager", "--json")
 	if code != 0 {
 		t.Fatalf("apikey: %s", errs)
