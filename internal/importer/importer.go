@@ -167,12 +167,25 @@ type Worker struct {
 }
 
 // Work runs the import; a file-level problem ends the import as failed without a
-// retry (the file will not change), a database error is retried by River.
+// retry (the file will not change), a database error is retried by River, and
+// when the last attempt fails the import is marked failed so it never shows
+// "running" forever.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	_, err := w.Svc.Run(ctx, job.Args.WorkspaceID, job.Args.ImportID, nil)
 	var fe *fileError
 	if errors.As(err, &fe) {
 		return nil
+	}
+	if errors.Is(err, store.ErrNotFound) { // the import (or its workspace) was deleted
+		return river.JobCancel(err)
+	}
+	if err != nil && job.Attempt >= job.MaxAttempts && ctx.Err() == nil {
+		msg := fmt.Sprintf("gave up after %d attempts: %v", job.Attempt, err)
+		if ferr := w.Svc.St.InTx(ctx, func(q store.Q) error {
+			return q.SetImportStatus(ctx, job.Args.WorkspaceID, job.Args.ImportID, "failed", msg)
+		}); ferr != nil {
+			return errors.Join(err, ferr)
+		}
 	}
 	return err
 }
