@@ -29,8 +29,9 @@ type Service struct {
 	St    *store.Store
 	CRM   *crm.Service
 	River *river.Client[*sql.Tx]
-	// BatchSize is how many rows one write transaction takes (default 10,000:
-	// large enough that the commit's fsync is noise, small enough to bound memory).
+	// BatchSize is how many rows one write transaction takes (default 5,000: large
+	// enough that the commit's fsync is noise, small enough that the batch being
+	// written and the one being read stay well inside the memory budget).
 	BatchSize int
 }
 

@@ -55,10 +55,11 @@ type job struct {
 	currency string
 	members  map[string]int64
 	sum      *Summary
-	// running totals, persisted with each batch
+	// running totals, persisted with each batch (writer side)
 	rows, accepted, rejected, merged int64
-	batch                            []pending
-	errs                             []model.ImportError
+	batch                            []pending           // the batch being written
+	errs                             []model.ImportError // its rejections
+	cur                              *parsed             // the batch being read (reader side)
 	progress                         func(model.Import)
 }
 
@@ -183,16 +184,67 @@ func (j *job) run() error {
 	if err := j.decideDates(); err != nil {
 		return err
 	}
-	skip := j.rows
-	var n int64
 	batchSize := j.s.BatchSize
 	if batchSize <= 0 {
-		batchSize = 10_000
+		batchSize = 5_000
 	}
+	// Reading and parsing run here while the previous batch is written on another
+	// goroutine (one batch in flight): on two cores the parse hides behind the write.
+	batches := make(chan *parsed, 1)
+	failed := make(chan struct{})
+	werr := make(chan error, 1)
+	go func() {
+		for b := range batches {
+			if err := j.write(b); err != nil {
+				close(failed)
+				werr <- err
+				for range batches { // let the reader finish its send
+				}
+				return
+			}
+		}
+		werr <- nil
+	}()
+	send := func() bool {
+		b := j.cur
+		j.cur = &parsed{}
+		select {
+		case batches <- b:
+			return true
+		case <-failed:
+			return false
+		}
+	}
+	readErr := j.read(r, batchSize, send)
+	if j.cur.n > 0 {
+		send()
+	}
+	close(batches)
+	if err := <-werr; err != nil {
+		return err
+	}
+	return readErr
+}
+
+// parsed is a batch of rows read and parsed, waiting to be written.
+type parsed struct {
+	rows []pending
+	errs []model.ImportError // rows rejected while parsing
+	n    int64               // records read, rejected ones included
+}
+
+// read streams the file into batches of batchSize, skipping the records a previous
+// run already committed; send hands a full batch to the writer (false: the writer
+// failed, stop). A file that cannot be read further ends with a fileError after the
+// rows before it are handed over.
+func (j *job) read(r *csvin.Reader, batchSize int, send func() bool) error {
+	skip := j.rows
+	var n int64
+	j.cur = &parsed{}
 	for {
 		row, err := r.Next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		var re *csvin.RowError
 		if errors.As(err, &re) {
@@ -200,15 +252,11 @@ func (j *job) run() error {
 			if n <= skip {
 				continue
 			}
-			j.rows++
+			j.cur.n++
 			j.reject(row.Line, j.rawRow(row.Fields), rowErr{col: re.Col, column: re.Column, reason: re.Reason}, re.Line)
 			continue
 		}
 		if err != nil {
-			// The rest of the file cannot be read: keep what was read, report where.
-			if ferr := j.flush(); ferr != nil {
-				return ferr
-			}
 			var fe *csvin.FatalError
 			if errors.As(err, &fe) {
 				return &fileError{msg: fmt.Sprintf("line %d:%d: %s; rows before it were imported", fe.Line, fe.Col, fe.Reason)}
@@ -222,14 +270,21 @@ func (j *job) run() error {
 		if n <= skip {
 			continue
 		}
-		j.rows++
+		j.cur.n++
 		j.add(row)
-		if len(j.batch)+len(j.errs) >= batchSize {
-			if err := j.flush(); err != nil {
-				return err
+		if len(j.cur.rows)+len(j.cur.errs) >= batchSize {
+			if !send() {
+				return nil // the writer's error is the one to report
 			}
 		}
 	}
+}
+
+// write commits one parsed batch.
+func (j *job) write(b *parsed) error {
+	j.batch, j.errs = b.rows, b.errs
+	j.rows += b.n
+	j.rejected += int64(len(b.errs))
 	return j.flush()
 }
 
@@ -306,8 +361,7 @@ func (j *job) reject(line int, raw string, e rowErr, errLine int) {
 	if errLine == 0 {
 		errLine = line
 	}
-	j.rejected++
-	j.errs = append(j.errs, model.ImportError{Line: int64(errLine), Col: int64(e.col), Field: e.column, Reason: e.reason, Raw: raw})
+	j.cur.errs = append(j.cur.errs, model.ImportError{Line: int64(errLine), Col: int64(e.col), Field: e.column, Reason: e.reason, Raw: raw})
 }
 
 // add parses one row into a pending record, or rejects it naming the cell.
@@ -340,7 +394,7 @@ func (j *job) add(row csvin.Row) {
 		}
 		vals[i] = v
 	}
-	j.batch = append(j.batch, pending{line: row.Line, raw: j.rawRowLazy(row.Fields), vals: vals, custom: custom})
+	j.cur.rows = append(j.cur.rows, pending{line: row.Line, raw: j.rawRowLazy(row.Fields), vals: vals, custom: custom})
 }
 
 // rawRowLazy keeps the fields so a row rejected at write time (a conflict) can still
@@ -496,7 +550,7 @@ func (j *job) flush() error {
 	if err != nil {
 		return err
 	}
-	j.batch, j.errs = j.batch[:0], j.errs[:0]
+	j.batch, j.errs = nil, nil
 	if j.progress != nil {
 		im := *j.im
 		im.Rows, im.Accepted, im.Rejected, im.Merged, im.Status = j.rows, j.accepted, j.rejected, j.merged, "running"

@@ -37,48 +37,73 @@ func (q Q) LookupIDs(ctx context.Context, ws int64, table, column string, values
 	col := column
 	if column == "name" {
 		col = "LOWER(name)"
+		lower := make([]string, len(values))
+		for i, v := range values {
+			lower[i] = strings.ToLower(v)
+		}
+		values = lower
 	}
+	err := inList(ctx, q, "SELECT "+col+", id FROM "+table+" WHERE workspace_id = $1 AND "+col, ws, values, func(rows *sql.Rows) error {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			return err
+		}
+		if _, dup := out[k]; dup {
+			id = -1
+		}
+		out[k] = id
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: lookup %s.%s: %w", table, column, err)
+	}
+	return out, nil
+}
+
+// inList runs "head IN (values)" for many values and calls row for each result row.
+// head must use $1 for the workspace and end with the compared expression. On
+// PostgreSQL the values travel as one array parameter (= ANY($2)): one plan for any
+// length instead of a statement with hundreds of parameters. On SQLite they go in
+// chunks of 500 plain "?" placeholders.
+func inList[T any](ctx context.Context, q Q, head string, ws int64, values []T, row func(*sql.Rows) error) error {
+	each := func(sqlText string, args []any) error {
+		rows, err := q.db.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	if q.kind == Postgres {
+		return each(head+" = ANY($2)", []any{ws, values})
+	}
+	head = strings.Replace(head, "$1", "?", 1)
 	const chunk = 500
 	for start := 0; start < len(values); start += chunk {
 		part := values[start:min(start+chunk, len(values))]
 		var sb strings.Builder
 		args := make([]any, 0, len(part)+1)
 		args = append(args, ws)
-		sb.WriteString("SELECT " + col + ", id FROM " + table + " WHERE workspace_id = " + q.ph(1) + " AND " + col + " IN (")
+		sb.WriteString(head + " IN (")
 		for i, v := range part {
 			if i > 0 {
 				sb.WriteByte(',')
 			}
-			sb.WriteString(q.ph(i + 2))
-			if column == "name" {
-				v = strings.ToLower(v)
-			}
+			sb.WriteByte('?')
 			args = append(args, v)
 		}
 		sb.WriteByte(')')
-		rows, err := q.db.QueryContext(ctx, sb.String(), args...)
-		if err != nil {
-			return nil, fmt.Errorf("store: lookup %s.%s: %w", table, column, err)
-		}
-		for rows.Next() {
-			var k string
-			var id int64
-			if err := rows.Scan(&k, &id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			if _, dup := out[k]; dup {
-				id = -1
-			}
-			out[k] = id
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
+		if err := each(sb.String(), args); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // contactCol is one insertable column of contacts: used reports whether a contact
@@ -272,38 +297,21 @@ func (q Q) CountBy(ctx context.Context, ws int64, table, column string) (map[str
 // ContactsByIDs loads many contacts of ws at once (imports merging duplicates).
 func (q Q) ContactsByIDs(ctx context.Context, ws int64, ids []int64) (map[int64]*model.Contact, error) {
 	out := make(map[int64]*model.Contact, len(ids))
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		var sb strings.Builder
-		args := make([]any, 0, len(part)+1)
-		args = append(args, ws)
-		sb.WriteString("SELECT " + contactCols + " FROM contacts WHERE workspace_id = " + q.ph(1) + " AND id IN (")
-		for i, id := range part {
-			if i > 0 {
-				sb.WriteByte(',')
-			}
-			sb.WriteString(q.ph(i + 2))
-			args = append(args, id)
-		}
-		sb.WriteByte(')')
-		rows, err := q.db.QueryContext(ctx, sb.String(), args...)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// "+workspace_id" keeps SQLite's planner from scanning the workspace's index
+	// for every row instead of looking the ids up by rowid (it has no statistics).
+	err := inList(ctx, q, "SELECT "+contactCols+" FROM contacts WHERE +workspace_id = $1 AND id", ws, ids, func(rows *sql.Rows) error {
+		c, _, err := scanContact(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: contacts by ids: %w", err)
+			return err
 		}
-		for rows.Next() {
-			c, _, err := scanContact(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: contacts by ids: %w", err)
-			}
-			out[c.ID] = &c
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
+		out[c.ID] = &c
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: contacts by ids: %w", err)
 	}
 	return out, nil
 }

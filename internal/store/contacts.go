@@ -22,8 +22,10 @@ var contactList = listSpec{
 		"utm_medium": {"utm_medium", fText, false}, "utm_campaign": {"utm_campaign", fText, false},
 		"consent_basis": {"consent_basis", fText, false}, "created_at": {"created_at", fTime, true}, "updated_at": {"updated_at", fTime, true},
 	},
-	search:  []string{"email", "first_name", "last_name"},
-	defSort: "-created_at",
+	search: []string{"email", "first_name", "last_name"},
+	// Newest first by id: contacts get created_at = now at insert, so id order is
+	// creation order, and the rowid needs no index and no sort.
+	defSort: "-id",
 }
 
 func scanContact(r rowScanner, extra ...any) (model.Contact, int64, error) {

@@ -127,6 +127,7 @@ CREATE TABLE deals (
 CREATE UNIQUE INDEX deals_ext ON deals(workspace_id, external_id) WHERE external_id IS NOT NULL;
 CREATE INDEX deals_account ON deals(account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX deals_stage ON deals(workspace_id, pipeline, stage);
+CREATE INDEX deals_created ON deals(workspace_id, created_at, id);
 CREATE TABLE activities (
     id               INTEGER PRIMARY KEY,
     workspace_id     BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
