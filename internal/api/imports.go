@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +31,6 @@ const defaultMaxUpload = 512 << 20
 const (
 	importErrorsDefault = 1000
 	importErrorsMax     = 10000
-	importErrorsCSVMax  = 1000000
 )
 
 // createImport stores the upload and queues it; the answer is 202 because the rows
@@ -153,15 +151,6 @@ func uploadedFile(r *http.Request, filename string, optionsInQuery bool) (upload
 	return upload{}, &httpx.StatusError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Msg: "send multipart/form-data with a file field, or a text/csv body"}
 }
 
-// safeCell defuses spreadsheet formulas: the cells echo what someone uploaded, and
-// a colleague opens this file in Excel. A leading quote makes the cell plain text.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // cleanFilename keeps only a display name: no directories, no control characters.
 func cleanFilename(s string) string {
 	s = path.Base(strings.ReplaceAll(s, `\`, "/"))
@@ -241,8 +230,8 @@ func listImportErrors(a *API, w http.ResponseWriter, r *http.Request, p *auth.Pr
 }
 
 // importErrorsCSV downloads the rejected rows so they can be fixed in a
-// spreadsheet and imported again. Rows are loaded before the header is written so
-// a failure is still a problem response, not a truncated file.
+// spreadsheet and imported again. The import is checked before the header is
+// written so a foreign or missing id is still a problem response; the rows stream.
 func importErrorsCSV(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
@@ -251,22 +240,14 @@ func importErrorsCSV(a *API, w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if _, err := onlyParams(r); err != nil {
 		return err
 	}
-	q := a.d.St.Read()
-	if _, err := q.GetImport(r.Context(), p.WorkspaceID, id); err != nil {
-		return err
-	}
-	errs, err := q.ImportErrors(r.Context(), p.WorkspaceID, id, importErrorsCSVMax)
-	if err != nil {
+	if _, err := a.d.St.Read().GetImport(r.Context(), p.WorkspaceID, id); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="import-%d-errors.csv"`, id))
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"line", "column", "field", "reason", "raw"})
-	for _, e := range errs {
-		_ = cw.Write([]string{strconv.FormatInt(e.Line, 10), strconv.FormatInt(e.Col, 10), safeCell(e.Field), safeCell(e.Reason), safeCell(e.Raw)})
+	if err := export.WriteImportErrors(r.Context(), a.d.St, p.WorkspaceID, id, w); err != nil {
+		slog.ErrorContext(r.Context(), "rejected rows download failed mid-stream", "import", id, "err", err, "request_id", httpx.RequestID(r.Context()))
 	}
-	cw.Flush()
 	return nil
 }
 

@@ -150,3 +150,33 @@ func Write(ctx context.Context, st *store.Store, ws int64, object string, w io.W
 	cw.Flush()
 	return n, cw.Error()
 }
+
+// WriteImportErrors streams an import's rejected rows as CSV (line, column, field,
+// reason, raw) a page at a time, so a file of a million bad rows never sits in
+// memory. The import must belong to ws (else no rows). Cells are formula-safe: they
+// echo what someone uploaded.
+func WriteImportErrors(ctx context.Context, st *store.Store, ws, importID int64, w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"line", "column", "field", "reason", "raw"}); err != nil {
+		return err
+	}
+	var line, col int64
+	for {
+		page, err := st.Read().ImportErrorsAfter(ctx, ws, importID, line, col, 5000)
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			rec := []string{strconv.FormatInt(e.Line, 10), strconv.FormatInt(e.Col, 10), Neutralize(e.Field), Neutralize(e.Reason), Neutralize(e.Raw)}
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+		}
+		if len(page) < 5000 {
+			break
+		}
+		line, col = page[len(page)-1].Line, page[len(page)-1].Col
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/rightsize/rightsize/internal/export"
@@ -80,4 +81,54 @@ func TestExportContactsIsScopedAndSafe(t *testing.T) {
 
 func itoa(i int) string {
 	return string(rune('0'+i/100%10)) + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+}
+
+// Rejected rows stream in pages; every row comes out once, in file order, only for
+// the import's own workspace, formula-safe.
+func TestWriteImportErrorsPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		var a, b model.Workspace
+		var im model.Import
+		err := st.InTx(ctx, func(q store.Q) error {
+			a, b = model.Workspace{Name: "A", Slug: "a"}, model.Workspace{Name: "B", Slug: "b"}
+			if err := q.CreateWorkspace(ctx, &a); err != nil {
+				return err
+			}
+			if err := q.CreateWorkspace(ctx, &b); err != nil {
+				return err
+			}
+			im = model.Import{ObjectType: "contact"}
+			if err := q.CreateImport(ctx, a.ID, &im); err != nil {
+				return err
+			}
+			var errs []model.ImportError
+			for i := 0; i < 12001; i++ {
+				errs = append(errs, model.ImportError{Line: int64(2 + i/2), Col: int64(1 + i%2*7), Field: "email", Reason: "bad", Raw: "=x"})
+			}
+			return q.AddImportErrors(ctx, im.ID, errs)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := export.WriteImportErrors(ctx, st, a.ID, im.ID, &buf); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 12002 || recs[1][0] != "2" || recs[1][1] != "1" || recs[2][1] != "8" || recs[12001][0] != "6002" || recs[1][4] != "'=x" {
+			t.Fatalf("%d records; first %v second %v last %v", len(recs), recs[1], recs[2], recs[len(recs)-1])
+		}
+		buf.Reset()
+		if err := export.WriteImportErrors(ctx, st, b.ID, im.ID, &buf); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Count(buf.String(), "\n") != 1 {
+			t.Fatalf("another workspace read the rows: %q", buf.String()[:min(200, buf.Len())])
+		}
+	})
 }

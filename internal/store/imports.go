@@ -117,11 +117,18 @@ func (q Q) SetImportSummary(ctx context.Context, ws, id int64, summary any) erro
 	return affected(res, err, "import summary")
 }
 
-// AddImportErrors stores rejected rows.
+// AddImportErrors stores rejected rows, 200 to a statement: a file of bad rows must
+// not cost a round trip per row.
 func (q Q) AddImportErrors(ctx context.Context, importID int64, errs []model.ImportError) error {
-	for _, e := range errs {
-		_, err := q.db.ExecContext(ctx, `INSERT INTO import_errors (import_id, line, col, field, reason, raw) VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING`, importID, e.Line, e.Col, e.Field, e.Reason, e.Raw)
-		if err != nil {
+	const per = 200
+	for start := 0; start < len(errs); start += per {
+		part := errs[start:min(start+per, len(errs))]
+		args := make([]any, 0, len(part)*6)
+		for _, e := range part {
+			args = append(args, importID, e.Line, e.Col, e.Field, e.Reason, e.Raw)
+		}
+		stmt := insertSQL(q.kind, "INSERT INTO import_errors (import_id, line, col, field, reason, raw) VALUES ", 6, len(part)) + " ON CONFLICT DO NOTHING"
+		if _, err := q.db.ExecContext(ctx, stmt, args...); err != nil {
 			return fmt.Errorf("store: import errors: %w", err)
 		}
 	}
@@ -207,4 +214,24 @@ func (q Q) AdminStaleImports(ctx context.Context, cutoff time.Time) ([]int64, er
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// ImportErrorsAfter pages through an import's rejected rows in file order, after the
+// position (line, col) of the last row of the previous page; (0, 0) starts.
+func (q Q) ImportErrorsAfter(ctx context.Context, ws, importID, line, col int64, limit int) ([]model.ImportError, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT e.line, e.col, e.field, e.reason, e.raw FROM import_errors e JOIN imports i ON i.id = e.import_id
+		WHERE i.workspace_id=$1 AND e.import_id=$2 AND (e.line > $3 OR (e.line = $3 AND e.col > $4)) ORDER BY e.line, e.col LIMIT $5`, ws, importID, line, col, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: import errors: %w", err)
+	}
+	defer rows.Close()
+	out := make([]model.ImportError, 0, limit)
+	for rows.Next() {
+		var e model.ImportError
+		if err := rows.Scan(&e.Line, &e.Col, &e.Field, &e.Reason, &e.Raw); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

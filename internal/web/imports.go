@@ -1,14 +1,14 @@
 package web
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/rightsize/rightsize/internal/export"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
@@ -17,10 +17,6 @@ import (
 // importErrorsShown caps the rejected rows listed on the report page; the CSV
 // download has them all.
 const importErrorsShown = 200
-
-// importErrorsMax caps the CSV download (the store has no streaming reader for
-// import errors yet).
-const importErrorsMax = 1_000_000
 
 // recon is an import's reconciliation as the report shows it: the three parts
 // as shares of the rows for the stacked bar.
@@ -188,27 +184,10 @@ func (u *UI) importErrorsCSV(w http.ResponseWriter, r *http.Request, s *session)
 		u.fail(w, r, s, err)
 		return
 	}
-	errs, err := q.ImportErrors(r.Context(), s.WS(), id, importErrorsMax)
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="import-`+strconv.FormatInt(id, 10)+`-rejected.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"line", "column", "field", "reason", "raw"})
-	for _, e := range errs {
-		_ = cw.Write([]string{formatInt(e.Line), formatInt(e.Col), spreadsheetSafe(e.Field), spreadsheetSafe(e.Reason), spreadsheetSafe(e.Raw)})
+	if err := export.WriteImportErrors(r.Context(), u.d.St, s.WS(), id, w); err != nil {
+		slog.ErrorContext(r.Context(), "rejected rows download failed mid-stream", "import", id, "err", err)
 	}
-	cw.Flush()
-}
-
-// spreadsheetSafe stops a cell that a spreadsheet would run as a formula
-// (CSV injection): it is prefixed with an apostrophe, which spreadsheets hide.
-func spreadsheetSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/rightsize/rightsize/internal/export"
 	"math"
 	"strings"
 	"testing"
@@ -117,7 +118,7 @@ func TestBarChart(t *testing.T) {
 
 func TestSpreadsheetSafe(t *testing.T) {
 	for in, want := range map[string]string{"=1+1": "'=1+1", "+x": "'+x", "@a": "'@a", "plain": "plain", "": ""} {
-		if got := spreadsheetSafe(in); got != want {
+		if got := export.Neutralize(in); got != want {
 			t.Errorf("%q → %q", in, got)
 		}
 	}
