@@ -13,7 +13,7 @@ import (
 )
 
 // cookieName holds the session token; the server stores only its hash.
-const cookieName = "rs_session"
+const cookieName = auth.SessionCookie
 
 // session is the signed-in user acting in their selected workspace.
 type session struct {
