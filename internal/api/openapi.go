@@ -157,6 +157,8 @@ func schemas() js {
 			"pipeline": enum(slices.Sorted(maps.Keys(model.Pipelines))...), "stage": enum(stages()...),
 			"owner_id": tID, "expected_close_date": tDate, "outcome": enum(model.Outcomes...), "loss_reason": str(0),
 			"closed_at": tTime, "custom": tCustomOut, "created_at": tTime, "updated_at": tTime,
+			"needs_review":  withDesc(js{"type": "boolean"}, "the account was re-routed while this deal was open; the deal stays put until reviewed"),
+			"review_reason": withDesc(str(0), "why the deal needs review (the routing change)"),
 		}),
 		"Activity": object([]string{"id", "kind", "subject", "occurred_at", "duration_minutes", "participants", "custom", "created_at"}, js{
 			"id": tID, "external_id": str(0), "kind": enum(model.ActivityKinds...), "subject": str(0), "body": str(0),
@@ -278,6 +280,7 @@ func recordInputs() map[string]input {
 			"stage": withDesc(str(64), "a stage of the pipeline; defaults to its first"), "owner_id": id,
 			"expected_close_date": nullable(tDate), "outcome": nullable(enum(append(slices.Clone(model.Outcomes), "")...)),
 			"loss_reason": s(500), "closed_at": when, "custom": tCustomIn,
+			"needs_review": withDesc(nullable(js{"type": "boolean"}), "false marks the deal reviewed after its account was re-routed"),
 		}},
 		"Activity": {[]string{"kind"}, js{
 			"kind": enum(model.ActivityKinds...), "external_id": s(200), "subject": s(500), "body": s(20000),

@@ -21,6 +21,8 @@ import (
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
@@ -33,6 +35,8 @@ type App struct {
 	Auth    *auth.Service
 	CRM     *crm.Service
 	Imports *importer.Service
+	Routing *routing.Service
+	Scoring *scoring.Service
 	River   *river.Client[*sql.Tx]
 	Reg     *prometheus.Registry
 	Log     *slog.Logger
@@ -55,12 +59,19 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry()}
 	a.Auth = &auth.Service{St: st}
-	a.CRM = &crm.Service{St: st}
-	a.Imports = &importer.Service{St: st, CRM: a.CRM}
+	// Accounts are routed (segment → motion) in the transaction that writes them,
+	// whether through the API, the UI or an import (docs/routing.md).
+	a.Routing = &routing.Service{St: st}
+	a.CRM = &crm.Service{St: st, Router: a.Routing}
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
+	a.Scoring = &scoring.Service{St: st}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
+		// Scores whose decay crossed the MQL threshold (docs/scoring.md).
+		river.AddWorker(workers, &scoring.DueWorker{Svc: a.Scoring})
+		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob()}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour

@@ -19,6 +19,17 @@ import (
 // Service applies the record rules on top of the store.
 type Service struct {
 	St *store.Store
+	// Router, when set, decides each created or updated account's segment and
+	// motion in the same transaction (internal/routing); nil leaves them as given.
+	Router Router
+}
+
+// Router decides an account's segment and motion inside a write transaction. Route
+// runs after a client's fields are applied and before the account is written; prev
+// is the stored account (nil for a new one). The function it returns, when not nil,
+// runs after the write, when a has its id, to record the decision.
+type Router interface {
+	Route(ctx context.Context, q store.Q, ws int64, prev, a *model.Account, why string) (after func() error, err error)
 }
 
 // Fields is a partial record as decoded from JSON or a form: only present keys change.
@@ -216,6 +227,11 @@ func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
 			d.LossReason, err = asString(k, v, 500)
 		case "closed_at":
 			d.ClosedAt, err = asTime(k, v)
+		case "needs_review":
+			// Set by re-routing; a client clears it once the deal is reviewed.
+			if d.NeedsReview, err = asBool(k, v); err == nil && !d.NeedsReview {
+				d.ReviewReason = ""
+			}
 		case "custom":
 			err = applyCustom(d.Custom, v, defs)
 		default:

@@ -62,6 +62,23 @@ func asInt(field string, v any) (*int64, error) {
 	return nil, fe(field, "must be a whole number")
 }
 
+func asBool(field string, v any) (bool, error) {
+	switch x := v.(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return x, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "1", "on":
+			return true, nil
+		case "false", "no", "0", "off", "":
+			return false, nil
+		}
+	}
+	return false, fe(field, "must be true or false")
+}
+
 func asNonNegInt(field string, v any) (*int64, error) {
 	n, err := asInt(field, v)
 	if err == nil && n != nil && *n < 0 {

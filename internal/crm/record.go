@@ -21,6 +21,27 @@ type kind[T any] struct {
 	// history returns the history detail of a create (before == nil) or an update;
 	// nil means the kind keeps no history.
 	history func(before, after *T, f Fields) any
+	// route, when set, runs after apply and check and before the write (before is
+	// nil on create); the function it returns runs after the write.
+	route func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, x *T) (func() error, error)
+}
+
+// routeAndWrite writes x between the kind's route hook and what the hook returns.
+func routeAndWrite[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], before, x *T, write func(q store.Q, ctx context.Context, ws int64, x *T) error) error {
+	var after func() error
+	if k.route != nil {
+		var err error
+		if after, err = k.route(s, ctx, q, act, before, x); err != nil {
+			return err
+		}
+	}
+	if err := write(q, ctx, act.Workspace, x); err != nil {
+		return err
+	}
+	if after != nil {
+		return after()
+	}
+	return nil
 }
 
 // createRecord applies f to x (which carries the kind's defaults) and inserts it.
@@ -42,7 +63,7 @@ func createRecord[T any](s *Service, ctx context.Context, act model.Actor, k kin
 		if err := k.check(s, ctx, q, ws, &x); err != nil {
 			return err
 		}
-		if err := k.create(q, ctx, ws, &x); err != nil {
+		if err := routeAndWrite(s, ctx, q, act, k, nil, &x, k.create); err != nil {
 			return err
 		}
 		if k.history == nil {
@@ -73,7 +94,7 @@ func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kin
 		if err := k.check(s, ctx, q, ws, &x); err != nil {
 			return err
 		}
-		if err := k.update(q, ctx, ws, &x); err != nil {
+		if err := routeAndWrite(s, ctx, q, act, k, &before, &x, k.update); err != nil {
 			return err
 		}
 		if k.history == nil {
@@ -115,6 +136,19 @@ var accountKind = kind[model.Account]{
 			return nil
 		}
 		return keys(f)
+	},
+	route: func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, a *model.Account) (func() error, error) {
+		if s.Router == nil {
+			return nil, nil
+		}
+		why := "created"
+		if before != nil {
+			why = "updated"
+		}
+		if act.Label != "" {
+			why += " by " + act.Label
+		}
+		return s.Router.Route(ctx, q, act.Workspace, before, a, why)
 	},
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/riverqueue/river"
 )
@@ -29,6 +30,10 @@ type Service struct {
 	St    *store.Store
 	CRM   *crm.Service
 	River *river.Client[*sql.Tx]
+	// Router, when set, routes every imported account in its batch's transaction,
+	// as crm does for accounts written through the API and UI; the batch's
+	// decisions are written together.
+	Router *routing.Service
 	// BatchSize is how many rows one write transaction takes (default 5,000: large
 	// enough that the commit's fsync is noise, small enough that the batch being
 	// written and the one being read stay well inside the memory budget).

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/importer/csvin"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -270,8 +271,23 @@ func (j *job) fillAccount(a *model.Account, p *pending) {
 	}
 }
 
-// writeAccounts dedupes by domain, then by external id.
+// route decides an imported account's segment and motion before it is written
+// (prev is the stored account, nil for a new one); the returned function queues
+// the decision after the write and is never nil. rb is nil without a Router.
+func (j *job) route(rb *routing.Batch, prev, a *model.Account) (func() error, error) {
+	if rb == nil {
+		return func() error { return nil }, nil
+	}
+	return rb.Route(prev, a, fmt.Sprintf("import %d by %s", j.im.ID, j.im.CreatedBy))
+}
+
+// writeAccounts dedupes by domain, then by external id, and routes each account
+// in the batch's transaction.
 func (j *job) writeAccounts(q store.Q) error {
+	var rb *routing.Batch
+	if j.s.Router != nil {
+		rb = j.s.Router.Batch(j.ctx, q, j.ws)
+	}
 	var domains, exts []string
 	for i := range j.batch {
 		domains = append(domains, j.get(&j.batch[i], "domain").s)
@@ -317,11 +333,19 @@ func (j *job) writeAccounts(q store.Q) error {
 					continue
 				}
 			}
+			prev := a
 			j.fillAccount(&a, p)
 			if owner != nil {
 				a.OwnerID = owner
 			}
+			after, err := j.route(rb, &prev, &a)
+			if err != nil {
+				return err
+			}
 			if err := q.UpdateAccount(j.ctx, j.ws, &a); err != nil {
+				return err
+			}
+			if err := after(); err != nil {
 				return err
 			}
 			if domain != "" {
@@ -340,7 +364,14 @@ func (j *job) writeAccounts(q store.Q) error {
 		a := model.Account{Currency: j.currency}
 		j.fillAccount(&a, p)
 		a.OwnerID = owner
+		after, err := j.route(rb, nil, &a)
+		if err != nil {
+			return err
+		}
 		if err := q.CreateAccount(j.ctx, j.ws, &a); err != nil {
+			return err
+		}
+		if err := after(); err != nil {
 			return err
 		}
 		if domain != "" {
@@ -350,6 +381,9 @@ func (j *job) writeAccounts(q store.Q) error {
 			byExt[ext] = a.ID
 		}
 		j.accepted++
+	}
+	if rb != nil {
+		return rb.Flush()
 	}
 	return nil
 }

@@ -146,6 +146,8 @@ type Contact struct {
 }
 
 // Deal is an opportunity to sell to an account. Amount is in minor units.
+// NeedsReview is set when its account is re-routed while the deal is open: the deal
+// stays in its pipeline until someone decides, and ReviewReason says why.
 type Deal struct {
 	ID                int64      `json:"id"`
 	ExternalID        string     `json:"external_id,omitempty"`
@@ -160,6 +162,8 @@ type Deal struct {
 	Outcome           string     `json:"outcome,omitempty"`
 	LossReason        string     `json:"loss_reason,omitempty"`
 	ClosedAt          *time.Time `json:"closed_at,omitempty"`
+	NeedsReview       bool       `json:"needs_review,omitempty"`
+	ReviewReason      string     `json:"review_reason,omitempty"`
 	Custom            Custom     `json:"custom"`
 	CreatedAt         time.Time  `json:"created_at"`
 	UpdatedAt         time.Time  `json:"updated_at"`

@@ -9,7 +9,7 @@ import (
 	"github.com/rightsize/rightsize/internal/model"
 )
 
-const dealCols = `id, external_id, account_id, name, amount, currency, pipeline, stage, owner_id, expected_close_date, outcome, loss_reason, closed_at, custom, created_at, updated_at`
+const dealCols = `id, external_id, account_id, name, amount, currency, pipeline, stage, owner_id, expected_close_date, outcome, loss_reason, closed_at, needs_review, review_reason, custom, created_at, updated_at`
 
 var dealList = listSpec{
 	table: "deals",
@@ -19,7 +19,7 @@ var dealList = listSpec{
 		"name": {"name", fText, true}, "amount": {"amount", fInt, true}, "currency": {"currency", fText, false},
 		"pipeline": {"pipeline", fText, true}, "stage": {"stage", fText, true}, "owner_id": {"owner_id", fID, false},
 		"expected_close_date": {"expected_close_date", fText, true}, "outcome": {"outcome", fText, true},
-		"loss_reason": {"loss_reason", fText, false}, "closed_at": {"closed_at", fTime, false},
+		"loss_reason": {"loss_reason", fText, false}, "closed_at": {"closed_at", fTime, false}, "needs_review": {"needs_review", fBool, false},
 		"created_at": {"created_at", fTime, true}, "updated_at": {"updated_at", fTime, true},
 	},
 	search:  []string{"name"},
@@ -32,7 +32,7 @@ func scanDeal(r rowScanner, extra ...any) (model.Deal, int64, error) {
 	var acct, owner sql.NullInt64
 	var closed, created, updated dbTime
 	var custom jsonText
-	dest := append([]any{&d.ID, &ext, &acct, &d.Name, &d.Amount, &d.Currency, &d.Pipeline, &d.Stage, &owner, &d.ExpectedCloseDate, &d.Outcome, &d.LossReason, &closed, &custom, &created, &updated}, extra...)
+	dest := append([]any{&d.ID, &ext, &acct, &d.Name, &d.Amount, &d.Currency, &d.Pipeline, &d.Stage, &owner, &d.ExpectedCloseDate, &d.Outcome, &d.LossReason, &closed, &d.NeedsReview, &d.ReviewReason, &custom, &created, &updated}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return d, 0, err
 	}
@@ -57,7 +57,7 @@ func (q Q) GetDeal(ctx context.Context, ws, id int64) (model.Deal, error) {
 }
 
 func dealArgs(ws int64, d *model.Deal) []any {
-	return []any{ws, nullStr(d.ExternalID), nullInt(d.AccountID), d.Name, d.Amount, d.Currency, d.Pipeline, d.Stage, nullInt(d.OwnerID), d.ExpectedCloseDate, d.Outcome, d.LossReason, nullTime(d.ClosedAt), encodeCustom(d.Custom)}
+	return []any{ws, nullStr(d.ExternalID), nullInt(d.AccountID), d.Name, d.Amount, d.Currency, d.Pipeline, d.Stage, nullInt(d.OwnerID), d.ExpectedCloseDate, d.Outcome, d.LossReason, nullTime(d.ClosedAt), encodeCustom(d.Custom), d.NeedsReview, d.ReviewReason}
 }
 
 // CreateDeal inserts d. CreatedAt is kept when set (imports and demo data carry history).
@@ -68,8 +68,8 @@ func (q Q) CreateDeal(ctx context.Context, ws int64, d *model.Deal) error {
 	}
 	d.UpdatedAt = now
 	args := append(dealArgs(ws, d), d.CreatedAt.UTC(), now)
-	err := q.db.QueryRowContext(ctx, `INSERT INTO deals (workspace_id, external_id, account_id, name, amount, currency, pipeline, stage, owner_id, expected_close_date, outcome, loss_reason, closed_at, custom, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id`, args...).Scan(&d.ID)
+	err := q.db.QueryRowContext(ctx, `INSERT INTO deals (workspace_id, external_id, account_id, name, amount, currency, pipeline, stage, owner_id, expected_close_date, outcome, loss_reason, closed_at, custom, needs_review, review_reason, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id`, args...).Scan(&d.ID)
 	if err != nil {
 		return wrapWrite("create deal", err)
 	}
@@ -80,8 +80,8 @@ func (q Q) CreateDeal(ctx context.Context, ws int64, d *model.Deal) error {
 func (q Q) UpdateDeal(ctx context.Context, ws int64, d *model.Deal) error {
 	d.UpdatedAt = Now()
 	args := append(dealArgs(ws, d), d.UpdatedAt, d.ID)
-	res, err := q.db.ExecContext(ctx, `UPDATE deals SET external_id=$2, account_id=$3, name=$4, amount=$5, currency=$6, pipeline=$7, stage=$8, owner_id=$9, expected_close_date=$10, outcome=$11, loss_reason=$12, closed_at=$13, custom=$14, updated_at=$15
-		WHERE workspace_id=$1 AND id=$16`, args...)
+	res, err := q.db.ExecContext(ctx, `UPDATE deals SET external_id=$2, account_id=$3, name=$4, amount=$5, currency=$6, pipeline=$7, stage=$8, owner_id=$9, expected_close_date=$10, outcome=$11, loss_reason=$12, closed_at=$13, custom=$14, needs_review=$15, review_reason=$16, updated_at=$17
+		WHERE workspace_id=$1 AND id=$18`, args...)
 	return affected(res, err, "update deal")
 }
 

@@ -3,6 +3,8 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -197,7 +199,23 @@ func (u *UI) accountForm(r *http.Request, s *session, action, submit, cancel str
 	if err != nil {
 		return nil, err
 	}
-	return newForm(action, submit, cancel, accountFields(ownerOptions(ms), opts(model.Segments, "Not set"))), nil
+	// Offer the default segments, routing's catch-all, and every segment the
+	// workspace's accounts are in (custom segment rules), so saving the form never
+	// clears a segment it did not list.
+	inUse, err := u.d.St.Read().CountBy(r.Context(), s.WS(), "accounts", "segment")
+	if err != nil {
+		return nil, err
+	}
+	segs := append([]string{}, model.Segments...)
+	segs = append(segs, "unknown")
+	var extra []string
+	for seg := range inUse {
+		if seg != "" && !slices.Contains(segs, seg) {
+			extra = append(extra, seg)
+		}
+	}
+	sort.Strings(extra)
+	return newForm(action, submit, cancel, accountFields(ownerOptions(ms), opts(append(segs, extra...), "Not set (routing decides)"))), nil
 }
 
 type formPage struct {

@@ -1,0 +1,47 @@
+-- +goose Up
+-- Lead scoring (issue 3, docs/scoring.md). A workspace without a scoring_config row
+-- scores with the defaults.
+CREATE TABLE scoring_config (
+    workspace_id      BIGINT PRIMARY KEY REFERENCES workspaces(id) ON DELETE CASCADE,
+    half_life_seconds BIGINT NOT NULL,
+    mql_threshold     REAL NOT NULL,
+    event_weights     TEXT NOT NULL DEFAULT '{}',
+    fit_rules         TEXT NOT NULL DEFAULT '[]',
+    updated_by        TEXT NOT NULL DEFAULT '',
+    updated_at        DATETIME NOT NULL
+);
+-- One row per scored contact. The engagement score is a value at a moment
+-- (engagement_value at engagement_at) decayed on read, so nothing rewrites it as time
+-- passes; due_at is when the decaying total will fall below the MQL threshold. Kept
+-- narrow: every event batch rewrites many rows. workspace_id has no foreign key of its
+-- own here or in engagement_events: rows go with their contact, which goes with its
+-- workspace (and each check cost per row written).
+CREATE TABLE contact_scores (
+    workspace_id     BIGINT NOT NULL,
+    contact_id       BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    fit              REAL NOT NULL DEFAULT 0,
+    engagement_value REAL NOT NULL DEFAULT 0,
+    engagement_at    DATETIME NOT NULL,
+    total            REAL NOT NULL DEFAULT 0,
+    due_at           DATETIME,
+    mql_at           DATETIME,
+    events           BIGINT NOT NULL DEFAULT 0,
+    breakdown        TEXT NOT NULL DEFAULT '{}',
+    updated_at       DATETIME NOT NULL,
+    PRIMARY KEY (workspace_id, contact_id)
+) WITHOUT ROWID; -- one B-tree: a batch rewrites fewer pages
+CREATE INDEX contact_scores_due ON contact_scores(workspace_id, due_at) WHERE due_at IS NOT NULL;
+CREATE TABLE engagement_events (
+    id           INTEGER PRIMARY KEY,
+    workspace_id BIGINT NOT NULL,
+    contact_id   BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    kind         TEXT NOT NULL,
+    weight       REAL NOT NULL,
+    occurred_at  DATETIME NOT NULL,
+    detail       TEXT NOT NULL DEFAULT '{}',
+    created_at   DATETIME NOT NULL
+);
+CREATE INDEX engagement_events_contact ON engagement_events(workspace_id, contact_id, occurred_at);
+
+-- +goose Down
+DROP TABLE engagement_events; DROP TABLE contact_scores; DROP TABLE scoring_config;
