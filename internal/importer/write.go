@@ -235,6 +235,10 @@ func (j *job) writeContacts(q store.Q) error {
 		inserts = append(inserts, c)
 		j.accepted++
 	}
+	// The lookups are done; the writes' foreign-key checks may reuse cached plans.
+	if err := q.CacheForeignKeyPlans(j.ctx); err != nil {
+		return err
+	}
 	if err := q.UpdateContacts(j.ctx, j.ws, updates); err != nil {
 		return err
 	}
