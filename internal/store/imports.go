@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/rightsize/rightsize/internal/model"
 )
@@ -195,25 +194,6 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 func (q Q) DeleteImportChunks(ctx context.Context, importID int64) error {
 	_, err := q.db.ExecContext(ctx, `DELETE FROM import_chunks WHERE import_id=$1`, importID)
 	return err
-}
-
-// StaleImports lists imports still "running" whose start is older than cutoff, across
-// workspaces: the recovery path after a crash (admin scope, hence the name).
-func (q Q) AdminStaleImports(ctx context.Context, cutoff time.Time) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT id FROM imports WHERE status='running' AND started_at < $1`, cutoff)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // ImportErrorsAfter pages through an import's rejected rows in file order, after the

@@ -123,20 +123,11 @@ func (q Q) ContactScores(ctx context.Context, ws int64, ids []int64) (map[int64]
 // ScoredContactIDs pages through the ids of ws's scored contacts in id order (a
 // configuration change recomputes fit and due times page by page).
 func (q Q) ScoredContactIDs(ctx context.Context, ws, after int64, limit int) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT contact_id FROM contact_scores WHERE workspace_id=$1 AND contact_id > $2 ORDER BY contact_id LIMIT $3`, ws, after, limit)
+	ids, err := q.int64s(ctx, `SELECT contact_id FROM contact_scores WHERE workspace_id=$1 AND contact_id > $2 ORDER BY contact_id LIMIT $3`, ws, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: scored contacts: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // PutContactScores inserts or replaces many scores of ws: multi-row statements on
@@ -363,20 +354,11 @@ func (q Q) AddHistories(ctx context.Context, ws int64, hs []HistoryRecord) error
 // probes each workspace through the (workspace_id, due_at) index rather than
 // scanning scores.
 func (q Q) AdminWorkspacesWithDueScores(ctx context.Context, now time.Time) ([]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT w.id FROM workspaces w WHERE EXISTS (SELECT 1 FROM contact_scores s WHERE s.workspace_id = w.id AND s.due_at IS NOT NULL AND s.due_at <= $1) ORDER BY w.id`, now.UTC())
+	ids, err := q.int64s(ctx, `SELECT w.id FROM workspaces w WHERE EXISTS (SELECT 1 FROM contact_scores s WHERE s.workspace_id = w.id AND s.due_at IS NOT NULL AND s.due_at <= $1) ORDER BY w.id`, now.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("store: workspaces with due scores: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // ClaimDueScores returns up to limit scores of ws due at or before now, earliest
