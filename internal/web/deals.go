@@ -67,7 +67,7 @@ type dealListData struct {
 
 func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome")
+	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome", "needs_review")
 	var fs []store.Filter
 	fs = eq(fs, "pipeline", lr.Filters["pipeline"])
 	fs = eq(fs, "stage", lr.Filters["stage"])
@@ -77,6 +77,10 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 		fs = append(fs, store.Filter{Field: "outcome", Op: "empty", Value: "true"})
 	default:
 		fs = eq(fs, "outcome", o)
+	}
+	if lr.Filters["needs_review"] == "true" {
+		// Re-routed accounts flag their open deals instead of moving them.
+		fs = append(fs, store.Filter{Field: "needs_review", Value: "true"})
 	}
 	outcomes := opts(model.Outcomes, "Any outcome")
 	outcomes[0].Options = append([]option{outcomes[0].Options[0], {"open", "Open"}}, outcomes[0].Options[1:]...)

@@ -150,6 +150,7 @@ func TestUI(t *testing.T) {
 		t.Run("import report", func(t *testing.T) { testImportReport(t, e) })
 		t.Run("api keys", func(t *testing.T) { testAPIKeys(t, e) })
 		t.Run("export from the list", func(t *testing.T) { testExport(t, e) })
+		t.Run("deals needing review", func(t *testing.T) { testNeedsReview(t, e) })
 	})
 }
 
@@ -711,4 +712,32 @@ func testExport(t *testing.T, e *apptest.Env) {
 		t.Errorf("ldr sees the export button")
 	}
 	ok(t, get(t, e, ldr, "/api/v1/exports/contacts"), http.StatusForbidden)
+}
+
+// testNeedsReview: when an account is re-routed its open deals are flagged; the deal
+// list shows the flag and filters on it.
+func testNeedsReview(t *testing.T, e *apptest.Env) {
+	ctx := context.Background()
+	act := e.Principal(t, e.A.Keys[model.RoleAdmin]).Actor("127.0.0.1")
+	acct, err := e.App.CRM.CreateAccount(ctx, act, crm.Fields{"name": "Growing Co", "employees": 40.0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged, err := e.App.CRM.CreateDeal(ctx, act, crm.Fields{"name": "Review me deal", "pipeline": "digital", "account_id": float64(acct.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.App.CRM.CreateDeal(ctx, act, crm.Fields{"name": "Calm deal", "pipeline": "digital"}); err != nil {
+		t.Fatal(err)
+	}
+	// Crossing the enterprise threshold re-routes the account and flags its open deal.
+	if _, err := e.App.CRM.UpdateAccount(ctx, act, acct.ID, crm.Fields{"employees": 1500.0}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+	r := get(t, e, c, "/deals?needs_review=true")
+	ok(t, r, http.StatusOK, fmt.Sprintf(`href="/deals/%d"`, flagged.ID), "Needs review")
+	if strings.Contains(r.Body, "Calm deal") {
+		t.Errorf("unflagged deal listed under needs review")
+	}
 }
