@@ -14,6 +14,8 @@ import (
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -23,6 +25,8 @@ type Deps struct {
 	Auth    *auth.Service
 	CRM     *crm.Service
 	Imports *importer.Service
+	Scoring *scoring.Service
+	Routing *routing.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -79,6 +83,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/accounts/{id}", write, accounts.remove, accounts.deleteDoc()},
 	{"POST", "/api/v1/accounts/{id}/merge", write, accounts.mergeInto, accounts.mergeDoc()},
 	{"GET", "/api/v1/accounts/{id}/timeline", read, accounts.timeline, accounts.timelineDoc()},
+	{"GET", "/api/v1/accounts/{id}/routing", read, getAccountRouting, getAccountRoutingDoc},
 
 	{"GET", "/api/v1/contacts", read, contacts.list, contacts.listDoc()},
 	{"POST", "/api/v1/contacts", write, contacts.create, contacts.createDoc()},
@@ -87,6 +92,7 @@ var routes = []route{
 	{"DELETE", "/api/v1/contacts/{id}", write, contacts.remove, contacts.deleteDoc()},
 	{"POST", "/api/v1/contacts/{id}/merge", write, contacts.mergeInto, contacts.mergeDoc()},
 	{"GET", "/api/v1/contacts/{id}/timeline", read, contacts.timeline, contacts.timelineDoc()},
+	{"GET", "/api/v1/contacts/{id}/score", read, contactScore, contactScoreDoc},
 
 	{"GET", "/api/v1/deals", read, deals.list, deals.listDoc()},
 	{"POST", "/api/v1/deals", write, deals.create, deals.createDoc()},
@@ -108,6 +114,12 @@ var routes = []route{
 	{"GET", "/api/v1/api-keys", admin, listAPIKeys, listAPIKeysDoc},
 	{"POST", "/api/v1/api-keys", admin, createAPIKey, createAPIKeyDoc},
 	{"DELETE", "/api/v1/api-keys/{id}", admin, revokeAPIKey, revokeAPIKeyDoc},
+
+	{"POST", "/api/v1/events", write, ingestEvents, ingestEventsDoc},
+	{"GET", "/api/v1/scoring/config", read, getScoringConfig, getScoringConfigDoc},
+	{"PUT", "/api/v1/scoring/config", admin, putScoringConfig, putScoringConfigDoc},
+	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
+	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

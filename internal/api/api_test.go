@@ -51,6 +51,9 @@ func TestAPI(t *testing.T) {
 				{"session_cookie", h.testSessionCookie},
 				{"imports", h.testImports},
 				{"large_upload", h.testLargeUpload},
+				{"events", h.testEvents},
+				{"scoring_config", h.testScoringConfig},
+				{"routing_rules", h.testRoutingRules},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -949,9 +952,27 @@ func (h *harness) targets() map[string]target {
 			return "missing"
 		}
 	}
+	// The record plus what the {id} sub-resources show of it (routing decisions, the
+	// score without its as_of clock), so the walk also proves they did not change.
+	withSub := func(tg target, sub func(id int64) string) target {
+		snap := tg.snapshot
+		tg.snapshot = func(t *testing.T, id int64) string {
+			res := h.call(t, h.adminA(), "GET", sub(id), "")
+			if res.Status != http.StatusOK {
+				return "missing"
+			}
+			m := res.object(t)
+			delete(m, "as_of")
+			b, _ := json.Marshal(m)
+			return snap(t, id) + string(b)
+		}
+		return tg
+	}
 	return map[string]target{
-		"accounts":   record("accounts", `{"name":"%s account"}`, `{"name":"Hijacked"}`),
-		"contacts":   record("contacts", `{"email":"%s@victim.example"}`, `{"first_name":"Mallory"}`),
+		"accounts": withSub(record("accounts", `{"name":"%s account","employees":1200}`, `{"name":"Hijacked"}`),
+			func(id int64) string { return fmt.Sprintf("/api/v1/accounts/%d/routing", id) }),
+		"contacts": withSub(record("contacts", `{"email":"%s@victim.example","title":"VP"}`, `{"first_name":"Mallory"}`),
+			func(id int64) string { return fmt.Sprintf("/api/v1/contacts/%d/score", id) }),
 		"deals":      record("deals", `{"name":"%s deal","pipeline":"digital"}`, `{"name":"Hijacked"}`),
 		"activities": record("activities", `{"kind":"note","subject":"%s"}`, `{"subject":"Hijacked"}`),
 		"custom-fields": {

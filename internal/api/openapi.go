@@ -236,6 +236,7 @@ func schemas() js {
 		s[name+"Update"] = object(nil, in.props)
 		s[name+"Create"] = object(in.required, in.props)
 	}
+	scoringSchemas(s)
 	return s
 }
 

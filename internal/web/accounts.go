@@ -11,6 +11,7 @@ import (
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -89,6 +90,10 @@ type accountPage struct {
 	Activity      *form
 	Merge         *form
 	Notice        string
+	// Why answers "why is this account in this motion?" from the current rules;
+	// Decisions are the recorded routing changes, newest first.
+	Why       *routing.Decision
+	Decisions []model.RoutingDecision
 }
 
 type moneyTotal struct {
@@ -148,6 +153,21 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *session, id 
 		p.Owner = owners[*a.OwnerID]
 	}
 	p.OpenPipeline = openTotals(deals.Items)
+	if u.d.Routing != nil {
+		why, err := u.d.Routing.Explain(ctx, s.WS(), id)
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		p.Why = &why
+		if p.Decisions, err = u.d.Routing.Decisions(ctx, s.WS(), id); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		if len(p.Decisions) > 5 {
+			p.Decisions = p.Decisions[:5]
+		}
+	}
 	if p.Activity == nil {
 		p.Activity = activityForm("account:"+formatInt(id), map[string]*int64{"account_id": &a.ID})
 	}

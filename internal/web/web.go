@@ -10,6 +10,7 @@ import (
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -22,6 +23,8 @@ type Deps struct {
 	SecureCookies bool
 	// MaxUploadBytes caps an import upload (0: 512 MiB).
 	MaxUploadBytes int64
+	// Routing explains an account's segment and motion (nil: the section is hidden).
+	Routing *routing.Service
 }
 
 // UI is the browser surface.

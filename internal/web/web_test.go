@@ -737,6 +737,8 @@ func testNeedsReview(t *testing.T, e *apptest.Env) {
 	c := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
 	r := get(t, e, c, "/deals?needs_review=true")
 	ok(t, r, http.StatusOK, fmt.Sprintf(`href="/deals/%d"`, flagged.ID), "Needs review")
+	// The account page answers "why is this account in this motion?" and shows the change.
+	ok(t, get(t, e, c, fmt.Sprintf("/accounts/%d", acct.ID)), http.StatusOK, "Why this motion", "1,000", "enterprise", "SMB → Enterprise")
 	if strings.Contains(r.Body, "Calm deal") {
 		t.Errorf("unflagged deal listed under needs review")
 	}
