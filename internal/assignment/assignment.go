@@ -17,14 +17,15 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 )
 
-// Motions and the default speed-to-lead SLA of each, in business minutes: an
-// MQL in the digital funnel is first touched within one business hour, a
-// high_touch account within one business day.
+// The two motions; territories apply to high_touch only.
 const (
 	Digital   = "digital"
 	HighTouch = "high_touch"
 )
 
+// DefaultSLAMinutes is the speed-to-lead SLA per motion, in business minutes, for
+// a workspace that did not set its own: an MQL in the digital funnel is first
+// touched within one business hour, a high_touch account within one business day.
 var DefaultSLAMinutes = map[string]int{Digital: 60, HighTouch: 8 * 60}
 
 // Window is the rolling period capacity counts a rep's items over.
@@ -209,10 +210,13 @@ func (s *Service) record(ctx context.Context, q store.Q, ws int64, pool model.Po
 		mins = DefaultSLAMinutes[r.Motion]
 	}
 	now := r.Now.UTC().Truncate(time.Microsecond)
+	reason := fmt.Sprintf("round-robin in pool %q (%d of %d items in 30 days)", pool.Name, m.OpenItems, pool.Capacity)
+	if r.Motion == HighTouch {
+		reason += fmt.Sprintf(", territory region %q industry %q", r.Region, r.Industry)
+	}
 	a := model.Assignment{
 		PoolID: pool.ID, UserID: m.UserID, ObjectType: r.ObjectType, ObjectID: r.ObjectID, Motion: r.Motion,
-		Reason: fmt.Sprintf("round-robin in pool %q (%d of %d items in 30 days); first touch due within %d business minutes",
-			pool.Name, m.OpenItems, pool.Capacity, mins),
+		Reason:     fmt.Sprintf("%s; first touch due within %d business minutes", reason, mins),
 		AssignedAt: now,
 		SLADueAt:   DueAt(now, mins, loc),
 	}

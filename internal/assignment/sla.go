@@ -21,20 +21,20 @@ func DueAt(start time.Time, minutes int, loc *time.Location) time.Time {
 	t := start.In(loc)
 	left := time.Duration(minutes) * time.Minute
 	for {
-		open, close := window(t)
+		open, end := window(t)
 		if t.Before(open) {
 			t = open
 		}
-		if !t.Before(close) || !isWorkday(t) {
+		if !t.Before(end) || !isWorkday(t) {
 			t = nextOpen(t)
 			continue
 		}
-		if rest := close.Sub(t); left <= rest {
+		rest := end.Sub(t)
+		if left <= rest {
 			return t.Add(left).UTC()
-		} else {
-			left -= rest
-			t = nextOpen(t)
 		}
+		left -= rest
+		t = nextOpen(t)
 	}
 }
 

@@ -45,11 +45,6 @@ func TestAssignmentStore(t *testing.T) {
 					return err
 				}
 			}
-			dup := model.Pool{Name: "Inbound", Role: "ae", Capacity: 1}
-			var ce *store.ConflictError
-			if err := q.CreatePool(ctx, a, &dup); !errors.As(err, &ce) || ce.Field != "name" {
-				t.Errorf("duplicate name: %v", err)
-			}
 			rep = model.User{Email: fmt.Sprintf("rep-%d@example.com", a)}
 			if err := q.CreateUser(ctx, &rep); err != nil {
 				return err
@@ -86,6 +81,14 @@ func TestAssignmentStore(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A unique violation ends the transaction on PostgreSQL: its own.
+		err = st.InTx(ctx, func(q store.Q) error {
+			dup := model.Pool{Name: "Inbound", Role: "ae", Capacity: 1}
+			return q.CreatePool(ctx, a, &dup)
+		})
+		if ce := (*store.ConflictError)(nil); !errors.As(err, &ce) || ce.Field != "name" {
+			t.Fatalf("duplicate name: %v", err)
 		}
 		r := st.Read()
 		p, err := r.GetPool(ctx, a, pool.ID)
