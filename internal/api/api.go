@@ -121,6 +121,8 @@ var routes = []route{
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
 
+	{"GET", "/api/v1/reports/funnel", read, getFunnelReport, getFunnelReportDoc},
+
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},
 

@@ -54,6 +54,7 @@ func TestAPI(t *testing.T) {
 				{"events", h.testEvents},
 				{"scoring_config", h.testScoringConfig},
 				{"routing_rules", h.testRoutingRules},
+				{"funnel", h.testFunnel},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rightsize/rightsize/internal/funnel"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -237,6 +238,7 @@ func schemas() js {
 		s[name+"Create"] = object(in.required, in.props)
 	}
 	scoringSchemas(s)
+	funnelSchemas(s)
 	return s
 }
 
@@ -405,6 +407,16 @@ var (
 	revokeAPIKeyDoc = op{id: "revokeAPIKey", tag: "api-keys", summary: "Revoke an API key (admin, manager)",
 		resp: []resp{{http.StatusNoContent, "", "", "revoked", false}}}
 
+	getFunnelReportDoc = op{id: "getFunnelReport", tag: "reports",
+		summary: "Lifecycle funnel (lead → mql → sql → opportunity → customer): stages reached in the window, conversion to the next stage, days between stages, lead → customer by source, disqualified and nurture exits; the convention object says how each figure is computed",
+		params: []param{
+			{name: "from", desc: "first day of the window, UTC (default: 89 days before to)", schema: tDate},
+			{name: "to", desc: "last day of the window, included, UTC (default: today)", schema: tDate},
+			{name: "by", desc: "grouping: the motion of the contact's account, the contact's source, or the period in which the stage was reached", schema: withDesc(enum(funnel.Groupings...), "default motion")},
+			{name: "period", desc: "with by=period: calendar month or ISO week", schema: withDesc(enum(funnel.Periods...), "default month")},
+		},
+		resp: ok200("FunnelReport")}
+
 	listAuditDoc = op{id: "listAudit", tag: "audit", summary: "Newest audit log entries (admin, manager)", params: limitOnly, resp: ok200("AuditEntryList")}
 
 	createImportDoc = op{id: "createImport", tag: "imports", summary: "Upload a CSV file to import; it runs in the background",
@@ -548,4 +560,39 @@ func operation(rt route) js {
 		o["security"] = []any{}
 	}
 	return o
+}
+
+// funnelSchemas describe funnel.Result.
+func funnelSchemas(s js) {
+	rate := withDesc(js{"type": []any{"number", "null"}, "minimum": 0, "maximum": 1}, "converted ÷ denominator, 4 decimals; null when the denominator is 0")
+	days := js{"type": []any{"number", "null"}, "minimum": 0}
+	s["FunnelConvention"] = object([]string{"window", "reached", "conversion", "days", "grouping", "exits"}, js{
+		"window": str(0), "reached": str(0), "conversion": str(0), "days": str(0), "grouping": str(0), "exits": str(0),
+	})
+	s["FunnelConversion"] = object([]string{"from", "to", "converted", "denominator", "denominator_is", "rate"}, js{
+		"from": enum(funnel.Stages...), "to": enum(funnel.Stages...), "converted": tCount,
+		"denominator": withDesc(tCount, "contacts that reached from in the window"), "denominator_is": str(0), "rate": rate,
+	})
+	s["FunnelGroup"] = object([]string{"key", "stages", "conversions", "durations", "lead_to_customer", "exits"}, js{
+		"key":         withDesc(str(0), "the motion, source (unknown when none) or period (YYYY-MM or YYYY-Www); total for the whole workspace"),
+		"stages":      arrayOf(object([]string{"stage", "reached"}, js{"stage": enum(funnel.Stages...), "reached": tCount})),
+		"conversions": withDesc(arrayOf(ref("FunnelConversion")), "each stage to the next"),
+		"durations": withDesc(arrayOf(object([]string{"from", "to", "n", "median_days", "mean_days"}, js{
+			"from": enum(funnel.Stages...), "to": enum(funnel.Stages...), "n": withDesc(tCount, "converted contacts measured"),
+			"median_days": days, "mean_days": days,
+		})), "days from each stage to the next"),
+		"lead_to_customer": ref("FunnelConversion"),
+		"exits": arrayOf(object([]string{"stage", "count", "from"}, js{
+			"stage": enum(funnel.Exits...), "count": tCount,
+			"from": withDesc(js{"type": "object", "additionalProperties": tCount}, "by the stage left (created: created in the exit stage)"),
+		})),
+	})
+	s["FunnelReport"] = object([]string{"from", "to", "by", "convention", "total", "groups", "lead_to_customer_by_source"}, js{
+		"from": tDate, "to": tDate, "by": enum(funnel.Groupings...), "period": enum(funnel.Periods...),
+		"convention": ref("FunnelConvention"), "total": ref("FunnelGroup"), "groups": arrayOf(ref("FunnelGroup")),
+		"lead_to_customer_by_source": arrayOf(object([]string{"source", "from", "to", "converted", "denominator", "denominator_is", "rate"}, js{
+			"source": str(0), "from": enum("lead"), "to": enum("customer"), "converted": tCount, "denominator": tCount,
+			"denominator_is": str(0), "rate": rate,
+		})),
+	})
 }
