@@ -16,9 +16,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rightsize/rightsize/internal/api"
+	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
@@ -37,9 +39,12 @@ type App struct {
 	Imports *importer.Service
 	Routing *routing.Service
 	Scoring *scoring.Service
-	River   *river.Client[*sql.Tx]
-	Reg     *prometheus.Registry
-	Log     *slog.Logger
+	// Assignment picks reps and runs SLA clocks; Desk is the LDR desk on top of it.
+	Assignment *assignment.Service
+	Desk       *desk.Service
+	River      *river.Client[*sql.Tx]
+	Reg        *prometheus.Registry
+	Log        *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -65,6 +70,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.CRM = &crm.Service{St: st, Router: a.Routing}
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st}
+	a.Assignment = &assignment.Service{St: st}
+	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
@@ -108,7 +115,7 @@ func (a *App) Handler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
 	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
-	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing}).Register(mux)
+	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()

@@ -138,6 +138,13 @@ type dealPage struct {
 	Pipeline string
 	Timeline []timelineItem
 	Activity *form
+	Handoffs []handoffView
+}
+
+// handoffView is a handoff as the deal page shows it.
+type handoffView struct {
+	model.Handoff
+	From, To string
 }
 
 func (u *UI) dealShow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -187,6 +194,21 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 	}
 	if d.OwnerID != nil {
 		p.Owner = owners[*d.OwnerID]
+	}
+	hs, err := u.d.St.Read().DealHandoffs(ctx, s.WS(), id)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	for _, h := range hs {
+		hv := handoffView{Handoff: h}
+		if h.FromUserID != nil {
+			hv.From = owners[*h.FromUserID]
+		}
+		if h.ToUserID != nil {
+			hv.To = owners[*h.ToUserID]
+		}
+		p.Handoffs = append(p.Handoffs, hv)
 	}
 	if p.Activity == nil {
 		p.Activity = activityForm("deal:"+formatInt(id), map[string]*int64{"deal_id": &d.ID, "account_id": d.AccountID})

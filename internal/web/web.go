@@ -1,7 +1,7 @@
 // Package web serves the server-rendered UI: templates and static files are
 // embedded; handlers are straight lines (parse, validate, call a service, render).
 // It holds no SQL and no business rules: reads go through store.Read() query
-// methods, writes through crm.Service, auth.Service and importer.Service.
+// methods, writes through crm.Service, auth.Service, importer.Service and desk.Service.
 package web
 
 import (
@@ -9,6 +9,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
@@ -25,6 +26,8 @@ type Deps struct {
 	MaxUploadBytes int64
 	// Routing explains an account's segment and motion (nil: the section is hidden).
 	Routing *routing.Service
+	// Desk runs the LDR desk.
+	Desk *desk.Service
 }
 
 // UI is the browser surface.
@@ -77,6 +80,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /deals/{id}", u.page(u.dealUpdate))
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
+
+	mux.HandleFunc("GET /desk", u.page(u.deskShow))
+	mux.HandleFunc("POST /desk/{id}/qualify", u.page(u.deskAct("qualify", deskQualify)))
+	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
+	mux.HandleFunc("POST /desk/{id}/nurture", u.page(u.deskAct("nurture", deskNurture)))
+	mux.HandleFunc("POST /desk/{id}/call", u.page(u.deskAct("call", deskCall)))
 
 	mux.HandleFunc("GET /imports", u.page(u.importList))
 	mux.HandleFunc("GET /imports/new", u.page(u.importNew))
