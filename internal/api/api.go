@@ -12,6 +12,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
@@ -27,6 +28,7 @@ type Deps struct {
 	Imports *importer.Service
 	Scoring *scoring.Service
 	Routing *routing.Service
+	Desk    *desk.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -93,6 +95,9 @@ var routes = []route{
 	{"POST", "/api/v1/contacts/{id}/merge", write, contacts.mergeInto, contacts.mergeDoc()},
 	{"GET", "/api/v1/contacts/{id}/timeline", read, contacts.timeline, contacts.timelineDoc()},
 	{"GET", "/api/v1/contacts/{id}/score", read, contactScore, contactScoreDoc},
+	{"POST", "/api/v1/contacts/{id}/qualify", write, qualifyContact, qualifyContactDoc},
+	{"POST", "/api/v1/contacts/{id}/disqualify", write, disqualifyContact, disqualifyContactDoc},
+	{"POST", "/api/v1/contacts/{id}/nurture", write, nurtureContact, nurtureContactDoc},
 
 	{"GET", "/api/v1/deals", read, deals.list, deals.listDoc()},
 	{"POST", "/api/v1/deals", write, deals.create, deals.createDoc()},
@@ -122,6 +127,9 @@ var routes = []route{
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
 
 	{"GET", "/api/v1/reports/funnel", read, getFunnelReport, getFunnelReportDoc},
+	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
+
+	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

@@ -55,6 +55,7 @@ func TestAPI(t *testing.T) {
 				{"scoring_config", h.testScoringConfig},
 				{"routing_rules", h.testRoutingRules},
 				{"funnel", h.testFunnel},
+				{"desk", h.testDesk},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1000,6 +1001,13 @@ func (h *harness) targets() map[string]target {
 	}
 }
 
+// deskBodies are valid desk action forms, by route suffix.
+var deskBodies = map[string]string{
+	"/qualify":    `{"budget":"b","authority":"a","need":"n","timeline":"t","note":"hijack"}`,
+	"/disqualify": `{"reason":"other","note":"hijack"}`,
+	"/nurture":    `{"note":"hijack"}`,
+}
+
 // testCrossWorkspace walks every route with an {id}: B's admin key on A's record
 // must answer exactly like an id that never existed, and change nothing. A route
 // this test cannot build a call for fails, so new routes are covered or noticed.
@@ -1031,6 +1039,10 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				defer func() {
 					h.want(t, http.StatusOK, h.adminB(), "GET", fmt.Sprintf("/api/v1/%s/%d", seg, bID), "")
 				}()
+			case rt.Method == "POST" && seg == "contacts" && deskBodies[suffix] != "":
+				// A valid form, so only the path id is wrong; the snapshot's
+				// lifecycle_stage proves the desk action did not run.
+				body = deskBodies[suffix]
 			default:
 				t.Fatalf("no cross-workspace call for %s: teach testCrossWorkspace its body", name)
 			}

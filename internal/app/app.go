@@ -67,10 +67,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// Accounts are routed (segment → motion) in the transaction that writes them,
 	// whether through the API, the UI or an import (docs/routing.md).
 	a.Routing = &routing.Service{St: st}
-	a.CRM = &crm.Service{St: st, Router: a.Routing}
-	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
-	a.Scoring = &scoring.Service{St: st}
+	// A contact that becomes an MQL (a scoring promotion or a lifecycle change
+	// through crm) is handed to an LDR in the same transaction (docs/assignment.md).
 	a.Assignment = &assignment.Service{St: st}
+	a.CRM = &crm.Service{St: st, Router: a.Routing, MQL: a.Assignment}
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
+	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
@@ -114,7 +116,7 @@ func (a *App) Handler() http.Handler {
 		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
-	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
 	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

@@ -22,6 +22,17 @@ type Service struct {
 	// Router, when set, decides each created or updated account's segment and
 	// motion in the same transaction (internal/routing); nil leaves them as given.
 	Router Router
+	// MQL, when set, hands a contact whose lifecycle stage becomes mql to an LDR
+	// in the same transaction (internal/assignment); nil leaves it unowned.
+	MQL MQLAssigner
+}
+
+// MQLAssigner assigns a contact that just became an MQL inside a write
+// transaction. It does not write the contact: it returns the chosen owner (nil
+// when nobody could take it) and the contact history entry that says what it did
+// or why it could not. Only store errors are errors; nobody available is not.
+type MQLAssigner interface {
+	AssignMQL(ctx context.Context, q store.Q, ws int64, c *model.Contact, now time.Time) (owner *int64, action string, detail map[string]any, err error)
 }
 
 // Router decides an account's segment and motion inside a write transaction. Route

@@ -183,6 +183,40 @@ var contactKind = kind[model.Contact]{
 		change(d, "lifecycle_stage", before.LifecycleStage, after.LifecycleStage)
 		return d
 	},
+	route: assignMQL,
+}
+
+// assignMQL hands a contact that becomes an mql (created as one or moved to
+// mql) to an LDR through s.MQL, after the write, in the same transaction. An
+// owner chosen in the same change is kept. Nobody available leaves the contact
+// unowned; either way its history says what happened.
+func assignMQL(s *Service, ctx context.Context, q store.Q, act model.Actor, before, c *model.Contact) (func() error, error) {
+	if s.MQL == nil || c.LifecycleStage != "mql" {
+		return nil, nil
+	}
+	if before == nil && c.OwnerID != nil {
+		return nil, nil
+	}
+	if before != nil && (before.LifecycleStage == "mql" || !samePtr(before.OwnerID, c.OwnerID)) {
+		return nil, nil
+	}
+	return func() error {
+		owner, action, detail, err := s.MQL.AssignMQL(ctx, q, act.Workspace, c, store.Now())
+		if err != nil {
+			return err
+		}
+		if owner != nil {
+			if err := q.SetContactOwner(ctx, act.Workspace, c.ID, *owner); err != nil {
+				return err
+			}
+			c.OwnerID = owner
+		}
+		return q.AddHistory(ctx, act.Workspace, "contact", c.ID, action, detail, act.Label)
+	}, nil
+}
+
+func samePtr(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 // CreateContact validates and inserts a contact.

@@ -20,6 +20,10 @@ type Service struct {
 	// Now is the clock scores are computed against (nil: store.Now). Tests set it
 	// instead of sleeping.
 	Now func() time.Time
+	// MQL, when set, hands each contact a batch promotes to mql to an LDR in the
+	// batch's transaction (internal/assignment). Nobody available leaves it
+	// unowned with the reason in its history; it never fails the batch.
+	MQL crm.MQLAssigner
 }
 
 func (s *Service) now() time.Time {
@@ -410,6 +414,21 @@ func (s *Service) Ingest(ctx context.Context, ws int64, events []Event) (Result,
 					"engagement":       round1(p.eng),
 					"top_contributors": lines,
 				}})
+				if s.MQL != nil {
+					c := contacts[sc.ContactID]
+					c.LifecycleStage = "mql"
+					owner, action, detail, err := s.MQL.AssignMQL(ctx, q, ws, c, now)
+					if err != nil {
+						return err
+					}
+					if owner != nil {
+						if err := q.SetContactOwner(ctx, ws, c.ID, *owner); err != nil {
+							return err
+						}
+						c.OwnerID = owner
+					}
+					hist = append(hist, store.HistoryRecord{ObjectType: "contact", ObjectID: c.ID, Action: action, Actor: Actor, Detail: detail})
+				}
 			}
 		}
 		if err := q.PutContactScores(ctx, ws, out); err != nil {

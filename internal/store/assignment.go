@@ -208,11 +208,17 @@ func (q Q) TouchAssignments(ctx context.Context, ws int64, objectType string, ob
 // assignments still untouched past their due time at now. Pairs with neither
 // are left out.
 func (q Q) BreachCounts(ctx context.Context, ws int64, now time.Time) ([]model.BreachCount, error) {
+	return q.BreachCountsSince(ctx, ws, now, time.Unix(0, 0))
+}
+
+// BreachCountsSince is BreachCounts counting only breaches first touched at or
+// after since (overdue items are counted whenever they were assigned).
+func (q Q) BreachCountsSince(ctx context.Context, ws int64, now, since time.Time) ([]model.BreachCount, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT pool_id, user_id,
-			SUM(CASE WHEN breached THEN 1 ELSE 0 END),
+			SUM(CASE WHEN breached AND first_touch_at >= $3 THEN 1 ELSE 0 END),
 			SUM(CASE WHEN first_touch_at IS NULL AND sla_due_at < $2 THEN 1 ELSE 0 END)
-		FROM assignments WHERE workspace_id=$1 AND (breached OR (first_touch_at IS NULL AND sla_due_at < $2))
-		GROUP BY pool_id, user_id ORDER BY pool_id, user_id`, ws, now.UTC())
+		FROM assignments WHERE workspace_id=$1 AND ((breached AND first_touch_at >= $3) OR (first_touch_at IS NULL AND sla_due_at < $2))
+		GROUP BY pool_id, user_id ORDER BY pool_id, user_id`, ws, now.UTC(), since.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("store: breach counts: %w", err)
 	}

@@ -96,6 +96,14 @@ func (q Q) UpdateContact(ctx context.Context, ws int64, c *model.Contact) error 
 	return affected(res, err, "update contact")
 }
 
+// SetContactOwner sets only the owner of contact id, leaving updated_at alone:
+// it is part of the change that caused it (an MQL promotion assigning an LDR),
+// and scoring tells a contact no one touched since it was promoted by updated_at.
+func (q Q) SetContactOwner(ctx context.Context, ws, id, ownerID int64) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE contacts SET owner_id=$3 WHERE workspace_id=$1 AND id=$2`, ws, id, ownerID)
+	return affected(res, err, "set contact owner")
+}
+
 // DeleteContact removes a contact; its activities stay, unlinked.
 func (q Q) DeleteContact(ctx context.Context, ws, id int64) error {
 	res, err := q.db.ExecContext(ctx, `DELETE FROM contacts WHERE workspace_id=$1 AND id=$2`, ws, id)

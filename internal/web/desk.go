@@ -31,6 +31,7 @@ type deskPage struct {
 	Mine       []deskItem
 	Unassigned []deskItem
 	Error      string // an action's error on a contact that is not in the queue
+	SLA        desk.SLA
 }
 
 func deskForms(id int64) map[string]*form {
@@ -72,7 +73,12 @@ func (u *UI) showDesk(w http.ResponseWriter, r *http.Request, s *session, status
 		u.fail(w, r, s, err)
 		return
 	}
-	p := deskPage{}
+	sla, err := u.d.Desk.SLA(r.Context(), s.WS(), s.P.UserID, time.Now())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p := deskPage{SLA: sla}
 	shown := false
 	items := func(in []desk.Item) []deskItem {
 		var out []deskItem
