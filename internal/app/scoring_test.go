@@ -36,13 +36,15 @@ func TestScoringDueJobRuns(t *testing.T) {
 			}
 			done, stop := e.App.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 			defer stop()
-			// Ask for a sweep now rather than waiting for the next interval (a sweep
-			// already queued is equally good: the insert is then skipped as a duplicate).
-			if _, err := e.App.River.Insert(ctx, scoring.DueArgs{}, nil); err != nil {
-				t.Fatal(err)
-			}
+			// Ask for a sweep now rather than waiting for the next interval. A sweep
+			// that was already running (the start-up one) may have looked before the
+			// score existed and makes the insert a duplicate, so ask again after every
+			// sweep that ends until one has handled the contact.
 			timeout := time.After(30 * time.Second)
 			for {
+				if _, err := e.App.River.Insert(ctx, scoring.DueArgs{}, nil); err != nil {
+					t.Fatal(err)
+				}
 				got, err := e.App.St.Read().GetContact(ctx, e.A.ID, c.ID)
 				if err != nil {
 					t.Fatal(err)
