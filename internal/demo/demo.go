@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -47,6 +48,13 @@ type gen struct {
 	owners map[string][]int64 // role → user ids
 	res    *Result
 	accts  []acct
+	mqls   []mqlRef // MQL contacts, for the LDR desk step
+}
+
+type mqlRef struct {
+	id     int64
+	owner  int64
+	motion string
 }
 
 type acct struct {
@@ -95,6 +103,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			func() error { return g.accounts(o.SMB, o.MidMarket, o.Enterprise) },
 			g.contacts,
 			g.deals,
+			g.desk,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -231,6 +240,9 @@ func (g *gen) contacts() error {
 			}
 			a.contacts = append(a.contacts, c.ID)
 			g.res.Contacts++
+			if stage == "mql" && a.OwnerID != nil {
+				g.mqls = append(g.mqls, mqlRef{id: c.ID, owner: *a.OwnerID, motion: a.Motion})
+			}
 		}
 	}
 	return nil
@@ -335,6 +347,57 @@ func (g *gen) activities(a *acct, d *model.Deal, from, to time.Time) error {
 			return fmt.Errorf("demo: activity: %w", err)
 		}
 		g.res.Activities++
+	}
+	return nil
+}
+
+// desk gives the LDR desk something to work: an LDR pool and an AE pool with the
+// team's reps, and the MQLs owned by LDRs assigned over the last three days with
+// their speed-to-lead clocks — some touched in time, some late, some overdue.
+func (g *gen) desk() error {
+	pools := map[string]*model.Pool{
+		"ldr": {Name: "SMB LDRs", Role: "ldr", Team: "smb", Capacity: 500},
+		"ae":  {Name: "Account executives", Role: "ae", Capacity: 200},
+	}
+	for _, role := range []string{"ldr", "ae"} {
+		p := pools[role]
+		if err := g.q.CreatePool(g.ctx, g.ws, p); err != nil {
+			return fmt.Errorf("demo: pool: %w", err)
+		}
+		for _, uid := range g.owners[role] {
+			if err := g.q.SetPoolMember(g.ctx, g.ws, model.PoolMember{PoolID: p.ID, UserID: uid, Active: true}); err != nil {
+				return fmt.Errorf("demo: pool member: %w", err)
+			}
+		}
+	}
+	isLDR := map[int64]bool{}
+	for _, uid := range g.owners["ldr"] {
+		isLDR[uid] = true
+	}
+	for _, m := range g.mqls {
+		if !isLDR[m.owner] {
+			continue
+		}
+		at := g.now.Add(-time.Duration(g.r.IntN(72*60)) * time.Minute).Truncate(time.Minute)
+		a := model.Assignment{PoolID: pools["ldr"].ID, UserID: m.owner, ObjectType: "contact", ObjectID: m.id, Motion: "digital",
+			Reason: "demo: MQL from the SMB funnel", AssignedAt: at, SLADueAt: assignment.DueAt(at, 60, time.UTC)}
+		switch roll := g.r.IntN(10); {
+		case roll < 4: // touched in time
+			t := a.AssignedAt.Add(20 * time.Minute)
+			if t.After(a.SLADueAt) {
+				t = a.SLADueAt
+			}
+			a.FirstTouchAt = &t
+		case roll < 6: // touched late
+			t := a.SLADueAt.Add(time.Duration(1+g.r.IntN(180)) * time.Minute)
+			if t.After(g.now) {
+				t = g.now
+			}
+			a.FirstTouchAt, a.Breached = &t, t.After(a.SLADueAt)
+		}
+		if err := g.q.InsertAssignment(g.ctx, g.ws, &a); err != nil {
+			return fmt.Errorf("demo: assignment: %w", err)
+		}
 	}
 	return nil
 }

@@ -32,6 +32,10 @@ type deskPage struct {
 	Unassigned []deskItem
 	Error      string // an action's error on a contact that is not in the queue
 	SLA        desk.SLA
+	// Reps lets an admin or manager look at an LDR's queue (rep=user id); Rep is
+	// whose queue is shown.
+	Reps []option
+	Rep  string
 }
 
 func deskForms(id int64) map[string]*form {
@@ -68,17 +72,36 @@ func (u *UI) deskShow(w http.ResponseWriter, r *http.Request, s *session) {
 // showDesk renders the queue; failed, when set, is the form of action on
 // contact id that failed, shown open with its errors.
 func (u *UI) showDesk(w http.ResponseWriter, r *http.Request, s *session, status int, id int64, action string, failed *form) {
-	q, err := u.d.Desk.Queue(r.Context(), s.WS(), s.P.UserID, time.Now())
+	rep := s.P.UserID
+	var reps []option
+	if s.IsAdmin {
+		ms, _, err := u.members(r.Context(), s.WS())
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		want := r.URL.Query().Get("rep")
+		for _, m := range ms {
+			if m.Role != model.RoleLDR && m.UserID != s.P.UserID {
+				continue
+			}
+			reps = append(reps, option{formatInt(m.UserID), m.UserEmail})
+			if want == formatInt(m.UserID) {
+				rep = m.UserID
+			}
+		}
+	}
+	q, err := u.d.Desk.Queue(r.Context(), s.WS(), rep, time.Now())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	sla, err := u.d.Desk.SLA(r.Context(), s.WS(), s.P.UserID, time.Now())
+	sla, err := u.d.Desk.SLA(r.Context(), s.WS(), rep, time.Now())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	p := deskPage{SLA: sla}
+	p := deskPage{SLA: sla, Reps: reps, Rep: formatInt(rep)}
 	shown := false
 	items := func(in []desk.Item) []deskItem {
 		var out []deskItem

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
 // The desk shows the signed-in rep's SLA breaches and their pools'; a contact
@@ -73,4 +75,31 @@ func TestDeskSLALine(t *testing.T) {
 			t.Error("a rep in no pool sees pool counts")
 		}
 	})
+}
+
+// An admin can look at an LDR's queue; the rep parameter is ignored for anyone else.
+func TestDeskQueueOfRep(t *testing.T) {
+	for _, kind := range storetest.Kinds(t) {
+		t.Run(string(kind), func(t *testing.T) {
+			e := apptest.New(t, kind)
+			ctx := context.Background()
+			ldr := e.A.Users[model.RoleLDR]
+			act := e.Principal(t, e.A.Keys[model.RoleAdmin]).Actor("127.0.0.1")
+			if _, err := e.App.CRM.CreateContact(ctx, act, crm.Fields{"email": "queued@rep.example", "lifecycle_stage": "mql", "owner_id": float64(ldr.ID)}); err != nil {
+				t.Fatal(err)
+			}
+			admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+			r := get(t, e, admin, "/desk")
+			ok(t, r, http.StatusOK, `id="f-rep"`)
+			if strings.Contains(r.Body, "queued@rep.example") {
+				t.Fatalf("admin's own queue shows the LDR's contact")
+			}
+			ok(t, get(t, e, admin, fmt.Sprintf("/desk?rep=%d", ldr.ID)), http.StatusOK, "queued@rep.example")
+			ae := e.Browser(t, e.A.Users[model.RoleAE].Email)
+			r = get(t, e, ae, fmt.Sprintf("/desk?rep=%d", ldr.ID))
+			if strings.Contains(r.Body, "queued@rep.example") || strings.Contains(r.Body, `id="f-rep"`) {
+				t.Fatalf("a non-admin looked at another rep's queue")
+			}
+		})
+	}
 }
