@@ -1,10 +1,13 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"time"
 
+	"github.com/rightsize/rightsize/internal/funnel"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -35,6 +38,11 @@ type dashboardData struct {
 	Currency  string
 	Recent    []model.Activity
 	Empty     bool
+	// Funnel is how many contacts reached each stage in the last 90 days, with the
+	// conversion from the stage before (funnel package conventions).
+	Funnel       barChart
+	FunnelNote   string
+	FunnelLeadTo string
 }
 
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -143,6 +151,27 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 		{Label: "Contacts", Value: formatNumber(contacts), Href: "/contacts"},
 		{Label: "Open deals", Value: formatNumber(openCount), Sub: formatMoney(openAmt, ws.Currency) + " in pipeline", Href: "/deals?outcome=open"},
 		{Label: "Won", Value: formatMoney(wonAmt, ws.Currency), Sub: formatNumber(wonCount) + " deals", Href: "/deals?outcome=won"},
+	}
+	now := time.Now().UTC()
+	fr, err := funnel.Report(ctx, u.d.St, s.WS(), funnel.Params{From: now.AddDate(0, 0, -89), To: now, By: "motion"})
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	var fbars []bar
+	for i, sc := range fr.Total.Stages {
+		disp := formatNumber(int64(sc.Reached))
+		if i > 0 && i-1 < len(fr.Total.Conversions) {
+			if rate := fr.Total.Conversions[i-1].Rate; rate != nil {
+				disp += fmt.Sprintf(" · %.0f%%", *rate*100)
+			}
+		}
+		fbars = append(fbars, bar{Label: humanize(sc.Stage), Value: int64(sc.Reached), Display: disp, Href: "/contacts?lifecycle_stage=" + sc.Stage})
+	}
+	d.Funnel = newBarChart("chart-funnel", "Funnel, last 90 days", fbars)
+	d.FunnelNote = fr.Convention.Reached + " " + fr.Convention.Conversion
+	if rate := fr.Total.LeadToCustomer.Rate; rate != nil {
+		d.FunnelLeadTo = fmt.Sprintf("Lead → customer: %.1f%% (%d of %d)", *rate*100, fr.Total.LeadToCustomer.Converted, fr.Total.LeadToCustomer.Denominator)
 	}
 	recent, err := u.d.St.Read().ListActivities(ctx, s.WS(), store.ListParams{Sort: "-occurred_at", Limit: 8}, nil)
 	if err != nil {

@@ -434,7 +434,7 @@ func testPagesRender(t *testing.T, e *apptest.Env) {
 	acct, contact, deal := seed(t, e, e.A)
 	c := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
 	r := get(t, e, c, "/")
-	ok(t, r, 200, "Dashboard", "<svg", "<title id=\"chart-lifecycle-t\">Contacts by lifecycle stage</title>", "$480,000.00", "Open deals", "Discovery with the buying group")
+	ok(t, r, 200, "Dashboard", "<svg", "<title id=\"chart-lifecycle-t\">Contacts by lifecycle stage</title>", "$480,000.00", "Open deals", "Discovery with the buying group", `<title id="chart-funnel-t">Funnel, last 90 days</title>`)
 	ok(t, get(t, e, c, "/accounts"), 200, "Globex Corporation", "globex.example", "Enterprise", "$82,000,000.00", "4,200")
 	ok(t, get(t, e, c, "/accounts?segment=smb"), 200, "Bluth&#39;s Banana Stand")
 	ok(t, get(t, e, c, "/accounts?employees_min=1000&sort=-employees"), 200, "Globex Corporation", `aria-sort="descending"`)
