@@ -41,7 +41,9 @@ CREATE TABLE engagement_events (
     detail       JSONB NOT NULL DEFAULT '{}',
     created_at   TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX engagement_events_contact ON engagement_events(workspace_id, contact_id, occurred_at);
+-- contact_id first: it also serves the ON DELETE CASCADE lookup when a contact goes.
+CREATE INDEX engagement_events_contact ON engagement_events(contact_id, occurred_at);
+CREATE INDEX contact_scores_contact ON contact_scores(contact_id);
 
 -- +goose Down
 DROP TABLE engagement_events; DROP TABLE contact_scores; DROP TABLE scoring_config;

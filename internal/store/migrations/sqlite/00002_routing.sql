@@ -49,7 +49,8 @@ CREATE TABLE routing_decisions (
     previous_motion   TEXT NOT NULL DEFAULT '',
     created_at        DATETIME NOT NULL
 );
-CREATE INDEX routing_decisions_account ON routing_decisions(workspace_id, account_id, id);
+-- account_id first: it also serves the ON DELETE CASCADE lookup when an account goes.
+CREATE INDEX routing_decisions_account ON routing_decisions(account_id, id);
 -- Re-routing flags an account's open deals for review instead of moving them.
 ALTER TABLE deals ADD COLUMN needs_review INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE deals ADD COLUMN review_reason TEXT NOT NULL DEFAULT '';
