@@ -83,6 +83,28 @@ func (j *job) account(p *pending, l *accountLinks) (id *int64, field, reason str
 	return nil, "", ""
 }
 
+// linkedAccount resolves p's account reference, rejecting the row (false) when an
+// explicit reference matches nothing.
+func (j *job) linkedAccount(p *pending, l *accountLinks) (*int64, bool) {
+	id, field, reason := j.account(p, l)
+	if reason != "" {
+		j.rejectPending(p, field, reason)
+		return nil, false
+	}
+	return id, true
+}
+
+// ownerOf resolves p's owner email to a member, rejecting the row (false) when the
+// email is not a member of the workspace.
+func (j *job) ownerOf(p *pending) (*int64, bool) {
+	id, why := j.owner(p)
+	if why != "" {
+		j.rejectPending(p, "owner_email", why)
+		return nil, false
+	}
+	return id, true
+}
+
 func emailDomain(e string) string {
 	if i := strings.LastIndexByte(e, '@'); i >= 0 {
 		return e[i+1:]
@@ -170,9 +192,8 @@ func (j *job) writeContacts(q store.Q) error {
 			j.rejectPending(p, "email", "email is required")
 			continue
 		}
-		acct, field, reason := j.account(p, links)
-		if reason != "" {
-			j.rejectPending(p, field, reason)
+		acct, ok := j.linkedAccount(p, links)
+		if !ok {
 			continue
 		}
 		if acct == nil && !j.has("account_external_id") && !j.has("account_domain") {
@@ -182,9 +203,8 @@ func (j *job) writeContacts(q store.Q) error {
 				j.sum.Unlinked["account (by email domain)"]++
 			}
 		}
-		owner, why := j.owner(p)
-		if why != "" {
-			j.rejectPending(p, "owner_email", why)
+		owner, ok := j.ownerOf(p)
+		if !ok {
 			continue
 		}
 		if ext := j.get(p, "external_id").s; ext != "" {
@@ -308,9 +328,8 @@ func (j *job) writeAccounts(q store.Q) error {
 	for i := range j.batch {
 		p := &j.batch[i]
 		name, domain, ext := j.get(p, "name").s, j.get(p, "domain").s, j.get(p, "external_id").s
-		owner, why := j.owner(p)
-		if why != "" {
-			j.rejectPending(p, "owner_email", why)
+		owner, ok := j.ownerOf(p)
+		if !ok {
 			continue
 		}
 		id, found := int64(0), false
@@ -501,14 +520,12 @@ func (j *job) writeDeals(q store.Q) error {
 	}
 	for i := range j.batch {
 		p := &j.batch[i]
-		acct, field, reason := j.account(p, links)
-		if reason != "" {
-			j.rejectPending(p, field, reason)
+		acct, ok := j.linkedAccount(p, links)
+		if !ok {
 			continue
 		}
-		owner, why := j.owner(p)
-		if why != "" {
-			j.rejectPending(p, "owner_email", why)
+		owner, ok := j.ownerOf(p)
+		if !ok {
 			continue
 		}
 		var d model.Deal
@@ -584,14 +601,12 @@ func (j *job) writeActivities(q store.Q) error {
 	}
 	for i := range j.batch {
 		p := &j.batch[i]
-		acct, field, reason := j.account(p, links)
-		if reason != "" {
-			j.rejectPending(p, field, reason)
+		acct, ok := j.linkedAccount(p, links)
+		if !ok {
 			continue
 		}
-		owner, why := j.owner(p)
-		if why != "" {
-			j.rejectPending(p, "owner_email", why)
+		owner, ok := j.ownerOf(p)
+		if !ok {
 			continue
 		}
 		var a model.Activity
