@@ -37,6 +37,8 @@ type Result struct {
 	Contacts   int
 	Deals      int
 	Activities int
+	// Disqualified is how many leads the demo's LDRs disqualified (with a reason).
+	Disqualified int
 }
 
 type gen struct {
@@ -48,7 +50,8 @@ type gen struct {
 	owners map[string][]int64 // role → user ids
 	res    *Result
 	accts  []acct
-	mqls   []mqlRef // MQL contacts, for the LDR desk step
+	mqls   []mqlRef        // MQL contacts, for the LDR desk step
+	leads  []model.Contact // lead contacts, some of which the desk step disqualifies
 }
 
 type mqlRef struct {
@@ -240,6 +243,9 @@ func (g *gen) contacts() error {
 			}
 			a.contacts = append(a.contacts, c.ID)
 			g.res.Contacts++
+			if stage == "lead" {
+				g.leads = append(g.leads, c)
+			}
 			if stage == "mql" && a.OwnerID != nil {
 				g.mqls = append(g.mqls, mqlRef{id: c.ID, owner: *a.OwnerID, motion: a.Motion})
 			}
@@ -398,6 +404,50 @@ func (g *gen) desk() error {
 		if err := g.q.InsertAssignment(g.ctx, g.ws, &a); err != nil {
 			return fmt.Errorf("demo: assignment: %w", err)
 		}
+	}
+	return g.disqualify()
+}
+
+// dqWeights skews the demo's disqualification reasons the way an SMB desk sees
+// them: mostly no need and no budget, a few competitors and no-shows.
+var dqWeights = []struct {
+	reason string
+	weight int
+}{{"no_need", 9}, {"no_budget", 7}, {"bad_timing", 5}, {"unreachable", 4}, {"not_a_fit", 3}, {"competitor", 2}, {"no_authority", 2}, {"other", 1}}
+
+// disqualify marks about one lead in five disqualified by an LDR over the last
+// 90 days, with a reason, so the dashboard and reports have something to count.
+func (g *gen) disqualify() error {
+	total := 0
+	for _, w := range dqWeights {
+		total += w.weight
+	}
+	ldrs := g.owners["ldr"]
+	for _, c := range g.leads {
+		if g.r.IntN(5) != 0 {
+			continue
+		}
+		roll, reason := g.r.IntN(total), ""
+		for _, w := range dqWeights {
+			if roll < w.weight {
+				reason = w.reason
+				break
+			}
+			roll -= w.weight
+		}
+		at := g.now.Add(-time.Duration(g.r.IntN(89*24*60)) * time.Minute).Truncate(time.Minute)
+		var by *int64
+		if len(ldrs) > 0 {
+			by = &ldrs[g.r.IntN(len(ldrs))]
+		}
+		c.LifecycleStage = "disqualified"
+		if err := g.q.UpdateContact(g.ctx, g.ws, &c); err != nil {
+			return fmt.Errorf("demo: disqualify: %w", err)
+		}
+		if err := g.q.InsertDisqualificationAt(g.ctx, g.ws, c.ID, reason, "", by, at); err != nil {
+			return fmt.Errorf("demo: disqualify: %w", err)
+		}
+		g.res.Disqualified++
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ type Summary struct {
 	Ignored     []string          `json:"ignored_columns,omitempty"` // headers not imported
 	DateFormats map[string]string `json:"date_formats,omitempty"`    // header → decision
 	Unlinked    map[string]int64  `json:"unlinked,omitempty"`        // implicit links that found nothing
+	// MQLs counts contacts the import made MQLs, by what speed-to-lead did with
+	// them: "assigned" to an LDR, or "unassigned" (the reason is in each one's history).
+	MQLs map[string]int64 `json:"mqls,omitempty"`
 }
 
 // val is one parsed cell.
@@ -86,7 +89,7 @@ func (s *Service) Run(ctx context.Context, ws, id int64, progress func(model.Imp
 	}
 	j := &job{s: s, ctx: ctx, ws: ws, im: &im, obj: im.ObjectType, opts: decodeOptions(im.Options), progress: progress,
 		rows: im.Rows, accepted: im.Accepted, rejected: im.Rejected, merged: im.Merged,
-		sum: &Summary{Columns: map[string]string{}, DateFormats: map[string]string{}, Unlinked: map[string]int64{}}}
+		sum: &Summary{Columns: map[string]string{}, DateFormats: map[string]string{}, Unlinked: map[string]int64{}, MQLs: map[string]int64{}}}
 	runErr := j.run()
 	var fe *fileError
 	switch {

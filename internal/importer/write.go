@@ -183,6 +183,7 @@ func (j *job) writeContacts(q store.Q) error {
 	}
 	var inserts, updates []*model.Contact
 	updated := map[int64]bool{}
+	before := map[int64]contactState{} // stored stage and owner of each merged contact
 	newByEmail := map[string]*model.Contact{}
 	newByExt := map[string]string{} // external id → email, within this batch
 	for i := range j.batch {
@@ -234,6 +235,9 @@ func (j *job) writeContacts(q store.Q) error {
 			if !ok {
 				return fmt.Errorf("importer: contact %d vanished during the batch", id)
 			}
+			if _, seen := before[id]; !seen {
+				before[id] = contactState{c.LifecycleStage, c.OwnerID}
+			}
 			j.fillContact(c, p)
 			if acct != nil {
 				c.AccountID = acct
@@ -262,7 +266,82 @@ func (j *job) writeContacts(q store.Q) error {
 	if err := q.UpdateContacts(j.ctx, j.ws, updates); err != nil {
 		return err
 	}
-	return q.InsertContacts(j.ctx, j.ws, inserts)
+	if err := q.InsertContacts(j.ctx, j.ws, inserts); err != nil {
+		return err
+	}
+	return j.afterContacts(q, inserts, updates, before)
+}
+
+// contactState is what a merge may change that speed-to-lead and the funnel watch.
+type contactState struct {
+	stage string
+	owner *int64
+}
+
+// afterContacts does for a batch what crm does for one contact: a merge that
+// changes the lifecycle stage is recorded in history (so the funnel sees it), and
+// a contact the import makes an MQL — created as one without an owner, or moved
+// to mql with its owner unchanged — is handed to an LDR with its SLA clock, in
+// the batch's transaction.
+func (j *job) afterContacts(q store.Q, inserts, updates []*model.Contact, before map[int64]contactState) error {
+	label := fmt.Sprintf("import #%d", j.im.ID)
+	var hs []store.HistoryRecord
+	var mqls []*model.Contact
+	var emails []string
+	for _, c := range inserts {
+		if c.LifecycleStage == "mql" && c.OwnerID == nil {
+			mqls = append(mqls, c)
+			emails = append(emails, c.Email)
+		}
+	}
+	if len(mqls) > 0 && j.s.CRM != nil && j.s.CRM.MQL != nil {
+		// Bulk inserts do not return ids; the few new MQLs are looked up.
+		ids, err := q.LookupIDs(j.ctx, j.ws, "contacts", "email", emails)
+		if err != nil {
+			return err
+		}
+		for _, c := range mqls {
+			c.ID = ids[c.Email]
+		}
+	}
+	for _, c := range updates {
+		b := before[c.ID]
+		if b.stage == c.LifecycleStage {
+			continue
+		}
+		hs = append(hs, store.HistoryRecord{ObjectType: "contact", ObjectID: c.ID, Action: "updated", Actor: label,
+			Detail: map[string]any{"fields": []string{"lifecycle_stage"}, "lifecycle_stage": []string{b.stage, c.LifecycleStage}, "import_id": j.im.ID}})
+		if c.LifecycleStage == "mql" && sameOwner(b.owner, c.OwnerID) {
+			mqls = append(mqls, c)
+		}
+	}
+	if j.s.CRM != nil && j.s.CRM.MQL != nil {
+		now := store.Now()
+		for _, c := range mqls {
+			owner, action, detail, err := j.s.CRM.MQL.AssignMQL(j.ctx, q, j.ws, c, now)
+			if err != nil {
+				return err
+			}
+			if owner != nil {
+				if err := q.SetContactOwner(j.ctx, j.ws, c.ID, *owner); err != nil {
+					return err
+				}
+				c.OwnerID = owner
+				j.sum.MQLs["assigned"]++
+			} else {
+				j.sum.MQLs["unassigned"]++
+			}
+			hs = append(hs, store.HistoryRecord{ObjectType: "contact", ObjectID: c.ID, Action: action, Detail: detail, Actor: label})
+		}
+	}
+	if len(hs) == 0 {
+		return nil
+	}
+	return q.AddHistories(j.ctx, j.ws, hs)
+}
+
+func sameOwner(a, b *int64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
 }
 
 func (j *job) fillAccount(a *model.Account, p *pending) {

@@ -96,8 +96,14 @@ func (q Q) DealHandoffs(ctx context.Context, ws, dealID int64) ([]model.Handoff,
 
 // InsertDisqualification records why a contact of ws was disqualified.
 func (q Q) InsertDisqualification(ctx context.Context, ws, contactID int64, reason, note string, userID *int64) error {
+	return q.InsertDisqualificationAt(ctx, ws, contactID, reason, note, userID, Now())
+}
+
+// InsertDisqualificationAt is InsertDisqualification as of at (demo data and
+// history loaded from elsewhere).
+func (q Q) InsertDisqualificationAt(ctx context.Context, ws, contactID int64, reason, note string, userID *int64, at time.Time) error {
 	_, err := q.db.ExecContext(ctx, `INSERT INTO disqualifications (workspace_id, contact_id, reason, note, user_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		ws, contactID, reason, note, nullInt(userID), Now())
+		ws, contactID, reason, note, nullInt(userID), at.UTC())
 	if err != nil {
 		return wrapWrite("insert disqualification", err)
 	}

@@ -43,6 +43,13 @@ type dashboardData struct {
 	Funnel       barChart
 	FunnelNote   string
 	FunnelLeadTo string
+	// Disqualified and Losses are why leads and deals fell out in the same 90
+	// days: desk disqualification reasons; lost deals' loss reasons with
+	// no_decision as its own bar (reports/disqualifications has the conventions).
+	Disqualified barChart
+	Losses       barChart
+	DQTotal      int64
+	LossTotal    int64
 }
 
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -173,6 +180,10 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	if rate := fr.Total.LeadToCustomer.Rate; rate != nil {
 		d.FunnelLeadTo = fmt.Sprintf("Lead → customer: %.1f%% (%d of %d)", *rate*100, fr.Total.LeadToCustomer.Converted, fr.Total.LeadToCustomer.Denominator)
 	}
+	if err := u.fallout(r, s, &d, now); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	recent, err := u.d.St.Read().ListActivities(ctx, s.WS(), store.ListParams{Sort: "-occurred_at", Limit: 8}, nil)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -181,6 +192,48 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	d.Recent = recent.Items
 	d.Empty = accounts == 0 && contacts == 0 && len(sum) == 0
 	u.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Section: "dashboard", S: s, D: d})
+}
+
+// fallout fills the dashboard's "why they fell out" charts for the last 90
+// days (whole UTC days, today included, as the funnel card).
+func (u *UI) fallout(r *http.Request, s *session, d *dashboardData, now time.Time) error {
+	ctx := r.Context()
+	today := now.Truncate(24 * time.Hour)
+	from, to := today.AddDate(0, 0, -89), today.AddDate(0, 0, 1)
+	q := u.d.St.Read()
+	dq, err := q.DisqualificationCounts(ctx, s.WS(), from, to)
+	if err != nil {
+		return err
+	}
+	var bars []bar
+	for _, c := range dq {
+		d.DQTotal += c.Count
+		bars = append(bars, bar{Label: humanize(c.Reason), Value: c.Count, Display: formatNumber(c.Count), Href: "/contacts?lifecycle_stage=disqualified"})
+	}
+	d.Disqualified = newBarChart("chart-disqualified", "Disqualification reasons, last 90 days", bars)
+	losses, err := q.DealLossCounts(ctx, s.WS(), from, to)
+	if err != nil {
+		return err
+	}
+	bars = nil
+	var noDecision int64
+	for _, l := range losses {
+		d.LossTotal += l.Count
+		if l.Outcome == "no_decision" {
+			noDecision += l.Count
+			continue
+		}
+		label := humanize(l.LossReason)
+		if l.LossReason == "" {
+			label = "No reason given"
+		}
+		bars = append(bars, bar{Label: label, Value: l.Count, Display: formatNumber(l.Count), Href: "/deals?outcome=lost"})
+	}
+	if noDecision > 0 {
+		bars = append(bars, bar{Label: "No decision", Value: noDecision, Display: formatNumber(noDecision), Href: "/deals?outcome=no_decision", Tone: "muted"})
+	}
+	d.Losses = newBarChart("chart-losses", "Loss reasons, last 90 days", bars)
+	return nil
 }
 
 func addTotal(ts []moneyTotal, cur string, amt, n int64) []moneyTotal {

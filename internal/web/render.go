@@ -40,10 +40,17 @@ type view struct {
 
 func loadViews(a *assets) *views {
 	funcs := template.FuncMap{
-		"asset":       a.URL,
-		"money":       formatMoney,
-		"moneyShort":  formatMoneyShort,
-		"num":         formatNumber,
+		"asset":      a.URL,
+		"money":      formatMoney,
+		"moneyShort": formatMoneyShort,
+		"num":        formatNumber,
+		// count renders "1 deal" / "2,000 deals".
+		"count": func(n int64, one, many string) string {
+			if n == 1 {
+				return "1 " + one
+			}
+			return formatNumber(n) + " " + many
+		},
 		"numPtr":      func(p *int64) string { return formatNumberPtr(p) },
 		"moneyPtr":    formatMoneyPtr,
 		"date":        formatDate,

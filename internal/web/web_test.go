@@ -432,9 +432,22 @@ func seed(t *testing.T, e *apptest.Env, ws apptest.WS) (acct, contact, deal int6
 
 func testPagesRender(t *testing.T, e *apptest.Env) {
 	acct, contact, deal := seed(t, e, e.A)
+	ctx := context.Background()
+	if err := e.App.St.InTx(ctx, func(q store.Q) error {
+		for _, reason := range []string{"no_budget", "no_budget", "competitor"} {
+			if err := q.InsertDisqualification(ctx, e.A.ID, contact, reason, "", nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	c := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
 	r := get(t, e, c, "/")
-	ok(t, r, 200, "Dashboard", "<svg", "<title id=\"chart-lifecycle-t\">Contacts by lifecycle stage</title>", "$480,000.00", "Open deals", "Discovery with the buying group", `<title id="chart-funnel-t">Funnel, last 90 days</title>`)
+	ok(t, r, 200, "Dashboard", "<svg", "<title id=\"chart-lifecycle-t\">Contacts by lifecycle stage</title>", "$480,000.00", "Open deals", "Discovery with the buying group", `<title id="chart-funnel-t">Funnel, last 90 days</title>`,
+		`<title id="chart-disqualified-t">Disqualification reasons, last 90 days</title>`, "No budget", "3 disqualifications on the LDR desk",
+		`<title id="chart-losses-t">Loss reasons, last 90 days</title>`, "No decision", "1 deal closed lost or with no decision")
 	ok(t, get(t, e, c, "/accounts"), 200, "Globex Corporation", "globex.example", "Enterprise", "$82,000,000.00", "4,200")
 	ok(t, get(t, e, c, "/accounts?segment=smb"), 200, "Bluth&#39;s Banana Stand")
 	ok(t, get(t, e, c, "/accounts?employees_min=1000&sort=-employees"), 200, "Globex Corporation", `aria-sort="descending"`)
@@ -460,7 +473,6 @@ func testPagesRender(t *testing.T, e *apptest.Env) {
 	}
 
 	// Pagination: more than a page of contacts gives a working Next link.
-	ctx := context.Background()
 	for i := 0; i < 55; i++ {
 		if _, err := e.App.CRM.CreateContact(ctx, actor(t, e, e.A), crm.Fields{"email": fmt.Sprintf("bulk%02d@page.example", i), "source": "paging"}); err != nil {
 			t.Fatal(err)
