@@ -46,63 +46,77 @@ func routeAndWrite[T any](s *Service, ctx context.Context, q store.Q, act model.
 
 // createRecord applies f to x (which carries the kind's defaults) and inserts it.
 func createRecord[T any](s *Service, ctx context.Context, act model.Actor, k kind[T], x T, f Fields, prepare func(q store.Q, x *T) error) (T, error) {
-	ws := act.Workspace
 	err := s.St.InTx(ctx, func(q store.Q) error {
-		if prepare != nil {
-			if err := prepare(q, &x); err != nil {
-				return err
-			}
-		}
-		defs, err := s.customDefs(ctx, q, ws, k.obj)
-		if err != nil {
-			return err
-		}
-		if err := k.apply(&x, f, defs); err != nil {
-			return err
-		}
-		if err := k.check(s, ctx, q, ws, &x); err != nil {
-			return err
-		}
-		if err := routeAndWrite(s, ctx, q, act, k, nil, &x, k.create); err != nil {
-			return err
-		}
-		if k.history == nil {
-			return nil
-		}
-		return q.AddHistory(ctx, ws, k.obj, k.id(&x), "created", k.history(nil, &x, f), act.Label)
+		var err error
+		x, err = createIn(s, ctx, q, act, k, x, f, prepare)
+		return err
 	})
 	return x, err
 }
 
+// createIn is createRecord inside the caller's transaction.
+func createIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], x T, f Fields, prepare func(q store.Q, x *T) error) (T, error) {
+	ws := act.Workspace
+	if prepare != nil {
+		if err := prepare(q, &x); err != nil {
+			return x, err
+		}
+	}
+	defs, err := s.customDefs(ctx, q, ws, k.obj)
+	if err != nil {
+		return x, err
+	}
+	if err := k.apply(&x, f, defs); err != nil {
+		return x, err
+	}
+	if err := k.check(s, ctx, q, ws, &x); err != nil {
+		return x, err
+	}
+	if err := routeAndWrite(s, ctx, q, act, k, nil, &x, k.create); err != nil {
+		return x, err
+	}
+	if k.history == nil {
+		return x, nil
+	}
+	return x, q.AddHistory(ctx, ws, k.obj, k.id(&x), "created", k.history(nil, &x, f), act.Label)
+}
+
 // updateRecord applies the partial change f to record id of the actor's workspace.
 func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
-	ws := act.Workspace
 	var x T
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		var err error
-		if x, err = k.get(q, ctx, ws, id); err != nil {
-			return err
-		}
-		before := x
-		defs, err := s.customDefs(ctx, q, ws, k.obj)
-		if err != nil {
-			return err
-		}
-		if err := k.apply(&x, f, defs); err != nil {
-			return err
-		}
-		if err := k.check(s, ctx, q, ws, &x); err != nil {
-			return err
-		}
-		if err := routeAndWrite(s, ctx, q, act, k, &before, &x, k.update); err != nil {
-			return err
-		}
-		if k.history == nil {
-			return nil
-		}
-		return q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label)
+		x, err = updateIn(s, ctx, q, act, k, id, f)
+		return err
 	})
 	return x, err
+}
+
+// updateIn is updateRecord inside the caller's transaction.
+func updateIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
+	ws := act.Workspace
+	x, err := k.get(q, ctx, ws, id)
+	if err != nil {
+		return x, err
+	}
+	before := x
+	defs, err := s.customDefs(ctx, q, ws, k.obj)
+	if err != nil {
+		return x, err
+	}
+	if err := k.apply(&x, f, defs); err != nil {
+		return x, err
+	}
+	if err := k.check(s, ctx, q, ws, &x); err != nil {
+		return x, err
+	}
+	if err := routeAndWrite(s, ctx, q, act, k, &before, &x, k.update); err != nil {
+		return x, err
+	}
+	if k.history == nil {
+		return x, nil
+	}
+	return x, q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label)
 }
 
 // change records before → after of one field in a history detail when it moved.
@@ -222,6 +236,17 @@ func samePtr(a, b *int64) bool {
 // CreateContact validates and inserts a contact.
 func (s *Service) CreateContact(ctx context.Context, act model.Actor, f Fields) (model.Contact, error) {
 	return createRecord(s, ctx, act, contactKind, model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}, f, nil)
+}
+
+// CreateContactIn is CreateContact inside the caller's transaction (forms write
+// the contact, its submission and what follows in one).
+func (s *Service) CreateContactIn(ctx context.Context, q store.Q, act model.Actor, f Fields) (model.Contact, error) {
+	return createIn(s, ctx, q, act, contactKind, model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}, f, nil)
+}
+
+// UpdateContactIn is UpdateContact inside the caller's transaction.
+func (s *Service) UpdateContactIn(ctx context.Context, q store.Q, act model.Actor, id int64, f Fields) (model.Contact, error) {
+	return updateIn(s, ctx, q, act, contactKind, id, f)
 }
 
 // UpdateContact applies a partial change; a lifecycle change lands in history.

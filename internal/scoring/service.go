@@ -254,8 +254,23 @@ func (s *Service) Ingest(ctx context.Context, ws int64, events []Event) (Result,
 	if len(events) > MaxBatch {
 		return res, &store.FieldError{Field: "events", Message: fmt.Sprintf("at most %d events per batch, got %d", MaxBatch, len(events))}
 	}
-	now := s.now()
 	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		res, err = s.IngestIn(ctx, q, ws, events)
+		return err
+	})
+	if err != nil {
+		return Result{Submitted: len(events), Errors: []EventError{}, Promoted: []int64{}}, err
+	}
+	return res, nil
+}
+
+// IngestIn is Ingest inside the caller's transaction (a form submission scores
+// in the transaction that writes its contact). The batch limits are the caller's.
+func (s *Service) IngestIn(ctx context.Context, q store.Q, ws int64, events []Event) (Result, error) {
+	res := Result{Submitted: len(events), Errors: []EventError{}, Promoted: []int64{}}
+	now := s.now()
+	err := func() error {
 		res.Errors, res.Promoted = res.Errors[:0], res.Promoted[:0]
 		cfg, err := loadConfig(ctx, q, ws)
 		if err != nil {
@@ -436,7 +451,7 @@ func (s *Service) Ingest(ctx context.Context, ws int64, events []Event) (Result,
 		}
 		res.Applied = len(rows)
 		return q.AddHistories(ctx, ws, hist)
-	})
+	}()
 	if err != nil {
 		return Result{Submitted: len(events), Errors: []EventError{}, Promoted: []int64{}}, err
 	}
