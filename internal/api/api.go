@@ -13,6 +13,7 @@ import (
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
@@ -29,6 +30,7 @@ type Deps struct {
 	Scoring *scoring.Service
 	Routing *routing.Service
 	Desk    *desk.Service
+	Forms   *forms.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -130,6 +132,18 @@ var routes = []route{
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
 
 	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
+
+	{"GET", "/api/v1/forms", read, listForms, listFormsDoc},
+	{"POST", "/api/v1/forms", admin, createForm, createFormDoc},
+	{"GET", "/api/v1/forms/{id}", read, getForm, getFormDoc},
+	{"PATCH", "/api/v1/forms/{id}", admin, updateForm, updateFormDoc},
+	{"DELETE", "/api/v1/forms/{id}", admin, deleteForm, deleteFormDoc},
+	{"GET", "/api/v1/forms/{id}/submissions", read, listSubmissions, listSubmissionsDoc},
+	{"GET", "/api/v1/content", read, listAssets, listAssetsDoc},
+	{"POST", "/api/v1/content", write, createAsset, createAssetDoc},
+	{"GET", "/api/v1/content/{id}", read, getAsset, getAssetDoc},
+	{"PATCH", "/api/v1/content/{id}", write, updateAsset, updateAssetDoc},
+	{"DELETE", "/api/v1/content/{id}", write, deleteAsset, deleteAssetDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

@@ -56,6 +56,7 @@ func TestAPI(t *testing.T) {
 				{"routing_rules", h.testRoutingRules},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
+				{"forms", h.testForms},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -990,6 +991,9 @@ func (h *harness) targets() map[string]target {
 			},
 			snapshot: inList("/api/v1/api-keys"),
 		},
+		"forms": withSub(record("forms", `{"name":"%s form","kind":"signup"}`, `{"name":"Hijacked"}`),
+			func(id int64) string { return fmt.Sprintf("/api/v1/forms/%d/submissions", id) }),
+		"content": record("content", `{"title":"%s guide","url":"https://cdn.example/g.pdf","type":"guide"}`, `{"title":"Hijacked"}`),
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {

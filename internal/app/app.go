@@ -21,6 +21,7 @@ import (
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
@@ -42,6 +43,7 @@ type App struct {
 	// Assignment picks reps and runs SLA clocks; Desk is the LDR desk on top of it.
 	Assignment *assignment.Service
 	Desk       *desk.Service
+	Forms      *forms.Service
 	River      *river.Client[*sql.Tx]
 	Reg        *prometheus.Registry
 	Log        *slog.Logger
@@ -74,6 +76,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	// Public forms write the contact, score the submission and, for a raised
+	// hand, open the AE's deal in one transaction (docs/forms.md).
+	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.BaseURL}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
@@ -116,11 +121,16 @@ func (a *App) Handler() http.Handler {
 		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
-	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, Forms: a.Forms, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	(&forms.Public{Svc: a.Forms}).Register(mux)
 	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()
+	// Public form posts come from customers' sites by design.
+	for _, p := range forms.BypassPatterns {
+		cop.AddInsecureBypassPattern(p)
+	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))
