@@ -10,6 +10,7 @@ import (
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
@@ -28,6 +29,10 @@ type Deps struct {
 	Routing *routing.Service
 	// Desk runs the LDR desk.
 	Desk *desk.Service
+	// Forms runs forms and the content library.
+	Forms *forms.Service
+	// BaseURL is the public URL embed snippets point at ("" : the request's host).
+	BaseURL string
 }
 
 // UI is the browser surface.
@@ -86,6 +91,17 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
 	mux.HandleFunc("POST /desk/{id}/nurture", u.page(u.deskAct("nurture", deskNurture)))
 	mux.HandleFunc("POST /desk/{id}/call", u.page(u.deskAct("call", deskCall)))
+
+	mux.HandleFunc("GET /forms", u.page(u.formList))
+	mux.HandleFunc("GET /forms/new", u.page(u.formNew))
+	mux.HandleFunc("POST /forms", u.page(u.formCreate))
+	mux.HandleFunc("GET /forms/{id}", u.page(u.formShow))
+	mux.HandleFunc("GET /forms/{id}/edit", u.page(u.formEdit))
+	mux.HandleFunc("POST /forms/{id}", u.page(u.formUpdate))
+	mux.HandleFunc("GET /content", u.page(u.contentList))
+	mux.HandleFunc("POST /content", u.page(u.contentCreate))
+	mux.HandleFunc("GET /content/{id}/edit", u.page(u.contentEdit))
+	mux.HandleFunc("POST /content/{id}", u.page(u.contentUpdate))
 
 	mux.HandleFunc("GET /imports", u.page(u.importList))
 	mux.HandleFunc("GET /imports/new", u.page(u.importNew))

@@ -41,6 +41,7 @@
     form.appendChild(hp);
     if (d.consent_text) {
       var l = el("label", { "class": "rs-consent" });
+      l.style.fontWeight = "400";
       l.appendChild(el("input", { type: "checkbox", name: "consent", value: "yes" }));
       l.appendChild(document.createTextNode(" " + d.consent_text));
       form.appendChild(l);
@@ -84,6 +85,24 @@
     root.textContent = "";
     root.appendChild(form);
   }
+  // Plain default styles, scoped to .rs-form and easy to override; skipped
+  // when the page already styles the form (a .rs-form rule of its own).
+  function styles() {
+    if (document.getElementById("rs-form-styles")) return;
+    var css = ".rs-form{display:grid;gap:.35rem;max-width:28rem;font:inherit}" +
+      ".rs-form label{font-weight:600;margin-top:.5rem}" +
+      ".rs-form input[type=text],.rs-form input[type=email],.rs-form input[type=tel]{padding:.55rem .6rem;border:1px solid #cbd2d9;border-radius:6px;font:inherit}" +
+      ".rs-form input:focus{outline:2px solid #2563eb;outline-offset:1px}" +
+      ".rs-form .rs-consent{display:flex;gap:.5rem;align-items:flex-start;font-weight:400}" +
+      ".rs-form .rs-error{color:#b42318;font-size:.9em;min-height:0}.rs-form .rs-error:empty{display:none}" +
+      ".rs-form button{justify-self:start;margin-top:.75rem;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#2563eb;color:#fff;font:inherit;font-weight:600;cursor:pointer}" +
+      ".rs-form button[disabled]{opacity:.6}" +
+      ".rs-done{padding:1rem;border:1px solid #b7e4c7;background:#ecfdf3;border-radius:6px}";
+    var st = el("style", { id: "rs-form-styles" });
+    st.textContent = css;
+    (document.head || document.documentElement).appendChild(st);
+  }
+  styles();
   var roots = document.querySelectorAll("[data-rightsize-form]");
   Array.prototype.forEach.call(roots, render);
 })();
