@@ -7,11 +7,13 @@ package web
 import (
 	"net/http"
 
+	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -28,6 +30,10 @@ type Deps struct {
 	Routing *routing.Service
 	// Desk runs the LDR desk.
 	Desk *desk.Service
+	// Scoring and Assignment keep the scoring configuration, pools and SLA
+	// settings shown on the settings pages.
+	Scoring    *scoring.Service
+	Assignment *assignment.Service
 }
 
 // UI is the browser surface.
