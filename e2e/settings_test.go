@@ -61,6 +61,16 @@ func TestRoutingSettings(t *testing.T) {
 			if v := b.value(`#seg-0-segment`); v != "smb" {
 				t.Fatalf("after moving, the first rule is %q", v)
 			}
+			b.run("a threshold that is not a number is refused next to its input",
+				chromedp.SetValue(`#seg-0-c-0-value`, "fifty"),
+				chromedp.Click(`form.rules-form button.btn-primary`),
+				chromedp.WaitVisible(`#seg-0-c-0-err`),
+			)
+			mustContain(t, "error", b.text(`#seg-0-c-0-err`), "not a whole number")
+			if v := b.value(`#seg-0-c-0-value`); v != "fifty" {
+				t.Fatalf("the typed value was not kept: %q", v)
+			}
+			b.screenshot("settings-routing-error-" + string(kind))
 			b.run("lower the SMB threshold to 50 and save",
 				chromedp.SetValue(`#seg-0-c-0-value`, "50"),
 				chromedp.SetValue(`#seg-1-c-0-value`, "50"),
