@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
@@ -31,6 +32,8 @@ type Deps struct {
 	Routing *routing.Service
 	Desk    *desk.Service
 	Forms   *forms.Service
+	// Assignment keeps the pools and SLA settings.
+	Assignment *assignment.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -127,6 +130,16 @@ var routes = []route{
 	{"PUT", "/api/v1/scoring/config", admin, putScoringConfig, putScoringConfigDoc},
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
+
+	{"GET", "/api/v1/pools", read, listPools, listPoolsDoc},
+	{"POST", "/api/v1/pools", admin, createPool, createPoolDoc},
+	{"GET", "/api/v1/pools/{id}", read, getPool, getPoolDoc},
+	{"PATCH", "/api/v1/pools/{id}", admin, updatePool, updatePoolDoc},
+	{"DELETE", "/api/v1/pools/{id}", admin, deletePool, deletePoolDoc},
+	{"PUT", "/api/v1/pools/{id}/members/{user_id}", admin, putPoolMember, putPoolMemberDoc},
+	{"DELETE", "/api/v1/pools/{id}/members/{user_id}", admin, deletePoolMember, deletePoolMemberDoc},
+	{"GET", "/api/v1/assignment/settings", read, getAssignmentSettings, getAssignmentSettingsDoc},
+	{"PUT", "/api/v1/assignment/settings", admin, putAssignmentSettings, putAssignmentSettingsDoc},
 
 	{"GET", "/api/v1/reports/funnel", read, getFunnelReport, getFunnelReportDoc},
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},

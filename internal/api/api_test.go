@@ -54,6 +54,7 @@ func TestAPI(t *testing.T) {
 				{"events", h.testEvents},
 				{"scoring_config", h.testScoringConfig},
 				{"routing_rules", h.testRoutingRules},
+				{"pools", h.testPools},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
 				{"forms", h.testForms},
@@ -994,6 +995,19 @@ func (h *harness) targets() map[string]target {
 		"forms": withSub(record("forms", `{"name":"%s form","kind":"signup"}`, `{"name":"Hijacked"}`),
 			func(id int64) string { return fmt.Sprintf("/api/v1/forms/%d/submissions", id) }),
 		"content": record("content", `{"title":"%s guide","url":"https://cdn.example/g.pdf","type":"guide"}`, `{"title":"Hijacked"}`),
+		"pools": {
+			// A pool with a member, so the snapshot shows membership changes too.
+			create: func(t *testing.T, ws apptest.WS) int64 {
+				key := ws.Keys[model.RoleAdmin]
+				pid := id(t, h.want(t, http.StatusCreated, key, "POST", "/api/v1/pools", fmt.Sprintf(`{"name":%q,"role":"ldr","capacity":5}`, uniq("xws pool "))), "id")
+				h.want(t, http.StatusOK, key, "PUT", fmt.Sprintf("/api/v1/pools/%d/members/%d", pid, ws.Users[model.RoleLDR].ID), `{}`)
+				return pid
+			},
+			snapshot: func(t *testing.T, id int64) string {
+				return string(h.call(t, h.adminA(), "GET", fmt.Sprintf("/api/v1/pools/%d", id), "").Body)
+			},
+			patch: `{"name":"Hijacked"}`,
+		},
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {
@@ -1043,6 +1057,9 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				defer func() {
 					h.want(t, http.StatusOK, h.adminB(), "GET", fmt.Sprintf("/api/v1/%s/%d", seg, bID), "")
 				}()
+			case rt.Method == "PUT" && seg == "pools" && suffix == "/members/{user_id}":
+				// A member of B, so only the pool id is wrong.
+				body = `{"active":true}`
 			case rt.Method == "POST" && seg == "contacts" && deskBodies[suffix] != "":
 				// A valid form, so only the path id is wrong; the snapshot's
 				// lifecycle_stage proves the desk action did not run.
@@ -1057,6 +1074,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 			}
 			send := func(idText string) (result, string) {
 				path := strings.Replace(rt.Pattern, "{id}", idText, 1)
+				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

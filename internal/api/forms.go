@@ -350,4 +350,3 @@ func formSchemas(s js) {
 	s["Asset"] = object([]string{"id", "title", "url", "type", "created_at", "updated_at"}, aout)
 	s["AssetList"] = object([]string{"items"}, js{"items": arrayOf(ref("Asset"))})
 }
-

@@ -239,6 +239,7 @@ func schemas() js {
 	}
 	scoringSchemas(s)
 	funnelSchemas(s)
+	poolSchemas(s)
 	deskSchemas(s)
 	formSchemas(s)
 	return s

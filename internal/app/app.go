@@ -121,9 +121,19 @@ func (a *App) Handler() http.Handler {
 		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
-	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, Forms: a.Forms, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	api.New(api.Deps{
+		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk,
+		Assignment:     a.Assignment,
+		Forms:          a.Forms,
+		MaxUploadBytes: a.Cfg.MaxUploadBytes,
+	}).Register(mux)
 	(&forms.Public{Svc: a.Forms}).Register(mux)
-	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk, Forms: a.Forms, BaseURL: a.Cfg.BaseURL}).Register(mux)
+	web.New(web.Deps{
+		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes,
+		Routing: a.Routing, Desk: a.Desk,
+		Scoring: a.Scoring, Assignment: a.Assignment,
+		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
+	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()

@@ -52,6 +52,8 @@ func (e *UnavailableError) Unwrap() error { return ErrNobodyAvailable }
 // caller's transaction; St is needed by Breaches only.
 type Service struct {
 	St *store.Store
+	// Now is the clock pool listings count open items against (nil: time.Now).
+	Now func() time.Time
 }
 
 // Request describes an item to assign. PoolID picks a pool; otherwise the pools

@@ -97,6 +97,41 @@ func (q Q) Pools(ctx context.Context, ws int64, role, team string) ([]model.Pool
 	return out, rows.Err()
 }
 
+// UpdatePool replaces the name, role, team, territory and capacity of a pool of
+// ws (the round-robin cursor is kept). A foreign or missing id is ErrNotFound.
+func (q Q) UpdatePool(ctx context.Context, ws int64, p *model.Pool) error {
+	p.Name = strings.TrimSpace(p.Name)
+	switch {
+	case p.Name == "":
+		return &FieldError{Field: "name", Message: "is required"}
+	case !poolRoles[p.Role]:
+		return &FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of ldr, ae, csm", p.Role)}
+	case p.Capacity < 1:
+		return &FieldError{Field: "capacity", Message: "must be at least 1 open item per rep"}
+	}
+	now := Now()
+	res, err := q.db.ExecContext(ctx, `UPDATE assignment_pools SET name=$3, role=$4, team=$5, regions=$6, industries=$7, capacity=$8, updated_at=$9
+		WHERE workspace_id=$1 AND id=$2`, ws, p.ID, p.Name, p.Role, p.Team, encodeList(p.Regions), encodeList(p.Industries), p.Capacity, now)
+	if err != nil && isUnique(err) {
+		return &ConflictError{Field: "name"}
+	}
+	if err := affected(res, err, "update pool"); err != nil {
+		return err
+	}
+	p.UpdatedAt = now
+	return nil
+}
+
+// DeletePool removes a pool of ws and its memberships; the assignments it made
+// stay as history (they keep the pool id as a plain number).
+func (q Q) DeletePool(ctx context.Context, ws, id int64) error {
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM pool_members WHERE workspace_id=$1 AND pool_id=$2`, ws, id); err != nil {
+		return fmt.Errorf("store: delete pool members: %w", err)
+	}
+	res, err := q.db.ExecContext(ctx, `DELETE FROM assignment_pools WHERE workspace_id=$1 AND id=$2`, ws, id)
+	return affected(res, err, "delete pool")
+}
+
 // SetPoolCursor records the rep a pool assigned to last; the next assignment
 // continues after them.
 func (q Q) SetPoolCursor(ctx context.Context, ws, poolID, userID int64) error {

@@ -194,6 +194,7 @@ func sectionRoot(p string) string {
 	return "/"
 }
 
+// settings is the hub linking every settings page; anyone may read it.
 func (u *UI) settings(w http.ResponseWriter, r *http.Request, s *session) {
-	redirect(w, r, "/settings/api-keys")
+	u.render(w, r, http.StatusOK, "settings", view{Title: "Settings", Section: "settings", S: s})
 }

@@ -7,12 +7,14 @@ package web
 import (
 	"net/http"
 
+	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -33,6 +35,10 @@ type Deps struct {
 	Forms *forms.Service
 	// BaseURL is the public URL embed snippets point at ("" : the request's host).
 	BaseURL string
+	// Scoring and Assignment keep the scoring configuration, pools and SLA
+	// settings shown on the settings pages.
+	Scoring    *scoring.Service
+	Assignment *assignment.Service
 }
 
 // UI is the browser surface.
@@ -110,6 +116,18 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /imports/{id}/errors.csv", u.page(u.importErrorsCSV))
 
 	mux.HandleFunc("GET /settings", u.page(u.settings))
+	mux.HandleFunc("GET /settings/routing", u.page(u.routingSettings))
+	mux.HandleFunc("POST /settings/routing", u.page(u.routingSave))
+	mux.HandleFunc("GET /settings/scoring", u.page(u.scoringSettings))
+	mux.HandleFunc("POST /settings/scoring", u.page(u.scoringSave))
+	mux.HandleFunc("GET /settings/pools", u.page(u.poolsSettings))
+	mux.HandleFunc("POST /settings/pools", u.page(u.poolCreate))
+	mux.HandleFunc("POST /settings/pools/{id}", u.page(u.poolUpdate))
+	mux.HandleFunc("POST /settings/pools/{id}/delete", u.page(u.poolDelete))
+	mux.HandleFunc("POST /settings/pools/{id}/members", u.page(u.poolMemberAdd))
+	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}", u.page(u.poolMemberSet))
+	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}/remove", u.page(u.poolMemberRemove))
+	mux.HandleFunc("POST /settings/sla", u.page(u.slaSave))
 	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
 	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))

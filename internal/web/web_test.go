@@ -468,9 +468,10 @@ func testPagesRender(t *testing.T, e *apptest.Env) {
 	ok(t, get(t, e, c, "/imports"), 200, "Imports")
 	ok(t, get(t, e, c, "/imports/new"), 200, `enctype="multipart/form-data"`)
 	ok(t, get(t, e, c, "/settings/api-keys"), 200, "API keys")
-	if r := get(t, e, c, "/settings"); r.Status != http.StatusSeeOther {
-		t.Errorf("/settings: %d", r.Status)
-	}
+	ok(t, get(t, e, c, "/settings"), 200, `href="/settings/routing"`, `href="/settings/scoring"`, `href="/settings/pools"`, `href="/settings/api-keys"`)
+	ok(t, get(t, e, c, "/settings/routing"), 200, "Segment rules", `name="seg-0-segment" value="smb"`, "Save rules")
+	ok(t, get(t, e, c, "/settings/scoring"), 200, "Event weights", `name="mql_threshold" value="50"`, "Save scoring")
+	ok(t, get(t, e, c, "/settings/pools"), 200, "Speed-to-lead SLA", "Create pool")
 
 	// Pagination: more than a page of contacts gives a working Next link.
 	for i := 0; i < 55; i++ {

@@ -54,4 +54,28 @@
     pipeline.addEventListener("change", sync);
     sync();
   }
+  // Rule editors: move a rule up or down and renumber the order inputs, so the
+  // order posted is the order shown. Without script the order numbers are typed.
+  document.querySelectorAll("[data-rules]").forEach(function (list) {
+    var renumber = function () {
+      list.querySelectorAll("[data-rule]").forEach(function (li, i) {
+        var pos = li.querySelector("[data-pos]");
+        if (pos) { pos.value = String(i + 1); }
+      });
+    };
+    list.addEventListener("click", function (e) {
+      var b = e.target.closest("button[data-move]");
+      if (!b) { return; }
+      var li = b.closest("[data-rule]");
+      if (b.getAttribute("data-move") === "-1") {
+        var prev = li.previousElementSibling;
+        if (prev && prev.hasAttribute("data-rule")) { list.insertBefore(li, prev); }
+      } else {
+        var next = li.nextElementSibling;
+        if (next && next.hasAttribute("data-rule")) { list.insertBefore(next, li); }
+      }
+      renumber();
+      b.focus();
+    });
+  });
 })();
