@@ -85,6 +85,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
 		// Scores whose decay crossed the MQL threshold (docs/scoring.md).
 		river.AddWorker(workers, &scoring.DueWorker{Svc: a.Scoring})
+		// Existing accounts after a routing rule change (docs/routing.md).
+		river.AddWorker(workers, &routing.RerouteWorker{Svc: a.Routing})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob()}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
@@ -97,6 +99,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	a.River = rc
 	a.Imports.River = rc
+	a.Routing.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.ready = true
 	return a, nil

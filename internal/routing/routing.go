@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/riverqueue/river"
+
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -27,6 +29,8 @@ import (
 // (which uses the caller's transaction); St is needed by the other methods.
 type Service struct {
 	St *store.Store
+	// River, when set, gets the re-routing job a rule change enqueues.
+	River *river.Client[*sql.Tx]
 
 	mu     sync.Mutex
 	recent [8]cached // compiled rules of the last few write transactions
@@ -300,8 +304,9 @@ func (s *Service) Rules(ctx context.Context, ws int64) (RuleSet, error) {
 
 // SaveRules validates set and replaces both rule lists of the actor's workspace in
 // one transaction (an empty list, or Default* set, returns that list to the
-// defaults), and audits the change. Accounts are re-routed by their next write;
-// existing accounts are not re-evaluated here.
+// defaults), audits the change and, with a River client, enqueues in the same
+// transaction the job that re-routes the workspace's existing accounts
+// (RerouteAll).
 func (s *Service) SaveRules(ctx context.Context, act model.Actor, set RuleSet) (RuleSet, error) {
 	ws := act.Workspace
 	if set.DefaultSegmentRules {
@@ -335,7 +340,14 @@ func (s *Service) SaveRules(ctx context.Context, act model.Actor, set RuleSet) (
 		if ws != 0 {
 			wsp = &ws
 		}
-		return q.Audit(ctx, model.AuditEntry{WorkspaceID: wsp, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: "routing_rules_update", TargetType: "routing_rules", Detail: detail, IP: act.IP})
+		if err := q.Audit(ctx, model.AuditEntry{WorkspaceID: wsp, UserID: act.UserID, APIKeyID: act.APIKeyID, Action: "routing_rules_update", TargetType: "routing_rules", Detail: detail, IP: act.IP}); err != nil {
+			return err
+		}
+		if s.River == nil {
+			return nil
+		}
+		_, err = s.River.InsertTx(ctx, q.Tx(), RerouteArgs{WorkspaceID: ws, Why: "routing rules changed by " + act.Label}, &river.InsertOpts{MaxAttempts: 5})
+		return err
 	})
 	if err != nil {
 		return RuleSet{}, err

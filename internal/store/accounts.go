@@ -173,3 +173,29 @@ func fillCustom(dst, src map[string]any) {
 		}
 	}
 }
+
+// AccountsAfter pages through the accounts of ws by id (keyset: the first limit
+// accounts with id > after), for jobs that visit every account.
+func (q Q) AccountsAfter(ctx context.Context, ws, after int64, limit int) ([]model.Account, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ws, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: accounts after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var out []model.Account
+	for rows.Next() {
+		a, _, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: accounts after %d: %w", after, err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetAccountRouting writes only an account's segment and motion (re-routing after
+// a rule change: nothing else about the account changed).
+func (q Q) SetAccountRouting(ctx context.Context, ws, id int64, segment, motion string) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE accounts SET segment = $3, motion = $4, updated_at = $5 WHERE workspace_id = $1 AND id = $2`, ws, id, segment, motion, Now())
+	return affected(res, err, "set account routing")
+}

@@ -97,7 +97,7 @@ func (u *UI) showRouting(w http.ResponseWriter, r *http.Request, s *session, sta
 	}
 	var note string
 	if r.URL.Query().Get("notice") == "saved" {
-		note = "Routing rules saved. Each account picks them up the next time it is created, edited or imported."
+		note = "Routing rules saved. Existing accounts are being re-routed in the background; any whose segment or motion changes gets a decision saying why, and its open deals are flagged for review. Accounts with a hand-set segment keep it."
 	}
 	u.render(w, r, status, "settings_routing", view{Title: "Routing rules", Section: "settings", S: s, D: p, Notice: note})
 }

@@ -50,7 +50,9 @@ type Env struct {
 
 	jobsMu   sync.Mutex
 	jobsDone map[int64]bool // import ids whose job finished (completed or failed)
-	jobsCond *sync.Cond
+	// kindsDone counts job attempts that ended (completed or failed), by kind.
+	kindsDone map[string]int
+	jobsCond  *sync.Cond
 }
 
 // New starts an app on a fresh store of kind and serves it on a loopback port until
@@ -90,11 +92,15 @@ func New(t testing.TB, kind store.Kind) *Env {
 		}
 		a.Close()
 	})
-	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}}
+	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}, kindsDone: map[string]int{}}
 	e.jobsCond = sync.NewCond(&e.jobsMu)
 	events, stop := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
 	go func() {
 		for ev := range events {
+			e.jobsMu.Lock()
+			e.kindsDone[ev.Job.Kind]++
+			e.jobsCond.Broadcast()
+			e.jobsMu.Unlock()
 			var args importer.Args
 			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
 				e.jobsMu.Lock()
@@ -159,6 +165,28 @@ func (e *Env) WaitImport(t testing.TB, id int64) {
 	for !e.jobsDone[id] {
 		if e.jobsDone[-id] {
 			t.Fatalf("import %d: job did not finish within a minute", id)
+		}
+		e.jobsCond.Wait()
+	}
+}
+
+// WaitJobs blocks until at least n attempts of jobs of kind have ended
+// (completed or failed) since the app started, or fails the test after a minute.
+func (e *Env) WaitJobs(t testing.TB, kind string, n int) {
+	t.Helper()
+	timedOut := false
+	timer := time.AfterFunc(time.Minute, func() {
+		e.jobsMu.Lock()
+		timedOut = true
+		e.jobsCond.Broadcast()
+		e.jobsMu.Unlock()
+	})
+	defer timer.Stop()
+	e.jobsMu.Lock()
+	defer e.jobsMu.Unlock()
+	for e.kindsDone[kind] < n {
+		if timedOut {
+			t.Fatalf("%d %s jobs did not finish within a minute (%d did)", n, kind, e.kindsDone[kind])
 		}
 		e.jobsCond.Wait()
 	}
