@@ -23,6 +23,7 @@ import (
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
@@ -42,6 +43,8 @@ type App struct {
 	// Assignment picks reps and runs SLA clocks; Desk is the LDR desk on top of it.
 	Assignment *assignment.Service
 	Desk       *desk.Service
+	// Mail is the sending layer (docs/mail.md).
+	Mail  *mail.Service
 	River      *river.Client[*sql.Tx]
 	Reg        *prometheus.Registry
 	Log        *slog.Logger
@@ -74,13 +77,38 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	var tr *mail.Transport
+	if cfg.SMTPHost != "" {
+		if tr, err = mail.NewTransport(cfg); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if a.Mail, err = mail.New(ctx, st, mail.Options{Transport: tr, BaseURL: cfg.BaseURL, Secret: cfg.MailSecret, HookSecret: cfg.MailHookSecret, Log: log.With("component", "mail")}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Sends left in smtp_started by a previous process become unknown (shown, never
+	// re-sent). SQLite has one serving process, so every such row is stale now; on
+	// PostgreSQL another process may be mid-send, so only rows older than
+	// mail.RecoverStale are touched (the periodic drain repeats this).
+	cutoff := a.Mail.Now()
+	if st.Kind == store.Postgres {
+		cutoff = cutoff.Add(-mail.RecoverStale)
+	}
+	if _, err := a.Mail.Recover(ctx, cutoff); err != nil {
+		st.Close()
+		return nil, err
+	}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
 		// Scores whose decay crossed the MQL threshold (docs/scoring.md).
 		river.AddWorker(workers, &scoring.DueWorker{Svc: a.Scoring})
-		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob()}
+		// Due sends, including deferred retries whose due time has come.
+		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
+		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second)}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -118,9 +146,14 @@ func (a *App) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
 	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
 	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
+	a.Mail.Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()
+	// RFC 8058 one-click unsubscribes are POSTed by mail providers and from mail
+	// clients (another origin by design); the token alone authorises them.
+	cop.AddInsecureBypassPattern("POST /u/{token}")
+	cop.AddInsecureBypassPattern("POST /hooks/mail/events")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))
