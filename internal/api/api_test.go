@@ -54,6 +54,7 @@ func TestAPI(t *testing.T) {
 				{"events", h.testEvents},
 				{"scoring_config", h.testScoringConfig},
 				{"routing_rules", h.testRoutingRules},
+				{"mail_sender", h.testMailSender},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
 				{"cross_workspace", h.testCrossWorkspace},

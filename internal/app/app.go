@@ -144,7 +144,7 @@ func (a *App) Handler() http.Handler {
 		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
-	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, Mail: a.Mail, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
 	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
 	a.Mail.Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
