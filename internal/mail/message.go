@@ -73,12 +73,36 @@ func EncodeHeader(name, value string) string {
 		v = mime.QEncoding.Encode("utf-8", v)
 	} else if strings.Contains(v, "=?") {
 		// Text that looks like an encoded word is encoded so it reads back as itself.
-		v = mime.QEncoding.Encode("utf-8", v)
-		if !strings.HasPrefix(v, "=?") {
-			v = mime.BEncoding.Encode("utf-8", v)
-		}
+		v = forceQ(v)
 	}
 	return fold(name+": ", v)
+}
+
+// forceQ encodes ASCII s as RFC 2047 Q encoded words (mime.QEncoding leaves
+// ASCII alone, so "=?...?=" would be decoded by the reader).
+func forceQ(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i += 40 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("=?utf-8?q?")
+		for _, c := range []byte(s[i:min(i+40, len(s))]) {
+			switch {
+			case c == ' ':
+				b.WriteByte('_')
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("!*+-/", c) >= 0:
+				b.WriteByte(c)
+			default:
+				b.WriteByte('=')
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+		b.WriteString("?=")
+	}
+	return b.String()
 }
 
 func fold(head, v string) string {

@@ -101,7 +101,7 @@ func Compile(subject, html, text string) (*Template, error) {
 	if err != nil {
 		return nil, parseErr("html", html, err)
 	}
-	if err := checkTree("html", html, h.Tree); err != nil {
+	if err := checkTree("html", h.Tree); err != nil {
 		return nil, err
 	}
 	t.html = h
@@ -128,7 +128,7 @@ func parseText(part, src string) (*ttext.Template, error) {
 	if err != nil {
 		return nil, parseErr(part, src, err)
 	}
-	if err := checkTree(part, src, t.Tree); err != nil {
+	if err := checkTree(part, t.Tree); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -205,7 +205,7 @@ func guessCol(src string, line int, text string) int {
 }
 
 // checkTree refuses the constructs that could loop or recurse beyond the data.
-func checkTree(part, src string, tree *parse.Tree) error {
+func checkTree(part string, tree *parse.Tree) error {
 	var bad error
 	var walk func(n parse.Node)
 	fail := func(n parse.Node, msg string) {
@@ -247,10 +247,6 @@ func checkTree(part, src string, tree *parse.Tree) error {
 		}
 	}
 	walk(tree.Root)
-	if bad == nil && len(tree.Root.Nodes) > 0 {
-		// {{define}} / {{block}} add templates beyond the root.
-		_ = src
-	}
 	return bad
 }
 
