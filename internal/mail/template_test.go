@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/rightsize/rightsize/internal/mail"
-	)
+)
 
 func sample() *mail.Data {
 	return &mail.Data{Contact: mail.ContactData{FirstName: "Zoë", LastName: "<script>", Email: "z@x.test", Custom: map[string]any{"plan": "pro", "seats": []any{1, 2}}},
