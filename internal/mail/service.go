@@ -67,6 +67,7 @@ type senderEntry struct {
 type tmplEntry struct {
 	t         *Template
 	updatedAt time.Time
+	checked   time.Time
 	err       error
 }
 
@@ -200,27 +201,34 @@ func (s *Service) sender(ctx context.Context, ws int64) (senderEntry, error) {
 	return e, nil
 }
 
-// template loads and compiles a template, recompiling when it changed.
+// template loads and compiles a template. The compiled form is kept for a few
+// seconds (a batch renders it many times), then re-read and recompiled only
+// when it changed.
 func (s *Service) template(ctx context.Context, ws, id int64) (*Template, error) {
-	t, err := s.St.Read().GetMailTemplate(ctx, ws, id)
-	if err != nil {
-		return nil, err
-	}
 	key := [2]int64{ws, id}
+	now := time.Now()
 	s.mu.Lock()
 	if s.tmpls == nil {
 		s.tmpls = map[[2]int64]tmplEntry{}
 	}
 	e, ok := s.tmpls[key]
 	s.mu.Unlock()
-	if ok && e.updatedAt.Equal(t.UpdatedAt) {
+	if ok && now.Sub(e.checked) < 5*time.Second {
 		return e.t, e.err
 	}
-	c, cerr := Compile(t.Subject, t.HTML, t.Text)
+	t, err := s.St.Read().GetMailTemplate(ctx, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !e.updatedAt.Equal(t.UpdatedAt) {
+		e.t, e.err = Compile(t.Subject, t.HTML, t.Text)
+		e.updatedAt = t.UpdatedAt
+	}
+	e.checked = now
 	s.mu.Lock()
-	s.tmpls[key] = tmplEntry{t: c, updatedAt: t.UpdatedAt, err: cerr}
+	s.tmpls[key] = e
 	s.mu.Unlock()
-	return c, cerr
+	return e.t, e.err
 }
 
 // wait applies ws's rate limit (messages per second; 0 is unlimited).

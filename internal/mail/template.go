@@ -342,26 +342,77 @@ func (t *Template) Render(ctx context.Context, d *Data) (*Rendered, error) {
 	return r, nil
 }
 
-var (
-	tagRe   = regexp.MustCompile(`(?s)<(script|style)[^>]*>.*?</(script|style)>|<[^>]*>`)
-	blockRe = regexp.MustCompile(`(?i)<(br|/p|/div|/h[1-6]|/li|/tr)[^>]*>`)
-	spaceRe = regexp.MustCompile(`[ \t]+`)
-	blankRe = regexp.MustCompile(`\n{3,}`)
-)
-
 // HTMLToText is a plain rendering of HTML for the text/plain part: block ends
-// become line breaks, tags go, entities are decoded.
+// become line breaks, tags and script/style bodies go, entities are decoded,
+// runs of blanks collapse. One pass, no regular expressions (it runs per message).
 func HTMLToText(h []byte) []byte {
-	s := blockRe.ReplaceAllString(string(h), "\n$0")
-	s = tagRe.ReplaceAllString(s, "")
-	s = htmlUnescape(s)
-	s = spaceRe.ReplaceAllString(s, " ")
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(l)
+	var raw strings.Builder
+	raw.Grow(len(h))
+	for i := 0; i < len(h); {
+		c := h[i]
+		if c != '<' {
+			raw.WriteByte(c)
+			i++
+			continue
+		}
+		end := bytes.IndexByte(h[i:], '>')
+		if end < 0 {
+			break
+		}
+		tag := strings.ToLower(string(h[i+1 : i+end]))
+		name := tag
+		if k := strings.IndexAny(name, " \t\n/"); k > 0 {
+			name = name[:k]
+		}
+		i += end + 1
+		switch name {
+		case "script", "style":
+			closeTag := []byte("</" + name)
+			k := bytes.Index(bytes.ToLower(h[i:]), closeTag)
+			if k < 0 {
+				i = len(h)
+				continue
+			}
+			i += k
+			if e := bytes.IndexByte(h[i:], '>'); e >= 0 {
+				i += e + 1
+			} else {
+				i = len(h)
+			}
+		case "br", "br/", "/p", "/div", "/h1", "/h2", "/h3", "/h4", "/h5", "/h6", "/li", "/tr", "hr":
+			raw.WriteByte('\n')
+		}
 	}
-	s = blankRe.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
-	return []byte(strings.TrimSpace(s) + "\n")
+	text := raw.String()
+	if strings.IndexByte(text, '&') >= 0 {
+		text = htmlUnescape(text)
+	}
+	var out strings.Builder
+	out.Grow(len(text))
+	blank := 0
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			blank++
+			continue
+		}
+		if out.Len() > 0 {
+			if blank > 0 {
+				out.WriteString("\n\n")
+			} else {
+				out.WriteByte('\n')
+			}
+		}
+		blank = 0
+		for k, w := range f {
+			if k > 0 {
+				out.WriteByte(' ')
+			}
+			out.WriteString(w)
+		}
+	}
+	out.WriteByte('\n')
+	return []byte(out.String())
 }
 
 func htmlUnescape(s string) string { return stdhtml.UnescapeString(s) }
