@@ -149,64 +149,69 @@ func BenchmarkDelivery(b *testing.B) {
 			b.Fatalf("sink counted %d (want %d), %d duplicate Message-IDs, %d without", count, want, dups, noid)
 		}
 	}
-	b.Run("raw", func(b *testing.B) {
-		tr := benchTransport(b, s.addr, conns)
-		// 1,000 distinct rendered bodies; each send gets its own Message-ID line.
-		tm, err := mail.Compile("Hello {{.Contact.FirstName}}", benchHTML, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		bodies := make([][]byte, 1000)
-		for i := range bodies {
-			d := sample()
-			d.Contact.FirstName = fmt.Sprintf("N%d", i)
-			r, err := tm.Render(context.Background(), d)
+	raw := func(name string, send func(c *mail.Conn, from, to string, m []byte) mail.SendResult) {
+		b.Run(name, func(b *testing.B) {
+			tr := benchTransport(b, s.addr, conns)
+			// 1,000 distinct rendered bodies; each send gets its own Message-ID line.
+			tm, err := mail.Compile("Hello {{.Contact.FirstName}}", benchHTML, "")
 			if err != nil {
 				b.Fatal(err)
 			}
-			m := mail.Message{From: "ada@sender.test", To: "x@rcpt.test", Subject: r.Subject, MessageID: "<x@y>", Date: time.Now(), UnsubscribeURL: "https://crm.test/u/x", HTML: r.HTML, Text: r.Text, PostalAddress: "1 Street"}
-			var buf bytes.Buffer
-			if err := m.Build(&buf); err != nil {
-				b.Fatal(err)
-			}
-			bodies[i] = bytes.Replace(buf.Bytes(), []byte("Message-ID: <x@y>\r\n"), nil, 1)
-		}
-		b.SetBytes(int64(len(bodies[0])))
-		base := sent.Load()
-		var next atomic.Int64
-		b.ResetTimer()
-		start := now()
-		var wg sync.WaitGroup
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c, err := tr.Get(context.Background())
+			bodies := make([][]byte, 1000)
+			for i := range bodies {
+				d := sample()
+				d.Contact.FirstName = fmt.Sprintf("N%d", i)
+				r, err := tm.Render(context.Background(), d)
 				if err != nil {
-					b.Error(err)
-					return
+					b.Fatal(err)
 				}
-				defer c.Release(true)
-				var msg []byte
-				for {
-					i := next.Add(1) - 1
-					if i >= int64(b.N) {
+				m := mail.Message{From: "ada@sender.test", To: "x@rcpt.test", Subject: r.Subject, MessageID: "<x@y>", Date: time.Now(), UnsubscribeURL: "https://crm.test/u/x", HTML: r.HTML, Text: r.Text, PostalAddress: "1 Street"}
+				var buf bytes.Buffer
+				if err := m.Build(&buf); err != nil {
+					b.Fatal(err)
+				}
+				bodies[i] = bytes.Replace(buf.Bytes(), []byte("Message-ID: <x@y>\r\n"), nil, 1)
+			}
+			b.SetBytes(int64(len(bodies[0])))
+			base := sent.Load()
+			var next atomic.Int64
+			b.ResetTimer()
+			start := now()
+			var wg sync.WaitGroup
+			for range conns {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					c, err := tr.Get(context.Background())
+					if err != nil {
+						b.Error(err)
 						return
 					}
-					msg = append(append(msg[:0], fmt.Sprintf("Message-ID: <raw-%d-%d@bench>\r\n", base, i)...), bodies[i%1000]...)
-					if r := c.Send("ada@sender.test", "x@rcpt.test", msg); !r.Delivered {
-						b.Errorf("raw send: %+v", r)
-						return
+					defer c.Release(true)
+					var msg []byte
+					for {
+						i := next.Add(1) - 1
+						if i >= int64(b.N) {
+							return
+						}
+						msg = append(append(msg[:0], fmt.Sprintf("Message-ID: <raw-%d-%d@bench>\r\n", base, i)...), bodies[i%1000]...)
+						if r := send(c, "ada@sender.test", "x@rcpt.test", msg); !r.Delivered {
+							b.Errorf("raw send: %+v", r)
+							return
+						}
 					}
-				}
-			}()
-		}
-		wg.Wait()
-		report(b, start, b.N)
-		b.StopTimer()
-		sent.Add(int64(b.N))
-		check(b, sent.Load())
-	})
+				}()
+			}
+			wg.Wait()
+			report(b, start, b.N)
+			b.StopTimer()
+			sent.Add(int64(b.N))
+			check(b, sent.Load())
+		})
+	}
+	// go-mail's own command-by-command transaction, then the same with PIPELINING.
+	raw("raw", (*mail.Conn).SendSequential)
+	raw("raw_pipelined", (*mail.Conn).Send)
 	for _, kind := range storetest.Kinds(b) {
 		b.Run("ledger_"+string(kind), func(b *testing.B) {
 			st := storetest.New(b, kind)
