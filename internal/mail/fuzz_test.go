@@ -2,12 +2,14 @@ package mail_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"mime"
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/rightsize/rightsize/internal/mail"
@@ -85,6 +87,32 @@ func FuzzEncodeHeader(f *testing.F) {
 		want = strings.TrimSpace(want)
 		if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(want), " ") || !utf8.ValidString(got) {
 			t.Fatalf("round trip: %q -> %q -> %q", v, out, got)
+		}
+	})
+}
+
+// FuzzMessageBody: any body survives Build → quoted-printable → decode, and
+// no line of the message exceeds 78 characters outside headers.
+func FuzzMessageBody(f *testing.F) {
+	for _, s := range []string{"plain", "a=b \r\ntrailing \t\nlast ", strings.Repeat("é", 200), ".\r\n.leading dot", "\x00\x7f\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		m := mail.Message{From: "a@b.test", To: "c@d.test", Subject: "s", MessageID: "<m@b.test>", Date: time.Unix(0, 0), UnsubscribeURL: "https://x.test/u/t", HTML: []byte(body), Text: []byte(body), PostalAddress: "1 St"}
+		var buf bytes.Buffer
+		if err := m.Build(&buf); err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(buf.String(), "\r\n\r\n")
+		for _, line := range strings.Split(rest, "\r\n") {
+			if len(line) > 78 {
+				t.Fatalf("body line of %d", len(line))
+			}
+		}
+		plain, html := parts(t, buf.Bytes())
+		wantText := strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")
+		if !strings.HasPrefix(plain, wantText) || !strings.HasPrefix(html, wantText) {
+			t.Fatalf("round trip: %q -> plain %q html %q", body, plain, html)
 		}
 	})
 }

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"html"
 	"mime"
-	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"time"
@@ -167,16 +166,7 @@ func (m *Message) Build(b *bytes.Buffer) error {
 	b.WriteString(`Content-Type: multipart/alternative; boundary="` + boundary + "\"\r\n\r\n")
 	part := func(ctype string, body []byte, footer string) error {
 		b.WriteString("--" + boundary + "\r\nContent-Type: " + ctype + "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-		w := quotedprintable.NewWriter(b)
-		if _, err := w.Write(body); err != nil {
-			return err
-		}
-		if _, err := w.Write([]byte(footer)); err != nil {
-			return err
-		}
-		if err := w.Close(); err != nil {
-			return err
-		}
+		qp(b, append(body[:len(body):len(body)], footer...))
 		b.WriteString("\r\n")
 		return nil
 	}
@@ -188,6 +178,46 @@ func (m *Message) Build(b *bytes.Buffer) error {
 	}
 	b.WriteString("--" + boundary + "--\r\n")
 	return nil
+}
+
+// qp writes src quoted-printable (RFC 2045): lines of at most 76 characters
+// with soft breaks, CRLF kept as hard breaks, "=", controls, 8-bit bytes and
+// whitespace before a break encoded. (mime/quotedprintable works byte by byte
+// through an interface; this runs for every message.)
+func qp(dst *bytes.Buffer, src []byte) {
+	const hexd = "0123456789ABCDEF"
+	n := 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '\n' || c == '\r' && i+1 < len(src) && src[i+1] == '\n' {
+			if c == '\r' {
+				i++
+			}
+			dst.WriteString("\r\n")
+			n = 0
+			continue
+		}
+		enc := c < ' ' && c != '\t' || c > '~' || c == '='
+		if c == ' ' || c == '\t' {
+			enc = i+1 == len(src) || src[i+1] == '\r' || src[i+1] == '\n'
+		}
+		w := 1
+		if enc {
+			w = 3
+		}
+		if n+w > 75 {
+			dst.WriteString("=\r\n")
+			n = 0
+		}
+		if enc {
+			dst.WriteByte('=')
+			dst.WriteByte(hexd[c>>4])
+			dst.WriteByte(hexd[c&15])
+		} else {
+			dst.WriteByte(c)
+		}
+		n += w
+	}
 }
 
 // crlf turns bare LF into CRLF so quoted-printable keeps hard line breaks.

@@ -342,77 +342,82 @@ func (t *Template) Render(ctx context.Context, d *Data) (*Rendered, error) {
 	return r, nil
 }
 
-// HTMLToText is a plain rendering of HTML for the text/plain part: block ends
-// become line breaks, tags and script/style bodies go, entities are decoded,
-// runs of blanks collapse. One pass, no regular expressions (it runs per message).
+// HTMLToText is a plain rendering of HTML for the text/plain part: <br> ends a
+// line, block ends (</p>, </div>, headings, list items, rows) leave a blank line,
+// tags and script/style bodies go, source whitespace collapses to one space and
+// entities are decoded. One pass over the bytes (it runs for every message).
 func HTMLToText(h []byte) []byte {
-	var raw strings.Builder
-	raw.Grow(len(h))
+	out := make([]byte, 0, len(h))
+	space, breaks := false, 0
 	for i := 0; i < len(h); {
 		c := h[i]
-		if c != '<' {
-			raw.WriteByte(c)
+		switch c {
+		case ' ', '\t', '\r', '\n', '\f':
+			space = true
 			i++
 			continue
-		}
-		end := bytes.IndexByte(h[i:], '>')
-		if end < 0 {
-			break
-		}
-		tag := strings.ToLower(string(h[i+1 : i+end]))
-		name := tag
-		if k := strings.IndexAny(name, " \t\n/"); k > 0 {
-			name = name[:k]
-		}
-		i += end + 1
-		switch name {
-		case "script", "style":
-			closeTag := []byte("</" + name)
-			k := bytes.Index(bytes.ToLower(h[i:]), closeTag)
-			if k < 0 {
+		case '<':
+			end := bytes.IndexByte(h[i:], '>')
+			if end < 0 {
 				i = len(h)
 				continue
 			}
-			i += k
-			if e := bytes.IndexByte(h[i:], '>'); e >= 0 {
-				i += e + 1
-			} else {
-				i = len(h)
+			tag := h[i+1 : i+end]
+			i += end + 1
+			closing := len(tag) > 0 && tag[0] == '/'
+			if closing {
+				tag = tag[1:]
 			}
-		case "br", "br/", "/p", "/div", "/h1", "/h2", "/h3", "/h4", "/h5", "/h6", "/li", "/tr", "hr":
-			raw.WriteByte('\n')
-		}
-	}
-	text := raw.String()
-	if strings.IndexByte(text, '&') >= 0 {
-		text = htmlUnescape(text)
-	}
-	var out strings.Builder
-	out.Grow(len(text))
-	blank := 0
-	for _, line := range strings.Split(text, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			blank++
+			n := 0
+			for n < len(tag) && (tag[n]|0x20 >= 'a' && tag[n]|0x20 <= 'z' || tag[n] >= '0' && tag[n] <= '9') {
+				n++
+			}
+			name := strings.ToLower(string(tag[:n]))
+			switch {
+			case !closing && (name == "script" || name == "style"):
+				k := indexFold(h[i:], "</"+name)
+				if k < 0 {
+					i = len(h)
+					continue
+				}
+				i += k
+			case name == "br":
+				breaks = max(breaks, 1)
+			case name == "hr" || closing && (name == "p" || name == "div" || name == "li" || name == "tr" || name == "ul" || name == "ol" || name == "table" || len(name) == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6'):
+				breaks = 2
+			}
 			continue
 		}
-		if out.Len() > 0 {
-			if blank > 0 {
-				out.WriteString("\n\n")
-			} else {
-				out.WriteByte('\n')
+		if len(out) > 0 {
+			switch {
+			case breaks > 0:
+				out = append(out, "\n\n"[:breaks]...)
+			case space:
+				out = append(out, ' ')
 			}
 		}
-		blank = 0
-		for k, w := range f {
-			if k > 0 {
-				out.WriteByte(' ')
-			}
-			out.WriteString(w)
+		space, breaks = false, 0
+		out = append(out, c)
+		i++
+	}
+	if bytes.IndexByte(out, '&') >= 0 {
+		out = []byte(htmlUnescape(string(out)))
+	}
+	return append(out, '\n')
+}
+
+// indexFold is bytes.Index ignoring ASCII case of sub (lower-case).
+func indexFold(b []byte, sub string) int {
+	for i := 0; i+len(sub) <= len(b); i++ {
+		j := 0
+		for j < len(sub) && b[i+j]|0x20 == sub[j]|0x20 {
+			j++
+		}
+		if j == len(sub) {
+			return i
 		}
 	}
-	out.WriteByte('\n')
-	return []byte(out.String())
+	return -1
 }
 
 func htmlUnescape(s string) string { return stdhtml.UnescapeString(s) }

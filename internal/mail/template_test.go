@@ -30,7 +30,7 @@ func TestTemplateRender(t *testing.T) {
 	if h := string(r.HTML); h != "<p>&lt;script&gt; at Acme &amp; Co on pro.1.2</p><p>there</p>" {
 		t.Errorf("html %q", h)
 	}
-	if txt := string(r.Text); txt != "<script> at Acme & Co on pro.1.2\nthere\n" {
+	if txt := string(r.Text); txt != "<script> at Acme & Co on pro.1.2\n\nthere\n" {
 		t.Errorf("derived text %q", txt)
 	}
 }

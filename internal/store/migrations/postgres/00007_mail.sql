@@ -56,7 +56,8 @@ CREATE TABLE send_ledger (
     updated_at    TIMESTAMPTZ NOT NULL,
     UNIQUE (workspace_id, dedupe_key)
 );
-CREATE INDEX send_ledger_due ON send_ledger(state, due_at);
+-- Due rows in due order: the claim reads this partial index front to back.
+CREATE INDEX send_ledger_due ON send_ledger(due_at, id) WHERE state IN ('planned','deferred');
 CREATE INDEX send_ledger_email ON send_ledger(workspace_id, to_email);
 CREATE INDEX send_ledger_contact ON send_ledger(workspace_id, contact_id);
 CREATE UNIQUE INDEX send_ledger_message_id ON send_ledger(message_id);
