@@ -536,3 +536,41 @@ func TestEventsHook(t *testing.T) {
 		}
 	})
 }
+
+// The pipelined transaction with our own dot-stuffing delivers the bytes
+// unchanged, and a 550 at RCPT leaves the connection usable.
+func TestTransportDotsAndReuse(t *testing.T) {
+	srv, err := smtptest.Start("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.RejectRcpt("no@rcpt.test", 550)
+	host, port, _ := strings.Cut(srv.Addr, ":")
+	p, _ := strconv.Atoi(port)
+	cfg := config.Defaults()
+	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS = host, p, "none"
+	tr, err := mail.NewTransport(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	c, err := tr.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raws := [][]byte{[]byte(".starts with a dot\r\nMessage-ID: <1@x>\r\n\r\n.\r\n..two\r\nend\r\n"), []byte("Message-ID: <2@x>\r\n\r\nno final newline")}
+	if r := c.Send("a@b.test", "no@rcpt.test", raws[0]); r.Delivered || r.Code != 550 || r.Phase != "rcpt" || r.Broken {
+		t.Fatalf("refused rcpt: %+v", r)
+	}
+	for _, raw := range raws {
+		if r := c.Send("a@b.test", "ok@rcpt.test", raw); !r.Delivered {
+			t.Fatalf("send: %+v", r)
+		}
+	}
+	c.Release(true)
+	got := srv.Messages()
+	if len(got) != 2 || !bytes.Equal(got[0].Raw, raws[0]) || string(got[1].Raw) != string(raws[1])+"\r\n" {
+		t.Fatalf("received %q", got)
+	}
+}

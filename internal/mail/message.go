@@ -186,39 +186,61 @@ func (m *Message) Build(b *bytes.Buffer) error {
 // through an interface; this runs for every message.)
 func qp(dst *bytes.Buffer, src []byte) {
 	const hexd = "0123456789ABCDEF"
+	dst.Grow(len(src) + len(src)/32)
 	n := 0
-	for i := 0; i < len(src); i++ {
+	for i := 0; i < len(src); {
+		// Copy a run of bytes that need no encoding in one write.
+		j := i
+		for j < len(src) && n+(j-i) < 75 && qpSafe[src[j]] {
+			j++
+		}
+		if j > i {
+			// Whitespace right before a line break (or the end) must be encoded.
+			if k := j - 1; (src[k] == ' ' || src[k] == '\t') && (j == len(src) || src[j] == '\r' || src[j] == '\n') {
+				j = k
+			}
+			dst.Write(src[i:j])
+			n += j - i
+			i = j
+			if i == len(src) {
+				break
+			}
+		}
 		c := src[i]
-		if c == '\n' || c == '\r' && i+1 < len(src) && src[i+1] == '\n' {
+		switch {
+		case c == '\n' || c == '\r' && i+1 < len(src) && src[i+1] == '\n':
 			if c == '\r' {
 				i++
 			}
 			dst.WriteString("\r\n")
 			n = 0
+			i++
+			continue
+		case qpSafe[c] && n < 75:
+			// whitespace held back above: encode it
+		case qpSafe[c]:
+			dst.WriteString("=\r\n")
+			n = 0
 			continue
 		}
-		enc := c < ' ' && c != '\t' || c > '~' || c == '='
-		if c == ' ' || c == '\t' {
-			enc = i+1 == len(src) || src[i+1] == '\r' || src[i+1] == '\n'
-		}
-		w := 1
-		if enc {
-			w = 3
-		}
-		if n+w > 75 {
+		if n+3 > 75 {
 			dst.WriteString("=\r\n")
 			n = 0
 		}
-		if enc {
-			dst.WriteByte('=')
-			dst.WriteByte(hexd[c>>4])
-			dst.WriteByte(hexd[c&15])
-		} else {
-			dst.WriteByte(c)
-		}
-		n += w
+		dst.Write([]byte{'=', hexd[c>>4], hexd[c&15]})
+		n += 3
+		i++
 	}
 }
+
+// qpSafe marks the bytes quoted-printable writes literally.
+var qpSafe = func() (t [256]bool) {
+	for c := ' '; c <= '~'; c++ {
+		t[c] = c != '='
+	}
+	t['\t'] = true
+	return
+}()
 
 // crlf turns bare LF into CRLF so quoted-printable keeps hard line breaks.
 func crlf(p []byte) []byte {

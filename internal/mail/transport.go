@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,11 +167,7 @@ func (c *Conn) sendPipelined(from, to string, raw []byte) SendResult {
 			return r
 		}
 	}
-	dw := tc.DotWriter()
-	if _, err := dw.Write(raw); err != nil {
-		return SendResult{Phase: "data", Text: err.Error(), Broken: true, Ambiguous: true}
-	}
-	if err := dw.Close(); err != nil {
+	if err := writeDotted(tc.W, raw); err != nil {
 		return SendResult{Phase: "data", Text: err.Error(), Broken: true, Ambiguous: true}
 	}
 	code, msg, err := tc.ReadResponse(250)
@@ -223,4 +221,28 @@ func (c *Conn) SendSequential(from, to string, raw []byte) SendResult {
 		resp = dc.ServerResponse()
 	}
 	return SendResult{Code: 250, Text: resp, Phase: "done", Delivered: true}
+}
+
+// writeDotted writes raw (CRLF line ends) as SMTP DATA: a leading "." on a line
+// is doubled and ".\r\n" ends it. It copies runs between line starts instead
+// of going byte by byte like textproto's DotWriter.
+func writeDotted(w *bufio.Writer, raw []byte) error {
+	if len(raw) > 0 && raw[0] == '.' {
+		w.WriteByte('.')
+	}
+	for {
+		k := bytes.Index(raw, []byte("\n."))
+		if k < 0 {
+			break
+		}
+		w.Write(raw[:k+2])
+		w.WriteByte('.')
+		raw = raw[k+2:]
+	}
+	w.Write(raw)
+	if !bytes.HasSuffix(raw, []byte("\r\n")) {
+		w.WriteString("\r\n")
+	}
+	w.WriteString(".\r\n")
+	return w.Flush()
 }
