@@ -170,7 +170,7 @@ func (m *Message) Build(b *bytes.Buffer) error {
 		b.WriteString("\r\n")
 		return nil
 	}
-	if err := part("text/plain", crlf(m.Text), crlfs(footerText(m.PostalAddress, m.UnsubscribeURL))); err != nil {
+	if err := part("text/plain", m.Text, footerText(m.PostalAddress, m.UnsubscribeURL)); err != nil {
 		return err
 	}
 	if err := part("text/html", m.HTML, footerHTML(m.PostalAddress, m.UnsubscribeURL)); err != nil {
@@ -241,18 +241,6 @@ var qpSafe = func() (t [256]bool) {
 	t['\t'] = true
 	return
 }()
-
-// crlf turns bare LF into CRLF so quoted-printable keeps hard line breaks.
-func crlf(p []byte) []byte {
-	if !bytes.Contains(p, []byte("\n")) {
-		return p
-	}
-	return []byte(crlfs(string(p)))
-}
-
-func crlfs(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
-}
 
 // Signer signs messages with one workspace's DKIM key.
 type Signer struct {

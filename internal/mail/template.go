@@ -397,14 +397,27 @@ func HTMLToText(h []byte) []byte {
 			}
 		}
 		space, breaks = false, 0
-		out = append(out, c)
-		i++
+		// Copy the run of text up to the next tag or blank in one append.
+		j := i + 1
+		for j < len(h) && !textStop[h[j]] {
+			j++
+		}
+		out = append(out, h[i:j]...)
+		i = j
 	}
 	if bytes.IndexByte(out, '&') >= 0 {
 		out = []byte(htmlUnescape(string(out)))
 	}
 	return append(out, '\n')
 }
+
+// textStop marks the bytes that end a run of text in HTMLToText.
+var textStop = func() (t [256]bool) {
+	for _, c := range "<> \t\r\n\f" {
+		t[c] = true
+	}
+	return
+}()
 
 // indexFold is bytes.Index ignoring ASCII case of sub (lower-case).
 func indexFold(b []byte, sub string) int {
