@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/textproto"
 	"strings"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 	"github.com/wneessen/go-mail/smtp"
@@ -33,7 +34,7 @@ func NewTransport(cfg config.Config) (*Transport, error) {
 	case "starttls-opportunistic":
 		policy = gomail.TLSOpportunistic
 	}
-	opts := []gomail.Option{gomail.WithTLSPolicy(policy), gomail.WithPort(cfg.SMTPPort)}
+	opts := []gomail.Option{gomail.WithTLSPolicy(policy), gomail.WithPort(cfg.SMTPPort), gomail.WithTimeout(SMTPTimeout)}
 	if cfg.SMTPUsername != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(cfg.SMTPUsername), gomail.WithPassword(cfg.SMTPPassword))
 	}
@@ -90,6 +91,9 @@ func (t *Transport) Close() {
 	}
 }
 
+// SMTPTimeout bounds one SMTP transaction (and the dial).
+const SMTPTimeout = time.Minute
+
 // SendResult classifies one SMTP transaction.
 type SendResult struct {
 	Code int
@@ -110,6 +114,10 @@ type SendResult struct {
 func (c *Conn) Send(from, to string, raw []byte) SendResult {
 	if strings.ContainsAny(from, "\r\n<>") || strings.ContainsAny(to, "\r\n<>") {
 		return SendResult{Phase: "mail", Text: "address with a line break or angle bracket", Code: 501}
+	}
+	// go-mail sets one deadline at dial; each transaction gets its own.
+	if err := c.sc.UpdateDeadline(SMTPTimeout); err != nil {
+		return SendResult{Phase: "mail", Text: err.Error(), Broken: true}
 	}
 	if c.pipelining() {
 		return c.sendPipelined(from, to, raw)
@@ -184,6 +192,9 @@ func (c *Conn) sendPipelined(from, to string, raw []byte) SendResult {
 // SendSequential is go-mail's own command-by-command transaction (the
 // benchmark's raw baseline, and servers without PIPELINING).
 func (c *Conn) SendSequential(from, to string, raw []byte) SendResult {
+	if err := c.sc.UpdateDeadline(SMTPTimeout); err != nil {
+		return SendResult{Phase: "mail", Text: err.Error(), Broken: true}
+	}
 	from, to = "<"+from+">", "<"+to+">"
 	fail := func(phase string, err error, afterBody bool) SendResult {
 		var te *textproto.Error
