@@ -574,3 +574,33 @@ func TestTransportDotsAndReuse(t *testing.T) {
 		t.Fatalf("received %q", got)
 	}
 }
+
+// The workspace rate limit spaces sends: at 2/s with a burst of 2 and a clock
+// that does not move, five messages wait 0, 0, 0.5, 1 and 1.5 s.
+func TestRateLimit(t *testing.T) {
+	st := storetest.New(t, store.SQLite)
+	f := setup(t, st, 5)
+	ctx := context.Background()
+	err := st.InTx(ctx, func(q store.Q) error {
+		s, err := q.GetMailSender(ctx, f.ws)
+		if err != nil {
+			return err
+		}
+		s.RatePerSec = 2
+		return q.SaveMailSender(ctx, f.ws, &s)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	f.svc.Sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+	f.svc.Transport.Conns = 1
+	f.plan(t, 0, 1, 2, 3, 4)
+	if got := f.drain(t); got.Accepted != 5 {
+		t.Fatalf("%+v", got)
+	}
+	want := []time.Duration{0, 0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond}
+	if fmt.Sprint(waits) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", waits, want)
+	}
+}
