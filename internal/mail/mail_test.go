@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -603,4 +604,35 @@ func TestRateLimit(t *testing.T) {
 	if fmt.Sprint(waits) != fmt.Sprint(want) {
 		t.Fatalf("waits %v, want %v", waits, want)
 	}
+}
+
+// Two processes' drainers on one database (disjoint claimers, SKIP LOCKED on
+// PostgreSQL) deliver every row exactly once.
+func TestConcurrentDrainers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, 300)
+		keys := make([]int, 300)
+		for i := range keys {
+			keys[i] = i
+		}
+		f.plan(t, keys...)
+		other := f.newService(t)
+		var wg sync.WaitGroup
+		stats := make([]mail.Stats, 2)
+		errs := make([]error, 2)
+		for i, svc := range []*mail.Service{f.svc, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				stats[i], errs[i] = svc.Drain(context.Background())
+			}()
+		}
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatal(errs)
+		}
+		if n := stats[0].Accepted + stats[1].Accepted; n != 300 || f.srv.Count() != 300 || f.srv.Dups() != 0 {
+			t.Fatalf("accepted %d+%d, server %d, dups %d", stats[0].Accepted, stats[1].Accepted, f.srv.Count(), f.srv.Dups())
+		}
+	})
 }

@@ -28,6 +28,9 @@ type Server struct {
 	Addr string
 	// CountOnly keeps no bodies: it counts messages and checks Message-IDs.
 	CountOnly bool
+	// OnData, when set, is called with the running count after each accepted
+	// message (tests use it to act at an exact point of a run).
+	OnData func(count int64)
 
 	srv  *smtp.Server
 	ln   net.Listener
@@ -86,6 +89,17 @@ func (s *Server) RejectRcpt(to string, code int) {
 	s.mu.Lock()
 	s.reject[strings.ToLower(to)] = code
 	s.mu.Unlock()
+}
+
+// IDs returns how often each Message-ID arrived.
+func (s *Server) IDs() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.ids))
+	for k, v := range s.ids {
+		out[k] = v
+	}
+	return out
 }
 
 // Messages returns a copy of what was accepted.
@@ -147,7 +161,10 @@ func (x *session) Data(r io.Reader) error {
 		x.s.msgs = append(x.s.msgs, Message{From: x.from, To: x.to, Raw: raw})
 	}
 	x.s.mu.Unlock()
-	x.s.n.Add(1)
+	n := x.s.n.Add(1)
+	if x.s.OnData != nil {
+		x.s.OnData(n)
+	}
 	return nil
 }
 
