@@ -18,6 +18,10 @@ func getMailSender(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if err != nil {
 		return err
 	}
+	if !v.Configured {
+		httpx.JSON(w, http.StatusOK, map[string]bool{"configured": false})
+		return nil
+	}
 	httpx.JSON(w, http.StatusOK, v)
 	return nil
 }

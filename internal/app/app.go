@@ -125,8 +125,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.St.Close() }
+// Close releases the store and idle SMTP connections.
+func (a *App) Close() error {
+	if a.Mail != nil && a.Mail.Transport != nil {
+		a.Mail.Transport.Close()
+	}
+	return a.St.Close()
+}
 
 // Handler builds the whole HTTP surface.
 func (a *App) Handler() http.Handler {
