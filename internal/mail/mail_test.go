@@ -636,3 +636,21 @@ func TestConcurrentDrainers(t *testing.T) {
 		}
 	})
 }
+
+// Preview renders for a sample contact with the workspace's footer data and
+// touches neither SMTP nor the ledger.
+func TestPreview(t *testing.T) {
+	st := storetest.New(t, store.SQLite)
+	f := setup(t, st, 0)
+	r, err := f.svc.Preview(context.Background(), f.ws, "Hi {{.Contact.FirstName}}", `<p>{{.Account.Name}}</p><p>{{.PostalAddress}}</p>`, "",
+		model.Contact{ID: 7, FirstName: "Sam", Email: "sam@x.test"}, model.Account{Name: "Acme"})
+	if err != nil || r.Subject != "Hi Sam" || string(r.Text) != "Acme\n\nRightsize Ltd, 1 Engine Street, London\n" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if _, err := f.svc.Preview(context.Background(), f.ws, "ok", "<p>{{.Nope}</p>", "", model.Contact{}, model.Account{}); err == nil || !strings.Contains(err.Error(), "html template 1:") {
+		t.Fatalf("bad template: %v", err)
+	}
+	if rows, _ := st.Read().ListSends(context.Background(), f.ws, "", 10); len(rows) != 0 || f.srv.Count() != 0 {
+		t.Fatal("preview touched the ledger or SMTP")
+	}
+}
