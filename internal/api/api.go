@@ -127,6 +127,7 @@ var routes = []route{
 	{"PUT", "/api/v1/scoring/config", admin, putScoringConfig, putScoringConfigDoc},
 	{"GET", "/api/v1/mail/sender", read, getMailSender, getMailSenderDoc},
 	{"PUT", "/api/v1/mail/sender", admin, putMailSender, putMailSenderDoc},
+	{"GET", "/api/v1/mail/sends", read, listMailSends, listMailSendsDoc},
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
 

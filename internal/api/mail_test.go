@@ -1,15 +1,19 @@
 package api_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"testing"
 
+	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
 )
 
 // testMailSender reads and replaces the sender identity: unconfigured first,
@@ -56,4 +60,31 @@ func (h *harness) testMailSender(t *testing.T) {
 	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/sender", ""); got["configured"] != false {
 		t.Errorf("B after A's save: %v", got)
 	}
+
+	// The ledger list: a planned send shows in A (filtered by state), not in B.
+	ctx := context.Background()
+	cid := h.mk(t, h.adminA(), "contacts", fmt.Sprintf(`{"email":"%s@mail.example"}`, uniq("send")))
+	err := h.env.App.St.InTx(ctx, func(q store.Q) error {
+		tm := store.MailTemplate{Name: "t", Subject: "Hi", HTML: "<p>Hi</p>"}
+		if err := q.SaveMailTemplate(ctx, a.ID, &tm); err != nil {
+			return err
+		}
+		_, _, err := h.env.App.Mail.Plan(ctx, q, a.ID, mail.PlanRequest{DedupeKey: uniq("api-send"), ContactID: cid, TemplateID: tm.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.want(t, http.StatusOK, ldr, "GET", "/api/v1/mail/sends?state=planned", "")
+	items := got["items"].([]any)
+	if len(items) == 0 || items[0].(map[string]any)["contact_id"] != float64(cid) || items[0].(map[string]any)["state"] != "planned" {
+		t.Errorf("sends %v", got)
+	}
+	if got := h.want(t, http.StatusOK, ldr, "GET", "/api/v1/mail/sends?state=unknown", ""); len(got["items"].([]any)) != 0 {
+		t.Errorf("unknown sends %v", got)
+	}
+	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/sends", ""); len(got["items"].([]any)) != 0 {
+		t.Errorf("B sees A's sends: %v", got)
+	}
+	wantProblem(t, h.call(t, ldr, "GET", "/api/v1/mail/sends?state=lost", ""), http.StatusBadRequest, "state")
 }
