@@ -17,6 +17,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
@@ -34,6 +35,7 @@ type Deps struct {
 	Forms   *forms.Service
 	// Assignment keeps the pools and SLA settings.
 	Assignment *assignment.Service
+	Mail       *mail.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -128,6 +130,9 @@ var routes = []route{
 	{"POST", "/api/v1/events", write, ingestEvents, ingestEventsDoc},
 	{"GET", "/api/v1/scoring/config", read, getScoringConfig, getScoringConfigDoc},
 	{"PUT", "/api/v1/scoring/config", admin, putScoringConfig, putScoringConfigDoc},
+	{"GET", "/api/v1/mail/sender", read, getMailSender, getMailSenderDoc},
+	{"PUT", "/api/v1/mail/sender", admin, putMailSender, putMailSenderDoc},
+	{"GET", "/api/v1/mail/sends", read, listMailSends, listMailSendsDoc},
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
 

@@ -55,6 +55,7 @@ func TestAPI(t *testing.T) {
 				{"scoring_config", h.testScoringConfig},
 				{"routing_rules", h.testRoutingRules},
 				{"pools", h.testPools},
+				{"mail_sender", h.testMailSender},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
 				{"forms", h.testForms},

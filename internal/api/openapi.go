@@ -238,6 +238,7 @@ func schemas() js {
 		s[name+"Create"] = object(in.required, in.props)
 	}
 	scoringSchemas(s)
+	mailSchemas(s)
 	funnelSchemas(s)
 	poolSchemas(s)
 	deskSchemas(s)

@@ -24,6 +24,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
@@ -44,9 +45,11 @@ type App struct {
 	Assignment *assignment.Service
 	Desk       *desk.Service
 	Forms      *forms.Service
-	River      *river.Client[*sql.Tx]
-	Reg        *prometheus.Registry
-	Log        *slog.Logger
+	// Mail is the sending layer (docs/mail.md).
+	Mail  *mail.Service
+	River *river.Client[*sql.Tx]
+	Reg   *prometheus.Registry
+	Log   *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -76,6 +79,29 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	var tr *mail.Transport
+	if cfg.SMTPHost != "" {
+		if tr, err = mail.NewTransport(cfg); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	if a.Mail, err = mail.New(ctx, st, mail.Options{Transport: tr, BaseURL: cfg.BaseURL, Secret: cfg.MailSecret, HookSecret: cfg.MailHookSecret, Log: log.With("component", "mail")}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	// Sends left in smtp_started by a previous process become unknown (shown, never
+	// re-sent). SQLite has one serving process, so every such row is stale now; on
+	// PostgreSQL another process may be mid-send, so only rows older than
+	// mail.RecoverStale are touched (the periodic drain repeats this).
+	cutoff := a.Mail.Now()
+	if st.Kind == store.Postgres {
+		cutoff = cutoff.Add(-mail.RecoverStale)
+	}
+	if _, err := a.Mail.Recover(ctx, cutoff); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Public forms write the contact, score the submission and, for a raised
 	// hand, open the AE's deal in one transaction (docs/forms.md).
 	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.BaseURL}
@@ -87,7 +113,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &scoring.DueWorker{Svc: a.Scoring})
 		// Existing accounts after a routing rule change (docs/routing.md).
 		river.AddWorker(workers, &routing.RerouteWorker{Svc: a.Routing})
-		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob()}
+		// Due sends, including deferred retries whose due time has come.
+		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
+		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second)}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -105,8 +133,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.St.Close() }
+// Close releases the store and idle SMTP connections.
+func (a *App) Close() error {
+	if a.Mail != nil && a.Mail.Transport != nil {
+		a.Mail.Transport.Close()
+	}
+	return a.St.Close()
+}
 
 // Handler builds the whole HTTP surface.
 func (a *App) Handler() http.Handler {
@@ -128,9 +161,11 @@ func (a *App) Handler() http.Handler {
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk,
 		Assignment:     a.Assignment,
 		Forms:          a.Forms,
+		Mail:           a.Mail,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms}).Register(mux)
+	a.Mail.Register(mux)
 	web.New(web.Deps{
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Routing: a.Routing, Desk: a.Desk,
@@ -144,6 +179,10 @@ func (a *App) Handler() http.Handler {
 	for _, p := range forms.BypassPatterns {
 		cop.AddInsecureBypassPattern(p)
 	}
+	// RFC 8058 one-click unsubscribes are POSTed by mail providers and from mail
+	// clients (another origin by design); the token alone authorises them.
+	cop.AddInsecureBypassPattern("POST /u/{token}")
+	cop.AddInsecureBypassPattern("POST /hooks/mail/events")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))

@@ -27,6 +27,18 @@ type Config struct {
 	MaxUploadBytes  int64         `json:"max_upload_bytes"`
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	Workers         int           `json:"workers"`
+	// Mail delivery (docs/mail.md). SMTPHost "" turns sending off: sends stay planned.
+	SMTPHost     string `json:"smtp_host"`
+	SMTPPort     int    `json:"smtp_port"`
+	SMTPUsername string `json:"smtp_username"`
+	SMTPPassword string `json:"smtp_password"`
+	// SMTPTLS is starttls-opportunistic, starttls-mandatory or none.
+	SMTPTLS   string `json:"smtp_tls"`
+	SMTPConns int    `json:"smtp_conns"`
+	// MailSecret signs unsubscribe tokens; empty: one generated secret kept in the DB.
+	MailSecret string `json:"mail_secret"`
+	// MailHookSecret authenticates POST /hooks/mail/events; empty turns the hook off.
+	MailHookSecret string `json:"mail_hook_secret"`
 }
 
 // Defaults are the zero-setup values: a SQLite file in the working directory.
@@ -40,6 +52,9 @@ func Defaults() Config {
 		MaxUploadBytes:  512 << 20,
 		ShutdownTimeout: 30 * time.Second,
 		Workers:         4,
+		SMTPPort:        587,
+		SMTPTLS:         "starttls-mandatory",
+		SMTPConns:       8,
 	}
 }
 
@@ -142,6 +157,22 @@ func decodeFile(b []byte, c *Config) error {
 			err = json.Unmarshal(v, &c.MaxUploadBytes)
 		case "workers":
 			err = json.Unmarshal(v, &c.Workers)
+		case "smtp_host":
+			err = json.Unmarshal(v, &c.SMTPHost)
+		case "smtp_port":
+			err = json.Unmarshal(v, &c.SMTPPort)
+		case "smtp_username":
+			err = json.Unmarshal(v, &c.SMTPUsername)
+		case "smtp_password":
+			err = json.Unmarshal(v, &c.SMTPPassword)
+		case "smtp_tls":
+			err = json.Unmarshal(v, &c.SMTPTLS)
+		case "smtp_conns":
+			err = json.Unmarshal(v, &c.SMTPConns)
+		case "mail_secret":
+			err = json.Unmarshal(v, &c.MailSecret)
+		case "mail_hook_secret":
+			err = json.Unmarshal(v, &c.MailHookSecret)
 		case "shutdown_timeout":
 			var s string
 			if err = json.Unmarshal(v, &s); err == nil {
@@ -180,6 +211,21 @@ func fromEnv(c *Config) error {
 	str("RIGHTSIZE_BASE_URL", &c.BaseURL)
 	str("RIGHTSIZE_LOG_LEVEL", &c.LogLevel)
 	str("RIGHTSIZE_LOG_FORMAT", &c.LogFormat)
+	str("RIGHTSIZE_SMTP_HOST", &c.SMTPHost)
+	str("RIGHTSIZE_SMTP_USERNAME", &c.SMTPUsername)
+	str("RIGHTSIZE_SMTP_PASSWORD", &c.SMTPPassword)
+	str("RIGHTSIZE_SMTP_TLS", &c.SMTPTLS)
+	str("RIGHTSIZE_MAIL_SECRET", &c.MailSecret)
+	str("RIGHTSIZE_MAIL_HOOK_SECRET", &c.MailHookSecret)
+	for k, dst := range map[string]*int{"RIGHTSIZE_SMTP_PORT": &c.SMTPPort, "RIGHTSIZE_SMTP_CONNS": &c.SMTPConns} {
+		if v, ok := os.LookupEnv(k); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a number", k, v)
+			}
+			*dst = n
+		}
+	}
 	if v, ok := os.LookupEnv("RIGHTSIZE_DEMO"); ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -221,6 +267,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 1000 {
 		errs = append(errs, fmt.Sprintf("workers %d: want 1..1000", c.Workers))
+	}
+	switch c.SMTPTLS {
+	case "starttls-opportunistic", "starttls-mandatory", "none":
+	default:
+		errs = append(errs, fmt.Sprintf("smtp_tls %q: want starttls-opportunistic, starttls-mandatory or none", c.SMTPTLS))
+	}
+	if c.SMTPPort < 1 || c.SMTPPort > 65535 {
+		errs = append(errs, fmt.Sprintf("smtp_port %d: want 1..65535", c.SMTPPort))
+	}
+	if c.SMTPConns < 1 || c.SMTPConns > 100 {
+		errs = append(errs, fmt.Sprintf("smtp_conns %d: want 1..100", c.SMTPConns))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, "max_body_bytes: at least 1024")

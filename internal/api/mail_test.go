@@ -1,0 +1,90 @@
+package api_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// testMailSender reads and replaces the sender identity: unconfigured first,
+// errors naming the field, admin-only writes, the DKIM key stored but never
+// returned, and workspace B untouched.
+func (h *harness) testMailSender(t *testing.T) {
+	a := h.env.A
+	ldr := a.Keys[model.RoleLDR]
+	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/sender", ""); got["configured"] != false {
+		t.Errorf("B before any save: %v", got)
+	}
+	good := `{"from_name":"Ada","from_address":"ada@sender.example","reply_to":"replies@sender.example","postal_address":"1 Engine St, London","rate_per_sec":20}`
+	if p := wantProblem(t, h.call(t, ldr, "PUT", "/api/v1/mail/sender", good), http.StatusForbidden, ""); p["code"] != "forbidden" {
+		t.Errorf("ldr: %v", p)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"from_address":"not an address","postal_address":"x"}`, "from_address"},
+		{`{"from_address":"a@b.example","postal_address":""}`, "postal_address"},
+		{`{"from_address":"a@b.example","postal_address":"x","reply_to":"nope"}`, "reply_to"},
+		{`{"from_address":"a@b.example","postal_address":"x","rate_per_sec":-1}`, "rate_per_sec"},
+		{`{"from_address":"a@b.example","postal_address":"x","dkim_domain":"b.example","dkim_selector":"s","dkim_private_key":"garbage"}`, "dkim_private_key"},
+		{`{"from_address":"a@b.example","postal_address":"x","colour":"red"}`, "colour"},
+	} {
+		wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/sender", c.body), http.StatusBadRequest, c.field)
+	}
+	saved := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", good)
+	expectFields(t, "saved", saved, map[string]any{"configured": true, "from_address": "ada@sender.example", "postal_address": "1 Engine St, London", "rate_per_sec": float64(20), "dkim_key": false})
+
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKCS8PrivateKey(priv)
+	key, _ := json.Marshal(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
+	withKey := `{"from_address":"ada@sender.example","postal_address":"1 Engine St, London","dkim_domain":"sender.example","dkim_selector":"rs1","dkim_private_key":` + string(key) + `}`
+	if got := h.want(t, http.StatusOK, a.Keys[model.RoleManager], "PUT", "/api/v1/mail/sender", withKey); got["dkim_key"] != true || got["dkim_private_key"] != nil {
+		t.Errorf("with key: %v", got)
+	}
+	// Leaving the key out keeps it.
+	keep := `{"from_address":"ada@sender.example","postal_address":"2 Engine St","dkim_domain":"sender.example","dkim_selector":"rs1"}`
+	if got := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", keep); got["dkim_key"] != true {
+		t.Errorf("key dropped: %v", got)
+	}
+	if got := h.want(t, http.StatusOK, ldr, "GET", "/api/v1/mail/sender", ""); got["postal_address"] != "2 Engine St" || got["dkim_key"] != true {
+		t.Errorf("GET after PUT: %v", got)
+	}
+	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/sender", ""); got["configured"] != false {
+		t.Errorf("B after A's save: %v", got)
+	}
+
+	// The ledger list: a planned send shows in A (filtered by state), not in B.
+	ctx := context.Background()
+	cid := h.mk(t, h.adminA(), "contacts", fmt.Sprintf(`{"email":"%s@mail.example"}`, uniq("send")))
+	err := h.env.App.St.InTx(ctx, func(q store.Q) error {
+		tm := store.MailTemplate{Name: "t", Subject: "Hi", HTML: "<p>Hi</p>"}
+		if err := q.SaveMailTemplate(ctx, a.ID, &tm); err != nil {
+			return err
+		}
+		_, _, err := h.env.App.Mail.Plan(ctx, q, a.ID, mail.PlanRequest{DedupeKey: uniq("api-send"), ContactID: cid, TemplateID: tm.ID})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.want(t, http.StatusOK, ldr, "GET", "/api/v1/mail/sends?state=planned", "")
+	items := got["items"].([]any)
+	if len(items) == 0 || items[0].(map[string]any)["contact_id"] != float64(cid) || items[0].(map[string]any)["state"] != "planned" {
+		t.Errorf("sends %v", got)
+	}
+	if got := h.want(t, http.StatusOK, ldr, "GET", "/api/v1/mail/sends?state=unknown", ""); len(got["items"].([]any)) != 0 {
+		t.Errorf("unknown sends %v", got)
+	}
+	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/sends", ""); len(got["items"].([]any)) != 0 {
+		t.Errorf("B sees A's sends: %v", got)
+	}
+	wantProblem(t, h.call(t, ldr, "GET", "/api/v1/mail/sends?state=lost", ""), http.StatusBadRequest, "state")
+}

@@ -1,0 +1,268 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Stats counts what a drain did.
+type Stats struct {
+	Accepted, Deferred, Bounced, Suppressed, Unknown, Failed int
+}
+
+func (a *Stats) add(b Stats) {
+	a.Accepted += b.Accepted
+	a.Deferred += b.Deferred
+	a.Bounced += b.Bounced
+	a.Suppressed += b.Suppressed
+	a.Unknown += b.Unknown
+	a.Failed += b.Failed
+}
+
+// Drain sends every due row, one batch per claim transaction, over the
+// transport's connections in parallel, until no row is due at s.Now().
+func (s *Service) Drain(ctx context.Context) (Stats, error) {
+	if s.Transport == nil {
+		return Stats{}, nil
+	}
+	var total Stats
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	for range s.Transport.Conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				st, n, err := s.deliverBatch(ctx)
+				mu.Lock()
+				total.add(st)
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+				if err != nil || n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total, firstErr
+}
+
+func (s *Service) backoff(attempts int) time.Duration {
+	d := s.RetryBase
+	for i := 1; i < attempts && d < s.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, s.RetryMax)
+}
+
+// deliverBatch claims up to Batch rows and sends them on one connection. n is
+// the number of rows claimed (0: nothing due).
+func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
+	var st Stats
+	var claimed []store.ClaimedSend
+	var sup []store.Send
+	now := s.Now()
+	err := s.St.InTx(ctx, func(q store.Q) (err error) {
+		claimed, sup, err = q.AdminClaimDueSends(ctx, now, s.Batch, s.claimer)
+		return err
+	})
+	if err != nil {
+		return st, 0, err
+	}
+	st.Suppressed = len(sup)
+	if len(claimed) == 0 {
+		return st, len(sup), nil
+	}
+	type job struct {
+		cs   *store.ClaimedSend
+		raw  []byte
+		from string
+	}
+	jobs := make([]job, 0, len(claimed))
+	var outs []store.SendOutcome
+	for i := range claimed {
+		cs := &claimed[i]
+		raw, from, err := s.Compose(ctx, cs)
+		if err != nil {
+			// A broken template or sender is not the recipient's fault: the row
+			// fails visibly (bounced with code 0 and the reason) instead of looping.
+			s.Log.Error("mail: compose failed", "workspace", cs.Workspace, "send", cs.ID, "err", err)
+			outs = append(outs, store.SendOutcome{ID: cs.ID, Workspace: cs.Workspace, State: store.SendBounced, Text: "not sent: " + err.Error()})
+			st.Failed++
+			continue
+		}
+		jobs = append(jobs, job{cs, raw, from})
+	}
+	release := func(reason string) error {
+		for _, j := range jobs {
+			outs = append(outs, store.SendOutcome{ID: j.cs.ID, Workspace: j.cs.Workspace, State: store.SendDeferred, Text: reason, DueAt: now.Add(s.backoff(j.cs.Attempts))})
+			st.Deferred++
+		}
+		return s.finish(ctx, outs)
+	}
+	if len(jobs) == 0 {
+		return st, len(claimed), s.finish(ctx, outs)
+	}
+	conn, err := s.Transport.Get(ctx)
+	if err != nil {
+		// Nothing reached the server: every row is deferred with backoff.
+		s.Log.Warn("mail: smtp unavailable; deferring batch", "rows", len(jobs), "err", err)
+		return st, len(claimed), release(err.Error())
+	}
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.cs.ID
+	}
+	if err := s.St.InTx(ctx, func(q store.Q) error { return q.AdminStartSends(ctx, ids, s.claimer, s.Now()) }); err != nil {
+		conn.Release(true)
+		return st, len(claimed), err
+	}
+	if s.BeforeData != nil {
+		if err := s.BeforeData(ids); err != nil {
+			conn.Release(false)
+			return st, len(claimed), err
+		}
+	}
+	healthy := true
+	for i, j := range jobs {
+		cs := j.cs
+		if !healthy {
+			// The connection died before this message's MAIL FROM: it was not sent.
+			outs = append(outs, store.SendOutcome{ID: cs.ID, Workspace: cs.Workspace, State: store.SendDeferred, Text: "connection lost before send", DueAt: now.Add(s.backoff(cs.Attempts))})
+			st.Deferred++
+			continue
+		}
+		se, _ := s.sender(ctx, cs.Workspace)
+		if err := s.wait(ctx, cs.Workspace, se.s.RatePerSec); err != nil {
+			for _, rest := range jobs[i:] {
+				outs = append(outs, store.SendOutcome{ID: rest.cs.ID, Workspace: rest.cs.Workspace, State: store.SendDeferred, Text: "stopped", DueAt: now})
+				st.Deferred++
+			}
+			break
+		}
+		r := conn.Send(j.from, cs.ToEmail, j.raw)
+		o := s.classify(ctx, cs, r, now)
+		switch o.State {
+		case store.SendAccepted:
+			st.Accepted++
+		case store.SendDeferred:
+			st.Deferred++
+		case store.SendBounced:
+			st.Bounced++
+		case store.SendUnknown:
+			st.Unknown++
+		}
+		outs = append(outs, o)
+		healthy = !r.Broken
+	}
+	conn.Release(healthy)
+	return st, len(claimed), s.finish(ctx, outs)
+}
+
+// classify maps an SMTP result to a ledger outcome.
+func (s *Service) classify(ctx context.Context, cs *store.ClaimedSend, r SendResult, now time.Time) store.SendOutcome {
+	o := store.SendOutcome{ID: cs.ID, Workspace: cs.Workspace, Email: cs.ToEmail, Code: r.Code, Text: r.Text}
+	switch {
+	case r.Delivered:
+		o.State = store.SendAccepted
+	case r.Ambiguous:
+		o.State = store.SendUnknown
+	case r.Code >= 500 && r.Phase != "mail":
+		// 5xx at RCPT or DATA: the recipient is refused for good.
+		o.State, o.Suppress = store.SendBounced, store.SuppressHard
+	case r.Code >= 400 && r.Code < 500:
+		o.State, o.SoftBounce, o.DueAt = store.SendDeferred, true, now.Add(s.backoff(cs.Attempts))
+		n, err := s.St.Read().SoftBounces(ctx, cs.Workspace, cs.ToEmail)
+		if err == nil && n+1 >= s.MaxSoftBounces {
+			o.State, o.Suppress = store.SendBounced, store.SuppressSoftLim
+		}
+	default:
+		// A refused MAIL FROM (our side) or a failure before the body went out:
+		// not sent, try again later.
+		o.State, o.DueAt = store.SendDeferred, now.Add(s.backoff(cs.Attempts))
+	}
+	return o
+}
+
+func (s *Service) finish(ctx context.Context, outs []store.SendOutcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	// The outcome must be recorded even when ctx is cancelled (shutdown): the
+	// messages were sent.
+	wctx := context.WithoutCancel(ctx)
+	return s.St.InTx(wctx, func(q store.Q) error { return q.AdminFinishSends(wctx, outs, s.Now()) })
+}
+
+// RecoverStale is how long a row may stay claimed or smtp_started before the
+// periodic recovery treats its process as dead.
+const RecoverStale = 10 * time.Minute
+
+// Recover marks rows left in smtp_started before cutoff unknown (never re-sent)
+// and releases rows only claimed. The app calls it on open with cutoff = now on
+// SQLite (one process) and the periodic job with now - RecoverStale.
+func (s *Service) Recover(ctx context.Context, cutoff time.Time) ([]store.Send, error) {
+	var out []store.Send
+	err := s.St.InTx(ctx, func(q store.Q) (err error) {
+		out, err = q.AdminRecoverSends(ctx, cutoff)
+		return err
+	})
+	for _, r := range out {
+		s.Log.Warn("mail: send outcome unknown after a stop during SMTP; not re-sent", "workspace", r.Workspace, "send", r.ID, "message_id", r.MessageID)
+	}
+	return out, err
+}
+
+// DeliverArgs is the River job that drains due sends.
+type DeliverArgs struct{}
+
+// Kind names the job.
+func (DeliverArgs) Kind() string { return "mail_deliver" }
+
+// InsertOpts keeps one drain queued or running at a time.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+	}}}
+}
+
+// DeliverWorker drains due sends and recovers stale ones.
+type DeliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	Svc *Service
+}
+
+// Work recovers rows of dead processes, then drains.
+func (w *DeliverWorker) Work(ctx context.Context, _ *river.Job[DeliverArgs]) error {
+	if _, err := w.Svc.Recover(ctx, w.Svc.Now().Add(-RecoverStale)); err != nil {
+		return err
+	}
+	st, err := w.Svc.Drain(ctx)
+	if err != nil {
+		return fmt.Errorf("mail: drain: %w", err)
+	}
+	w.Svc.Log.Debug("mail: drained", "accepted", st.Accepted, "deferred", st.Deferred, "bounced", st.Bounced, "suppressed", st.Suppressed, "unknown", st.Unknown)
+	return nil
+}
+
+// DeliverPeriodicJob runs the drain every interval: deferred rows become due
+// by time, so no other queue is needed.
+func DeliverPeriodicJob(every time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(every), func() (river.JobArgs, *river.InsertOpts) {
+		return DeliverArgs{}, nil
+	}, &river.PeriodicJobOpts{ID: "mail_deliver", RunOnStart: true})
+}
+
+var _ = errors.New

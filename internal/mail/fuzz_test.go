@@ -1,0 +1,118 @@
+package mail_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"mime"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rightsize/rightsize/internal/mail"
+)
+
+// FuzzTemplateRender: any template either compiles and renders within the
+// output cap, or fails with a TemplateError; it never panics or escapes.
+func FuzzTemplateRender(f *testing.F) {
+	for _, s := range []string{"<p>{{.Contact.FirstName}}</p>", "{{range .Contact.Custom}}{{.}}{{end}}", "{{if}}", "{{.Nope.Nope}}", "{{printf \"%v\" .}}", "{{define \"a\"}}{{end}}", "{{ call .Contact }}", "{{range $i := 3}}{{end}}"} {
+		f.Add(s, "Zoë")
+	}
+	f.Fuzz(func(t *testing.T, src, name string) {
+		tm, err := mail.Compile("Hi {{.Contact.FirstName}}", src, src)
+		if err != nil {
+			var te *mail.TemplateError
+			if !errors.As(err, &te) || te.Line < 1 || te.Col < 1 {
+				t.Fatalf("compile error %v is not a TemplateError with line:col", err)
+			}
+			return
+		}
+		d := sample()
+		d.Contact.FirstName = name
+		r, err := tm.Render(context.Background(), d)
+		if err != nil {
+			var te *mail.TemplateError
+			if !errors.As(err, &te) {
+				t.Fatalf("render error %T %v", err, err)
+			}
+			return
+		}
+		if len(r.HTML) > mail.MaxOutputBytes || len(r.Text) > mail.MaxOutputBytes || strings.ContainsAny(r.Subject, "\r\n") {
+			t.Fatalf("output over limits or subject with a line break: %d %d %q", len(r.HTML), len(r.Text), r.Subject)
+		}
+	})
+}
+
+// FuzzEncodeHeader: the field is one logical line (CRLF only as folding),
+// lines stay under 998 bytes, and it decodes back to the sanitised value.
+func FuzzEncodeHeader(f *testing.F) {
+	for _, s := range []string{"Hello", "Grüße aus Köln", "a\r\nBcc: evil@x.test", "=?utf-8?q?x?=", strings.Repeat("long words ", 30), "\xff\xfe", "日本語のメール件名です、長いものもあります。日本語のメール件名です"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		out := mail.EncodeHeader("Subject", v)
+		if !strings.HasSuffix(out, "\r\n") {
+			t.Fatalf("no CRLF end: %q", out)
+		}
+		body := strings.TrimSuffix(out, "\r\n")
+		for i, line := range strings.Split(body, "\r\n") {
+			if strings.ContainsAny(line, "\r\n") {
+				t.Fatalf("bare CR/LF in %q", out)
+			}
+			if i > 0 && !strings.HasPrefix(line, " ") {
+				t.Fatalf("continuation without whitespace: %q", out)
+			}
+			if len(line) > 998 {
+				t.Fatalf("line of %d bytes", len(line))
+			}
+		}
+		h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(out + "\r\n"))).ReadMIMEHeader()
+		if err != nil {
+			t.Fatalf("unparseable %q: %v", out, err)
+		}
+		got, err := new(mime.WordDecoder).DecodeHeader(h.Get("Subject"))
+		if err != nil {
+			t.Fatalf("decode %q: %v", out, err)
+		}
+		want := strings.ToValidUTF8(v, "\uFFFD")
+		want = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, want)
+		want = strings.TrimSpace(want)
+		if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(want), " ") || !utf8.ValidString(got) {
+			t.Fatalf("round trip: %q -> %q -> %q", v, out, got)
+		}
+	})
+}
+
+// FuzzMessageBody: any body survives Build → quoted-printable → decode, and
+// no line of the message exceeds 78 characters outside headers.
+func FuzzMessageBody(f *testing.F) {
+	for _, s := range []string{"plain", "a=b \r\ntrailing \t\nlast ", strings.Repeat("é", 200), ".\r\n.leading dot", "\x00\x7f\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		m := mail.Message{From: "a@b.test", To: "c@d.test", Subject: "s", MessageID: "<m@b.test>", Date: time.Unix(0, 0), UnsubscribeURL: "https://x.test/u/t", HTML: []byte(body), Text: []byte(body), PostalAddress: "1 St"}
+		var buf bytes.Buffer
+		if err := m.Build(&buf); err != nil {
+			t.Fatal(err)
+		}
+		_, rest, _ := strings.Cut(buf.String(), "\r\n\r\n")
+		for _, line := range strings.Split(rest, "\r\n") {
+			if len(line) > 78 {
+				t.Fatalf("body line of %d", len(line))
+			}
+		}
+		plain, html := parts(t, buf.Bytes())
+		wantText := strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n")
+		if !strings.HasPrefix(plain, wantText) || !strings.HasPrefix(html, wantText) {
+			t.Fatalf("round trip: %q -> plain %q html %q", body, plain, html)
+		}
+	})
+}

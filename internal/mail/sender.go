@@ -1,0 +1,114 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// SenderInput is a PUT of the sender identity. DKIMPrivateKey nil keeps the
+// stored key, "" removes it.
+type SenderInput struct {
+	FromName       string  `json:"from_name"`
+	FromAddress    string  `json:"from_address"`
+	ReplyTo        string  `json:"reply_to"`
+	PostalAddress  string  `json:"postal_address"`
+	RatePerSec     float64 `json:"rate_per_sec"`
+	DKIMDomain     string  `json:"dkim_domain"`
+	DKIMSelector   string  `json:"dkim_selector"`
+	DKIMPrivateKey *string `json:"dkim_private_key"`
+}
+
+// SenderView is the sender as the API shows it: the key never leaves the server.
+type SenderView struct {
+	Configured bool `json:"configured"`
+	store.MailSender
+	DKIMKey bool `json:"dkim_key"`
+}
+
+// Sender returns ws's sender (Configured false when none is saved).
+func (s *Service) Sender(ctx context.Context, ws int64) (SenderView, error) {
+	m, err := s.St.Read().GetMailSender(ctx, ws)
+	if errors.Is(err, store.ErrNotFound) {
+		return SenderView{}, nil
+	}
+	if err != nil {
+		return SenderView{}, err
+	}
+	return SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != ""}, nil
+}
+
+func fieldErr(f, msg string) error { return &store.FieldError{Field: f, Message: msg} }
+
+// SaveSender validates and stores act's workspace sender, and audits it.
+func (s *Service) SaveSender(ctx context.Context, act model.Actor, in SenderInput) (SenderView, error) {
+	ws := act.Workspace
+	in.FromName, in.FromAddress, in.ReplyTo = strings.TrimSpace(in.FromName), strings.TrimSpace(in.FromAddress), strings.TrimSpace(in.ReplyTo)
+	in.PostalAddress, in.DKIMDomain, in.DKIMSelector = strings.TrimSpace(in.PostalAddress), strings.TrimSpace(strings.ToLower(in.DKIMDomain)), strings.TrimSpace(in.DKIMSelector)
+	switch {
+	case len(in.FromName) > 200 || strings.ContainsAny(in.FromName, "\r\n"):
+		return SenderView{}, fieldErr("from_name", "at most 200 characters on one line")
+	case !validAddress(in.FromAddress):
+		return SenderView{}, fieldErr("from_address", "want an email address like news@example.com")
+	case in.ReplyTo != "" && !validAddress(in.ReplyTo):
+		return SenderView{}, fieldErr("reply_to", "want an email address or empty")
+	case in.PostalAddress == "" || len(in.PostalAddress) > 500:
+		return SenderView{}, fieldErr("postal_address", "required (it is printed in every footer), at most 500 characters")
+	case in.RatePerSec < 0 || in.RatePerSec > 10000 || math.IsNaN(in.RatePerSec):
+		return SenderView{}, fieldErr("rate_per_sec", "want 0 (unlimited) to 10000 messages per second")
+	}
+	var out SenderView
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		old, err := q.GetMailSender(ctx, ws)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		m := store.MailSender{FromName: in.FromName, FromAddress: in.FromAddress, ReplyTo: in.ReplyTo, PostalAddress: in.PostalAddress, RatePerSec: in.RatePerSec,
+			DKIMDomain: in.DKIMDomain, DKIMSelector: in.DKIMSelector, DKIMKeyPEM: old.DKIMKeyPEM, UpdatedBy: act.Label}
+		if in.DKIMPrivateKey != nil {
+			m.DKIMKeyPEM = strings.TrimSpace(*in.DKIMPrivateKey)
+		}
+		if m.DKIMKeyPEM != "" {
+			if m.DKIMDomain == "" {
+				return fieldErr("dkim_domain", "required with a DKIM key")
+			}
+			if m.DKIMSelector == "" {
+				return fieldErr("dkim_selector", "required with a DKIM key")
+			}
+			if _, err := NewSigner(m.DKIMDomain, m.DKIMSelector, m.DKIMKeyPEM); err != nil {
+				return fieldErr("dkim_private_key", err.Error())
+			}
+		}
+		if err := q.SaveMailSender(ctx, ws, &m); err != nil {
+			return err
+		}
+		out = SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != ""}
+		return crm.Audit(ctx, q, act, "mail_sender_update", "mail_sender", nil, map[string]any{"from_address": m.FromAddress, "dkim": m.DKIMKeyPEM != "", "rate_per_sec": m.RatePerSec})
+	})
+	if err != nil {
+		return SenderView{}, fmt.Errorf("mail: save sender: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.senders, ws)
+	s.mu.Unlock()
+	return out, nil
+}
+
+// Preview renders a template for a sample contact without sending or touching
+// the ledger.
+func (s *Service) Preview(ctx context.Context, ws int64, subject, html, text string, c model.Contact, a model.Account) (*Rendered, error) {
+	t, err := Compile(subject, html, text)
+	if err != nil {
+		return nil, err
+	}
+	snd, _ := s.St.Read().GetMailSender(ctx, ws)
+	unsub, _ := s.UnsubscribeURL(ws, c.ID, c.Email)
+	cs := &store.ClaimedSend{Send: store.Send{ToEmail: c.Email}, Contact: c, Account: a}
+	return t.Render(ctx, dataFor(cs, unsub, snd.PostalAddress))
+}

@@ -1,0 +1,290 @@
+// Package mail is the sending layer (issue 4, docs/mail.md): a send ledger with
+// one row per send claimed before SMTP DATA, message building (HTML + text,
+// footer, RFC 8058 headers, deterministic Message-ID, DKIM), a sandboxed
+// template engine, one-click unsubscribe and bounce handling. Sequences call
+// Plan; delivery runs as a River job that drains due rows.
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Service sends mail for every workspace.
+type Service struct {
+	St        *store.Store
+	Transport *Transport // nil: SMTP not configured, sends stay planned
+	BaseURL   string
+	Secret    []byte // unsubscribe token key
+	// HookSecret authenticates POST /hooks/mail/events; "" refuses every event.
+	HookSecret string
+	Log        *slog.Logger
+	// Now and Sleep are the clock; tests drive them.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Batch is how many rows one claim transaction takes.
+	Batch int
+	// MaxSoftBounces: an address is suppressed after this many 4xx answers.
+	MaxSoftBounces int
+	// RetryBase is the first retry delay after a 4xx or a refused connection;
+	// it doubles per attempt up to RetryMax.
+	RetryBase, RetryMax time.Duration
+	// BeforeData, when set, runs after rows are marked smtp_started and before
+	// SMTP (tests use it to simulate a crash at the worst moment).
+	BeforeData func(ids []int64) error
+
+	claimer string
+	mu      sync.Mutex
+	limits  map[int64]*limiter
+	senders map[int64]senderEntry
+	tmpls   map[[2]int64]tmplEntry
+}
+
+type limiter struct {
+	rate float64
+	l    *rate.Limiter
+}
+
+type senderEntry struct {
+	s      store.MailSender
+	signer *Signer
+	at     time.Time
+}
+
+type tmplEntry struct {
+	t         *Template
+	updatedAt time.Time
+	checked   time.Time
+	err       error
+}
+
+// Options configure New.
+type Options struct {
+	Transport  *Transport
+	BaseURL    string
+	Secret     string // "" : a generated secret kept in the database
+	HookSecret string
+	Log        *slog.Logger
+}
+
+// New builds the service and loads (or creates) the install secret.
+func New(ctx context.Context, st *store.Store, o Options) (*Service, error) {
+	secret := o.Secret
+	if secret == "" {
+		err := st.InTx(ctx, func(q store.Q) (err error) {
+			secret, err = q.InstallSecret(ctx, "unsubscribe", func() string {
+				b := make([]byte, 32)
+				_, _ = rand.Read(b)
+				return hex.EncodeToString(b)
+			})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	host := make([]byte, 6)
+	_, _ = rand.Read(host)
+	return &Service{St: st, Transport: o.Transport, BaseURL: strings.TrimRight(o.BaseURL, "/"), Secret: []byte(secret), HookSecret: o.HookSecret, Log: log,
+		Now: store.Now, Sleep: sleepCtx, Batch: 100, MaxSoftBounces: 5, RetryBase: time.Minute, RetryMax: time.Hour,
+		claimer: "mail-" + hex.EncodeToString(host)}, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// ErrNoSender means the workspace has no sender identity yet.
+var ErrNoSender = errors.New("mail: the workspace has no sender configured (PUT /api/v1/mail/sender)")
+
+// PlanRequest is what a caller (the sequence engine) asks to send.
+type PlanRequest struct {
+	DedupeKey    string // unique per workspace, e.g. "enrollment:12:step:3"
+	EnrollmentID *int64
+	StepID       *int64
+	ContactID    int64
+	TemplateID   int64
+	DueAt        time.Time
+}
+
+// Plan records a send in q's transaction (so it commits with the caller's own
+// change). Planning the same dedupe key twice returns the existing row.
+func (s *Service) Plan(ctx context.Context, q store.Q, ws int64, r PlanRequest) (store.Send, bool, error) {
+	if strings.TrimSpace(r.DedupeKey) == "" {
+		return store.Send{}, false, &store.FieldError{Field: "dedupe_key", Message: "required"}
+	}
+	snd, err := q.GetMailSender(ctx, ws)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Send{}, false, ErrNoSender
+	}
+	if err != nil {
+		return store.Send{}, false, err
+	}
+	c, err := q.GetContact(ctx, ws, r.ContactID)
+	if err != nil {
+		return store.Send{}, false, fmt.Errorf("mail: plan: contact %d: %w", r.ContactID, err)
+	}
+	if _, err := q.GetMailTemplate(ctx, ws, r.TemplateID); err != nil {
+		return store.Send{}, false, fmt.Errorf("mail: plan: template %d: %w", r.TemplateID, err)
+	}
+	row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID,
+		ToEmail: c.Email, MessageID: MessageID(ws, r.DedupeKey, domainOf(snd.FromAddress)), DueAt: r.DueAt}
+	created, err := q.PlanSend(ctx, ws, &row)
+	return row, created, err
+}
+
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return "localhost"
+}
+
+// UnsubscribeURL is the one-click link for a contact's address in ws.
+func (s *Service) UnsubscribeURL(ws, contact int64, email string) (string, string) {
+	tok := SignToken(s.Secret, Token{Workspace: ws, Contact: contact, Email: email, Issued: s.Now()})
+	return s.BaseURL + "/u/" + tok, tok
+}
+
+// sender loads (and caches briefly) ws's sender and DKIM signer.
+func (s *Service) sender(ctx context.Context, ws int64) (senderEntry, error) {
+	now := time.Now()
+	s.mu.Lock()
+	if s.senders == nil {
+		s.senders = map[int64]senderEntry{}
+	}
+	e, ok := s.senders[ws]
+	s.mu.Unlock()
+	if ok && now.Sub(e.at) < 10*time.Second {
+		return e, nil
+	}
+	snd, err := s.St.Read().GetMailSender(ctx, ws)
+	if err != nil {
+		return e, err
+	}
+	e = senderEntry{s: snd, at: now}
+	if snd.DKIMKeyPEM != "" {
+		if e.signer, err = NewSigner(snd.DKIMDomain, snd.DKIMSelector, snd.DKIMKeyPEM); err != nil {
+			return e, err
+		}
+	}
+	s.mu.Lock()
+	s.senders[ws] = e
+	s.mu.Unlock()
+	return e, nil
+}
+
+// template loads and compiles a template. The compiled form is kept for a few
+// seconds (a batch renders it many times), then re-read and recompiled only
+// when it changed.
+func (s *Service) template(ctx context.Context, ws, id int64) (*Template, error) {
+	key := [2]int64{ws, id}
+	now := time.Now()
+	s.mu.Lock()
+	if s.tmpls == nil {
+		s.tmpls = map[[2]int64]tmplEntry{}
+	}
+	e, ok := s.tmpls[key]
+	s.mu.Unlock()
+	if ok && now.Sub(e.checked) < 5*time.Second {
+		return e.t, e.err
+	}
+	t, err := s.St.Read().GetMailTemplate(ctx, ws, id)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !e.updatedAt.Equal(t.UpdatedAt) {
+		e.t, e.err = Compile(t.Subject, t.HTML, t.Text)
+		e.updatedAt = t.UpdatedAt
+	}
+	e.checked = now
+	s.mu.Lock()
+	s.tmpls[key] = e
+	s.mu.Unlock()
+	return e.t, e.err
+}
+
+// wait applies ws's rate limit (messages per second; 0 is unlimited).
+func (s *Service) wait(ctx context.Context, ws int64, perSec float64) error {
+	if perSec <= 0 {
+		return nil
+	}
+	s.mu.Lock()
+	if s.limits == nil {
+		s.limits = map[int64]*limiter{}
+	}
+	l := s.limits[ws]
+	if l == nil || l.rate != perSec {
+		l = &limiter{rate: perSec, l: rate.NewLimiter(rate.Limit(perSec), max(1, int(perSec)))}
+		s.limits[ws] = l
+	}
+	r := l.l.ReserveN(s.Now(), 1)
+	s.mu.Unlock()
+	return s.Sleep(ctx, r.DelayFrom(s.Now()))
+}
+
+// Compose renders one claimed row into a finished (and signed) message.
+func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, string, error) {
+	se, err := s.sender(ctx, cs.Workspace)
+	if err != nil {
+		return nil, "", err
+	}
+	t, err := s.template(ctx, cs.Workspace, cs.TemplateID)
+	if err != nil {
+		return nil, "", err
+	}
+	unsub, tok := s.UnsubscribeURL(cs.Workspace, cs.ContactID, cs.ToEmail)
+	d := dataFor(cs, unsub, se.s.PostalAddress)
+	r, err := t.Render(ctx, d)
+	if err != nil {
+		return nil, "", err
+	}
+	m := Message{FromName: se.s.FromName, From: se.s.FromAddress, ReplyTo: se.s.ReplyTo, To: cs.ToEmail, Subject: r.Subject,
+		MessageID: cs.MessageID, Date: s.Now(), UnsubscribeURL: unsub, HTML: r.HTML, Text: r.Text, PostalAddress: se.s.PostalAddress,
+		UnsubscribeMailto: "mailto:" + se.s.FromAddress + "?subject=" + url.QueryEscape("unsubscribe "+tok)}
+	var b bytes.Buffer
+	b.Grow(len(r.HTML) + len(r.Text) + 2048)
+	if err := m.Build(&b); err != nil {
+		return nil, "", err
+	}
+	raw := b.Bytes()
+	if se.signer != nil {
+		if raw, err = se.signer.Sign(raw); err != nil {
+			return nil, "", err
+		}
+	}
+	return raw, se.s.FromAddress, nil
+}
+
+func dataFor(cs *store.ClaimedSend, unsub, postal string) *Data {
+	c, a := cs.Contact, cs.Account
+	return &Data{Contact: ContactData{FirstName: c.FirstName, LastName: c.LastName, Email: cs.ToEmail, Title: c.Title, Phone: c.Phone, LifecycleStage: c.LifecycleStage, Custom: map[string]any(c.Custom)},
+		Account: AccountData{Name: a.Name, Domain: a.Domain, Industry: a.Industry, Region: a.Region}, UnsubscribeURL: unsub, PostalAddress: postal}
+}
