@@ -18,6 +18,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 )
 
 // Deps are the services the API calls.
@@ -29,6 +30,8 @@ type Deps struct {
 	Scoring *scoring.Service
 	Routing *routing.Service
 	Desk    *desk.Service
+	// Tracking manages tracking sites (the public ingest is not under /api/v1).
+	Tracking *tracking.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -130,6 +133,12 @@ var routes = []route{
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
 
 	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
+
+	{"GET", "/api/v1/tracking/sites", read, listTrackingSites, listTrackingSitesDoc},
+	{"POST", "/api/v1/tracking/sites", admin, createTrackingSite, createTrackingSiteDoc},
+	{"GET", "/api/v1/tracking/sites/{id}", read, getTrackingSite, getTrackingSiteDoc},
+	{"PATCH", "/api/v1/tracking/sites/{id}", admin, updateTrackingSite, updateTrackingSiteDoc},
+	{"DELETE", "/api/v1/tracking/sites/{id}", admin, deleteTrackingSite, deleteTrackingSiteDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

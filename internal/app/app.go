@@ -26,6 +26,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
 )
@@ -42,9 +43,13 @@ type App struct {
 	// Assignment picks reps and runs SLA clocks; Desk is the LDR desk on top of it.
 	Assignment *assignment.Service
 	Desk       *desk.Service
-	River      *river.Client[*sql.Tx]
-	Reg        *prometheus.Registry
-	Log        *slog.Logger
+	// Tracking owns tracking sites and stitching; TrackingIngest is the
+	// group-commit writer behind POST /t/e (docs/tracking.md).
+	Tracking       *tracking.Service
+	TrackingIngest *tracking.Ingester
+	River          *river.Client[*sql.Tx]
+	Reg            *prometheus.Registry
+	Log            *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -74,6 +79,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
@@ -93,12 +99,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.River = rc
 	a.Imports.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every /t/e request waits for its events' commit; the writer runs until Close.
+	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
+	a.TrackingIngest.Log = log
+	a.TrackingIngest.Start()
 	a.ready = true
 	return a, nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.St.Close() }
+// Close writes the tracking events still queued, then releases the store.
+func (a *App) Close() error {
+	if a.TrackingIngest != nil {
+		a.TrackingIngest.Close()
+	}
+	return a.St.Close()
+}
 
 // Handler builds the whole HTTP surface.
 func (a *App) Handler() http.Handler {
@@ -116,14 +131,19 @@ func (a *App) Handler() http.Handler {
 		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
-	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
-	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk}).Register(mux)
+	api.New(api.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk, Tracking: a.Tracking, MaxUploadBytes: a.Cfg.MaxUploadBytes}).Register(mux)
+	web.New(web.Deps{St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes, Routing: a.Routing, Desk: a.Desk, Tracking: a.Tracking}).Register(mux)
+	(&tracking.Endpoint{Svc: a.Tracking, In: a.TrackingIngest}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))
+	// The tracking endpoint is called from customers' pages by design; it uses no
+	// cookie or login and checks the Origin against the site's allowed origins.
+	cop.AddInsecureBypassPattern(tracking.IngestPath)
+	cop.AddInsecureBypassPattern(tracking.ScriptPath)
 	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
 }
 
