@@ -131,15 +131,15 @@ func (e *env) testSiteValidation(t *testing.T) {
 	}
 	admin := e.A.Keys[model.RoleAdmin]
 	bad := map[string]string{
-		`{"allowed_origins":["https://a.example"]}`:                              "name",
-		`{"name":"x"}`:                                                           "allowed_origins",
-		`{"name":"x","allowed_origins":[]}`:                                      "allowed_origins",
-		`{"name":"x","allowed_origins":["https://a.example/path"]}`:              "allowed_origins[0]",
-		`{"name":"x","allowed_origins":["https://a.example","ftp://a.example"]}`: "allowed_origins[1]",
-		`{"name":"x","allowed_origins":["https://*.example"]}`:                   "allowed_origins[0]",
-		`{"name":"x","allowed_origins":["https://u:p@a.example"]}`:               "allowed_origins[0]",
-		`{"name":"x","allowed_origins":["https://a.example?x=1"]}`:               "allowed_origins[0]",
-		`{"name":"x","allowed_origins":["a.example"]}`:                           "allowed_origins[0]",
+		`{"allowed_origins":["https://a.example"]}`: "name",
+		`{"name":"x"}`:                      "allowed_origins",
+		`{"name":"x","allowed_origins":[]}`: "allowed_origins",
+		`{"name":"x","allowed_origins":["https://a.example/path"]}`:               "allowed_origins[0]",
+		`{"name":"x","allowed_origins":["https://a.example","ftp://a.example"]}`:  "allowed_origins[1]",
+		`{"name":"x","allowed_origins":["https://*.example"]}`:                    "allowed_origins[0]",
+		`{"name":"x","allowed_origins":["https://u:p@a.example"]}`:                "allowed_origins[0]",
+		`{"name":"x","allowed_origins":["https://a.example?x=1"]}`:                "allowed_origins[0]",
+		`{"name":"x","allowed_origins":["a.example"]}`:                            "allowed_origins[0]",
 		`{"name":"x","allowed_origins":["https://a.example"],"consent_mode":"x"}`: "consent_mode",
 		`{"name":"x","allowed_origins":["https://a.example"],"workspace_id":2}`:   "workspace_id",
 	}
@@ -337,9 +337,9 @@ func (e *env) testReconciliation(t *testing.T) {
 	// Request-level errors name the field and store nothing.
 	for body, field := range map[string]string{
 		`[]`: "body", `{"site":`: "body",
-		fmt.Sprintf(`{"site":%q,"visitor":"short","events":[%s]}`, e.siteA.PublicKey, pv("/")): "visitor",
-		fmt.Sprintf(`{"site":%q,"visitor":"visitor-x1","events":[]}`, e.siteA.PublicKey):        "events",
-		batch(e.siteA.PublicKey, "visitor-x1", strings.Repeat(pv("/")+",", 50)+pv("/")):         "events",
+		fmt.Sprintf(`{"site":%q,"visitor":"short","events":[%s]}`, e.siteA.PublicKey, pv("/")):                                "visitor",
+		fmt.Sprintf(`{"site":%q,"visitor":"visitor-x1","events":[]}`, e.siteA.PublicKey):                                      "events",
+		batch(e.siteA.PublicKey, "visitor-x1", strings.Repeat(pv("/")+",", 50)+pv("/")):                                       "events",
 		fmt.Sprintf(`{"site":%q,"visitor":"visitor-x1","workspace_id":%d,"events":[%s]}`, e.siteA.PublicKey, e.B.ID, pv("/")): "workspace_id",
 	} {
 		a := e.post(t, origin, body)
