@@ -140,7 +140,11 @@ func Parse(raw []byte, now time.Time) (*Body, error) {
 				fe := jsonFieldErr(err, "")
 				var sfe *store.FieldError
 				if errors.As(fe, &sfe) {
-					b.reject(i, sfe.Field, sfe.Message)
+					field := sfe.Field
+					if field == "body" {
+						field = "" // the event itself: "events[i].event"
+					}
+					b.reject(i, field, sfe.Message)
 				}
 				continue
 			}
@@ -193,6 +197,9 @@ func jsonFieldErr(err error, prefix string) error {
 		return fieldErr(prefix+field, "must be %s", te.Type)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if name == "" {
+			return fieldErr(prefix+"body", `unknown field ""`)
+		}
 		return fieldErr(prefix+name, "unknown field")
 	case errors.As(err, &se):
 		return fieldErr(prefix+"body", "malformed JSON at byte %d: %s", se.Offset, se.Error())
