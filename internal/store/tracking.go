@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -150,11 +152,59 @@ func (q Q) InsertWebEvents(ctx context.Context, ws int64, es []WebEvent) error {
 		}
 		return nil
 	}
-	head := `INSERT INTO web_events (workspace_id, visitor_id, contact_id, kind, name, url, title, referrer, props, occurred_at, received_at) VALUES `
-	return q.scoringInsert(ctx, head, "", 11, len(es), func(i int, args []any) []any {
-		e := &es[i]
-		return append(args, ws, e.VisitorID, nullInt(e.ContactID), e.Kind, e.Name, e.URL, e.Title, e.Referrer, props(e), e.OccurredAt.UTC(), e.ReceivedAt.UTC())
-	})
+	return q.insertWebEventsSQLite(ctx, ws, es, props)
+}
+
+// webEventsPerStmt rows go in one SQLite INSERT. The workspace id is written into
+// the statement as an integer literal (it comes from the site row, never from
+// the request) so it is not bound once per row: binding is a large share of the
+// cost. Placeholders are plain "?": the driver looks numbered ones up by name,
+// which is quadratic in their number.
+const webEventsPerStmt = 200
+
+func webEventsInsert(ws int64, rows int) string {
+	lit := "(" + strconv.FormatInt(ws, 10) + ",?,?,?,?,?,?,?,?,?,?)"
+	var sb strings.Builder
+	sb.Grow(rows * (len(lit) + 1))
+	sb.WriteString(`INSERT INTO web_events (workspace_id, visitor_id, contact_id, kind, name, url, title, referrer, props, occurred_at, received_at) VALUES `)
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(lit)
+	}
+	return sb.String()
+}
+
+func (q Q) insertWebEventsSQLite(ctx context.Context, ws int64, es []WebEvent, props func(*WebEvent) string) error {
+	var full *sql.Stmt
+	if len(es) >= webEventsPerStmt && q.tx != nil {
+		st, err := q.tx.PrepareContext(ctx, webEventsInsert(ws, webEventsPerStmt))
+		if err != nil {
+			return fmt.Errorf("store: prepare web events insert: %w", err)
+		}
+		defer st.Close()
+		full = st
+	}
+	args := make([]any, 0, webEventsPerStmt*10)
+	for start := 0; start < len(es); start += webEventsPerStmt {
+		end := min(start+webEventsPerStmt, len(es))
+		args = args[:0]
+		for i := start; i < end; i++ {
+			e := &es[i]
+			args = append(args, e.VisitorID, nullInt(e.ContactID), e.Kind, e.Name, e.URL, e.Title, e.Referrer, props(e), e.OccurredAt.UTC(), e.ReceivedAt.UTC())
+		}
+		var err error
+		if full != nil && end-start == webEventsPerStmt {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = q.db.ExecContext(ctx, webEventsInsert(ws, end-start), args...)
+		}
+		if err != nil {
+			return wrapWrite("insert web events", err)
+		}
+	}
+	return nil
 }
 
 // LockVisitors serialises ingest and stitching of the same visitors on
