@@ -56,6 +56,7 @@ func TestAPI(t *testing.T) {
 				{"routing_rules", h.testRoutingRules},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
+				{"tracking_sites", h.testTrackingSites},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -990,6 +991,8 @@ func (h *harness) targets() map[string]target {
 			},
 			snapshot: inList("/api/v1/api-keys"),
 		},
+		// /api/v1/tracking/sites/{id}: the walk's segment is "tracking".
+		"tracking": h.trackingTarget(),
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {
