@@ -71,12 +71,12 @@ func TestParseNamesFields(t *testing.T) {
 	now := time.Now()
 	site := `"site":"rs_abcdefghijklmnopqrstuv","visitor":"visitor-1"`
 	for body, field := range map[string]string{
-		`{` + site + `,"events":[{"kind":"page_view"}]}`:                                    "events[0].url",
+		`{` + site + `,"events":[{"kind":"page_view"}]}`:                                       "events[0].url",
 		`{` + site + `,"events":[{"kind":"page_view","url":"https://a.example/"},{"kind":1}]}`: "events[1].kind",
-		`{` + site + `,"events":[{"kind":"custom","name":"ok","extra":1}]}`:                  "events[0].extra",
-		`{` + site + `,"events":[{"kind":"content_view"}]}`:                                 "events[0].asset",
-		`{` + site + `,"events":[{"kind":"custom","name":"x","props":"s"}]}`:                "events[0].props",
-		`{` + site + `,"events":[{"kind":"custom","name":"x","ts":1}]}`:                     "events[0].ts",
+		`{` + site + `,"events":[{"kind":"custom","name":"ok","extra":1}]}`:                    "events[0].extra",
+		`{` + site + `,"events":[{"kind":"content_view"}]}`:                                    "events[0].asset",
+		`{` + site + `,"events":[{"kind":"custom","name":"x","props":"s"}]}`:                   "events[0].props",
+		`{` + site + `,"events":[{"kind":"custom","name":"x","ts":1}]}`:                        "events[0].ts",
 	} {
 		b, err := tracking.Parse([]byte(body), now)
 		if err != nil || len(b.Errors) != 1 || b.Errors[0].Field != field {
@@ -86,9 +86,9 @@ func TestParseNamesFields(t *testing.T) {
 	for body, field := range map[string]string{
 		``: "body", `nope`: "body", `{"site":1}`: "site", `{"visitor":"visitor-1","events":[]}`: "site",
 		`{"site":"rs_abcdefghijklmnopqrstuv","events":[]}`: "visitor",
-		`{` + site + `,"events":{}}`:                      "events",
-		`{` + site + `}`:                                  "events",
-		`{` + site + `,"events":[]} trailing`:             "body",
+		`{` + site + `,"events":{}}`:                       "events",
+		`{` + site + `}`:                                   "events",
+		`{` + site + `,"events":[]} trailing`:              "body",
 	} {
 		_, err := tracking.Parse([]byte(body), now)
 		var fe *store.FieldError
