@@ -102,6 +102,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
 	a.TrackingIngest.Log = log
+	if st.Kind == store.Postgres {
+		a.TrackingIngest.Writers = 2
+	}
 	a.TrackingIngest.Start()
 	a.ready = true
 	return a, nil

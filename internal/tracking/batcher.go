@@ -46,6 +46,10 @@ type Ingester struct {
 	// arrives at an idle writer (default 10 ms). Under load commits take longer
 	// than this and the next batch is already waiting.
 	Linger time.Duration
+	// Writers is how many transactions may be in flight at once (default 1).
+	// SQLite has one writer connection, so more buys nothing there; PostgreSQL
+	// overlaps one batch's round trips and commit with the next.
+	Writers int
 	// Write stores batches in one transaction (default: Svc.WriteBatches). Tests
 	// replace it to block the writer.
 	Write func(ctx context.Context, bs []Batch) error
@@ -56,7 +60,7 @@ type Ingester struct {
 	pending int
 	wake    chan struct{}
 	stop    chan struct{}
-	stopped chan struct{}
+	stopped sync.WaitGroup
 	closed  bool
 	once    sync.Once
 
@@ -95,8 +99,10 @@ func (in *Ingester) Start() {
 		}
 		in.wake = make(chan struct{}, 1)
 		in.stop = make(chan struct{})
-		in.stopped = make(chan struct{})
-		go in.run()
+		for range max(in.Writers, 1) {
+			in.stopped.Add(1)
+			go in.run()
+		}
 	})
 }
 
@@ -111,7 +117,7 @@ func (in *Ingester) Close() {
 	in.closed = true
 	in.mu.Unlock()
 	close(in.stop)
-	<-in.stopped
+	in.stopped.Wait()
 }
 
 // Submit queues b and waits until it is committed (nil), failed, or refused
@@ -151,7 +157,7 @@ func (in *Ingester) Submit(ctx context.Context, b Batch) error {
 func (in *Ingester) Rejected(n int) { in.rejected.Add(float64(n)) }
 
 func (in *Ingester) run() {
-	defer close(in.stopped)
+	defer in.stopped.Done()
 	for {
 		select {
 		case <-in.wake:
