@@ -21,6 +21,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 )
 
 // Deps are the services the API calls.
@@ -36,6 +37,8 @@ type Deps struct {
 	// Assignment keeps the pools and SLA settings.
 	Assignment *assignment.Service
 	Mail       *mail.Service
+	// Tracking manages tracking sites (the public ingest is not under /api/v1).
+	Tracking *tracking.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -162,6 +165,11 @@ var routes = []route{
 	{"GET", "/api/v1/content/{id}", read, getAsset, getAssetDoc},
 	{"PATCH", "/api/v1/content/{id}", write, updateAsset, updateAssetDoc},
 	{"DELETE", "/api/v1/content/{id}", write, deleteAsset, deleteAssetDoc},
+	{"GET", "/api/v1/tracking/sites", read, listTrackingSites, listTrackingSitesDoc},
+	{"POST", "/api/v1/tracking/sites", admin, createTrackingSite, createTrackingSiteDoc},
+	{"GET", "/api/v1/tracking/sites/{id}", read, getTrackingSite, getTrackingSiteDoc},
+	{"PATCH", "/api/v1/tracking/sites/{id}", admin, updateTrackingSite, updateTrackingSiteDoc},
+	{"DELETE", "/api/v1/tracking/sites/{id}", admin, deleteTrackingSite, deleteTrackingSiteDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

@@ -59,6 +59,7 @@ func TestAPI(t *testing.T) {
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
 				{"forms", h.testForms},
+				{"tracking_sites", h.testTrackingSites},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1009,6 +1010,8 @@ func (h *harness) targets() map[string]target {
 			},
 			patch: `{"name":"Hijacked"}`,
 		},
+		// /api/v1/tracking/sites/{id}: the walk's segment is "tracking".
+		"tracking": h.trackingTarget(),
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {

@@ -212,7 +212,8 @@ func schemas() js {
 		}),
 		"Timeline": object([]string{"activities", "history"}, js{
 			"activities": withDesc(arrayOf(ref("Activity")), "newest first"), "next_cursor": str(0),
-			"history": withDesc(arrayOf(ref("HistoryEntry")), "newest first, at most 200"),
+			"history":    withDesc(arrayOf(ref("HistoryEntry")), "newest first, at most 200"),
+			"web_events": withDesc(arrayOf(ref("WebEvent")), "contacts only: the newest 50 tracked page views, content views and custom events of the contact's visitors"),
 		}),
 		"MergeRequest": object([]string{"merge_id"}, js{"merge_id": withDesc(tID, "the record folded into the one in the path, then deleted")}),
 		"Problem": object([]string{"type", "title", "status", "code"}, js{
@@ -243,6 +244,7 @@ func schemas() js {
 	poolSchemas(s)
 	deskSchemas(s)
 	formSchemas(s)
+	trackingSchemas(s)
 	return s
 }
 

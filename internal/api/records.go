@@ -207,12 +207,17 @@ func mergeID(f map[string]any) (int64, error) {
 	return int64(n), nil
 }
 
+// webEventsOnTimeline is how many tracked web events a contact's timeline shows.
+const webEventsOnTimeline = 50
+
 // timeline is the record's activities (newest first, paged) and its change
 // history. The record is loaded first so a foreign id is a 404, not an empty list.
 type timeline struct {
 	Activities []model.Activity     `json:"activities"`
 	NextCursor string               `json:"next_cursor,omitempty"`
 	History    []model.HistoryEntry `json:"history"`
+	// WebEvents (contacts only) are the newest tracked events of the contact.
+	WebEvents []store.WebEvent `json:"web_events,omitempty"`
 }
 
 func (rs records[T]) timeline(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
@@ -243,6 +248,12 @@ func (rs records[T]) timeline(a *API, w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	httpx.JSON(w, http.StatusOK, timeline{Activities: acts.Items, NextCursor: acts.NextCursor, History: hist})
+	out := timeline{Activities: acts.Items, NextCursor: acts.NextCursor, History: hist}
+	if rs.kind == "contact" {
+		if out.WebEvents, err = q.ContactWebEvents(r.Context(), p.WorkspaceID, id, webEventsOnTimeline); err != nil {
+			return err
+		}
+	}
+	httpx.JSON(w, http.StatusOK, out)
 	return nil
 }

@@ -225,7 +225,11 @@ func (h *harness) testRoutingRules(t *testing.T) {
 		t.Errorf("a refused save changed the rules: %v", got)
 	}
 
+	// Saving enqueues the re-routing of existing accounts; wait for it so the
+	// assertions (and later scenarios' snapshots) see a settled workspace.
+	rerouted := h.env.JobsDone("routing_reroute")
 	saved := h.want(t, http.StatusOK, a.Keys[model.RoleManager], "PUT", "/api/v1/routing/rules", good)
+	h.env.WaitJobs(t, "routing_reroute", rerouted+1)
 	expectFields(t, "saved", saved, map[string]any{"default_segment_rules": false, "default_routing_rules": false})
 	segs := saved["segment_rules"].([]any)
 	if len(segs) != 4 {
@@ -242,21 +246,28 @@ func (h *harness) testRoutingRules(t *testing.T) {
 	if got["default_segment_rules"] != false || len(got["routing_rules"].([]any)) != 2 {
 		t.Errorf("GET after PUT: %v", got)
 	}
-	// Explain uses the new rules at once; the account's record changes on its next write.
+	// The job moved the account under the new rules, with a decision naming the change.
 	rt = h.want(t, http.StatusOK, ldr, "GET", fmt.Sprintf("/api/v1/accounts/%d/routing", acct), "")
 	if cur := rt["current"].(map[string]any); cur["segment"] != "big" || cur["motion"] != "high_touch" {
 		t.Errorf("current after the rule change %v", cur)
 	}
-	if n := len(rt["decisions"].([]any)); n != 1 {
-		t.Errorf("%d decisions, want 1 (reading changes nothing)", n)
+	decs = rt["decisions"].([]any)
+	if len(decs) != 2 {
+		t.Fatalf("decisions after the rule change %v", decs)
+	}
+	if d := decs[0].(map[string]any); d["segment"] != "big" || d["previous_segment"] != "enterprise" || !strings.HasPrefix(d["triggered_by"].(string), "routing rules changed by ") {
+		t.Errorf("re-routing decision %v", d)
+	}
+	if acc := h.want(t, http.StatusOK, ldr, "GET", fmt.Sprintf("/api/v1/accounts/%d", acct), ""); acc["segment"] != "big" {
+		t.Errorf("stored segment %v, want big", acc["segment"])
 	}
 	h.want(t, http.StatusOK, h.adminA(), "PATCH", fmt.Sprintf("/api/v1/accounts/%d", acct), `{"employees":50}`)
 	rt = h.want(t, http.StatusOK, ldr, "GET", fmt.Sprintf("/api/v1/accounts/%d/routing", acct), "")
 	decs = rt["decisions"].([]any)
-	if len(decs) != 2 {
+	if len(decs) != 3 {
 		t.Fatalf("decisions %v", decs)
 	}
-	if d := decs[0].(map[string]any); d["segment"] != "smb" || d["previous_segment"] != "enterprise" || d["previous_motion"] != "high_touch" {
+	if d := decs[0].(map[string]any); d["segment"] != "smb" || d["previous_segment"] != "big" || d["previous_motion"] != "high_touch" {
 		t.Errorf("newest decision %v", d)
 	}
 
@@ -264,7 +275,9 @@ func (h *harness) testRoutingRules(t *testing.T) {
 	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/routing/rules", ""); got["default_segment_rules"] != true {
 		t.Errorf("B's rules changed: %v", got)
 	}
+	rerouted = h.env.JobsDone("routing_reroute")
 	back := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/routing/rules", `{"segment_rules":[],"routing_rules":[]}`)
+	h.env.WaitJobs(t, "routing_reroute", rerouted+1)
 	expectFields(t, "reset", back, map[string]any{"default_segment_rules": true, "default_routing_rules": true})
 	if n := len(back["segment_rules"].([]any)); n != 4 {
 		t.Errorf("reset gave %d segment rules", n)

@@ -28,6 +28,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
 )
@@ -46,10 +47,14 @@ type App struct {
 	Desk       *desk.Service
 	Forms      *forms.Service
 	// Mail is the sending layer (docs/mail.md).
-	Mail  *mail.Service
-	River *river.Client[*sql.Tx]
-	Reg   *prometheus.Registry
-	Log   *slog.Logger
+	Mail *mail.Service
+	// Tracking owns tracking sites and stitching; TrackingIngest is the
+	// group-commit writer behind POST /t/e (docs/tracking.md).
+	Tracking       *tracking.Service
+	TrackingIngest *tracking.Ingester
+	River          *river.Client[*sql.Tx]
+	Reg            *prometheus.Registry
+	Log            *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -79,6 +84,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {
 		if tr, err = mail.NewTransport(cfg); err != nil {
@@ -104,7 +110,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// Public forms write the contact, score the submission and, for a raised
 	// hand, open the AE's deal in one transaction (docs/forms.md).
-	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.BaseURL}
+	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.BaseURL, Stitcher: formsTracking{a.Tracking}}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()
@@ -129,12 +135,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports.River = rc
 	a.Routing.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Every /t/e request waits for its events' commit; the writer runs until Close.
+	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
+	a.TrackingIngest.Log = log
+	if st.Kind == store.Postgres {
+		a.TrackingIngest.Writers = 2
+	}
+	a.TrackingIngest.Start()
 	a.ready = true
 	return a, nil
 }
 
-// Close releases the store and idle SMTP connections.
+// Close writes the tracking events still queued, releases idle SMTP
+// connections, then the store.
 func (a *App) Close() error {
+	if a.TrackingIngest != nil {
+		a.TrackingIngest.Close()
+	}
 	if a.Mail != nil && a.Mail.Transport != nil {
 		a.Mail.Transport.Close()
 	}
@@ -162,15 +179,18 @@ func (a *App) Handler() http.Handler {
 		Assignment:     a.Assignment,
 		Forms:          a.Forms,
 		Mail:           a.Mail,
+		Tracking:       a.Tracking,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
-	(&forms.Public{Svc: a.Forms}).Register(mux)
+	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
 	a.Mail.Register(mux)
+	(&tracking.Endpoint{Svc: a.Tracking, In: a.TrackingIngest}).Register(mux)
 	web.New(web.Deps{
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Routing: a.Routing, Desk: a.Desk,
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
+		Tracking: a.Tracking,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
@@ -186,6 +206,10 @@ func (a *App) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))
+	// The tracking endpoint is called from customers' pages by design; it uses no
+	// cookie or login and checks the Origin against the site's allowed origins.
+	cop.AddInsecureBypassPattern(tracking.IngestPath)
+	cop.AddInsecureBypassPattern(tracking.ScriptPath)
 	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
 }
 

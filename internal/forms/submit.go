@@ -355,7 +355,7 @@ func (s *Service) score(ctx context.Context, q store.Q, ws int64, f model.Form, 
 	}
 	// A kind the workspace's scoring config does not weigh comes back rejected
 	// in the result; that is the workspace's choice, not the buyer's error.
-	_, err := s.Scoring.IngestIn(ctx, q, ws, evs)
+	_, err := s.Scoring.IngestTx(ctx, q, ws, evs)
 	return err
 }
 

@@ -254,9 +254,9 @@ func (s *Service) Ingest(ctx context.Context, ws int64, events []Event) (Result,
 	if len(events) > MaxBatch {
 		return res, &store.FieldError{Field: "events", Message: fmt.Sprintf("at most %d events per batch, got %d", MaxBatch, len(events))}
 	}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		var err error
-		res, err = s.IngestIn(ctx, q, ws, events)
+	var err error
+	err = s.St.InTx(ctx, func(q store.Q) error {
+		res, err = s.IngestTx(ctx, q, ws, events)
 		return err
 	})
 	if err != nil {
@@ -265,13 +265,21 @@ func (s *Service) Ingest(ctx context.Context, ws int64, events []Event) (Result,
 	return res, nil
 }
 
-// IngestIn is Ingest inside the caller's transaction (a form submission scores
-// in the transaction that writes its contact). The batch limits are the caller's.
-func (s *Service) IngestIn(ctx context.Context, q store.Q, ws int64, events []Event) (Result, error) {
+// LoadConfig returns ws's scoring configuration as q sees it (the defaults until
+// one is saved); callers inside a transaction use it to pick event kinds.
+func LoadConfig(ctx context.Context, q store.Q, ws int64) (Config, error) {
+	return loadConfig(ctx, q, ws)
+}
+
+// IngestTx is Ingest inside the caller's transaction q (tracking feeds stitched
+// web events this way, in the transaction that stores them).
+func (s *Service) IngestTx(ctx context.Context, q store.Q, ws int64, events []Event) (Result, error) {
 	res := Result{Submitted: len(events), Errors: []EventError{}, Promoted: []int64{}}
+	if len(events) == 0 {
+		return res, nil
+	}
 	now := s.now()
 	err := func() error {
-		res.Errors, res.Promoted = res.Errors[:0], res.Promoted[:0]
 		cfg, err := loadConfig(ctx, q, ws)
 		if err != nil {
 			return err

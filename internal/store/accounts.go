@@ -175,9 +175,16 @@ func fillCustom(dst, src map[string]any) {
 }
 
 // AccountsAfter pages through the accounts of ws by id (keyset: the first limit
-// accounts with id > after), for jobs that visit every account.
+// accounts with id > after), for jobs that visit every account and write some
+// back: on PostgreSQL the rows are locked (FOR UPDATE), so a concurrent edit
+// is either seen or waits, never overwritten with a decision made on the old
+// row; SQLite's single writer gives the same.
 func (q Q) AccountsAfter(ctx context.Context, ws, after int64, limit int) ([]model.Account, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`, ws, after, limit)
+	lock := ""
+	if q.kind == Postgres {
+		lock = " FOR UPDATE"
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3`+lock, ws, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: accounts after %d: %w", after, err)
 	}

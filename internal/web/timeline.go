@@ -55,8 +55,34 @@ func (u *UI) timeline(ctx context.Context, ws int64, objType, linkField string, 
 		title, detail := describeHistory(objType, h)
 		items = append(items, timelineItem{When: h.CreatedAt, Kind: "history", Title: title, Detail: detail, Actor: actorName(h.Actor)})
 	}
+	if objType == "contact" {
+		evs, err := q.ContactWebEvents(ctx, ws, id, timelineLimit)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			items = append(items, webEventItem(e))
+		}
+	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].When.After(items[j].When) })
 	return items, nil
+}
+
+// webEventItem shows a tracked page view, content view or custom event.
+func webEventItem(e store.WebEvent) timelineItem {
+	it := timelineItem{When: e.OccurredAt, Kind: e.Kind, Title: e.Title, Detail: e.URL}
+	switch e.Kind {
+	case "content_view":
+		if it.Title == "" {
+			it.Title = e.Name
+		}
+	case "custom":
+		it.Title = e.Name
+	}
+	if it.Title == "" {
+		it.Title = e.URL
+	}
+	return it
 }
 
 // describeHistory turns a history entry into a sentence; the detail JSON is

@@ -16,6 +16,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 )
 
 // Deps are the services the UI calls.
@@ -39,6 +40,8 @@ type Deps struct {
 	// settings shown on the settings pages.
 	Scoring    *scoring.Service
 	Assignment *assignment.Service
+	// Tracking manages tracking sites (settings/tracking).
+	Tracking *tracking.Service
 }
 
 // UI is the browser surface.
@@ -131,6 +134,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
 	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
+	mux.HandleFunc("GET /settings/tracking", u.page(u.trackingSettings))
+	mux.HandleFunc("POST /settings/tracking", u.page(u.trackingSiteCreate))
 
 	// Everything no other surface claims is a 404 page in the UI's layout.
 	mux.HandleFunc("/", u.notFoundRoute)

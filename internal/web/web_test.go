@@ -149,6 +149,7 @@ func TestUI(t *testing.T) {
 		t.Run("log activity", func(t *testing.T) { testActivity(t, e) })
 		t.Run("import report", func(t *testing.T) { testImportReport(t, e) })
 		t.Run("api keys", func(t *testing.T) { testAPIKeys(t, e) })
+		t.Run("tracking settings", func(t *testing.T) { testTrackingSettings(t, e) })
 		t.Run("export from the list", func(t *testing.T) { testExport(t, e) })
 		t.Run("deals needing review", func(t *testing.T) { testNeedsReview(t, e) })
 	})

@@ -170,6 +170,14 @@ func (e *Env) WaitImport(t testing.TB, id int64) {
 	}
 }
 
+// JobsDone is how many attempts of jobs of kind have ended so far; pass it
+// plus the number expected to WaitJobs.
+func (e *Env) JobsDone(kind string) int {
+	e.jobsMu.Lock()
+	defer e.jobsMu.Unlock()
+	return e.kindsDone[kind]
+}
+
 // WaitJobs blocks until at least n attempts of jobs of kind have ended
 // (completed or failed) since the app started, or fails the test after a minute.
 func (e *Env) WaitJobs(t testing.TB, kind string, n int) {
