@@ -53,7 +53,8 @@
       ev.preventDefault();
       for (var k in errors) errors[k].textContent = "";
       general.textContent = "";
-      var body = { _vid: vid };
+      // The tracking script may have set its cookie after the form rendered.
+      var body = { _vid: cookie("rs_vid") || vid };
       var params = new URLSearchParams(location.search);
       utm.forEach(function (u) { if (params.get(u)) body[u] = params.get(u); });
       Array.prototype.forEach.call(form.elements, function (i) {
