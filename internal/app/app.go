@@ -92,7 +92,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 			return nil, err
 		}
 	}
-	if a.Mail, err = mail.New(ctx, st, mail.Options{Transport: tr, BaseURL: cfg.BaseURL, Secret: cfg.MailSecret, HookSecret: cfg.MailHookSecret, Log: log.With("component", "mail")}); err != nil {
+	if a.Mail, err = mail.New(ctx, st, mail.Options{Transport: tr, BaseURL: cfg.PublicURL(), Secret: cfg.MailSecret, HookSecret: cfg.MailHookSecret, Log: log.With("component", "mail")}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// Public forms write the contact, score the submission and, for a raised
 	// hand, open the AE's deal in one transaction (docs/forms.md).
-	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.BaseURL, Stitcher: formsTracking{a.Tracking}}
+	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.PublicURL(), Stitcher: formsTracking{a.Tracking}, Confirmer: formsConfirmer{a.Mail}}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()

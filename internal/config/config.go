@@ -289,4 +289,21 @@ func (c *Config) Validate() error {
 }
 
 // SecureCookies reports whether cookies must carry Secure (the public URL is https).
+// PublicURL is where links in emails and embed snippets point: base_url, or
+// the listen address when none is set (fine on one machine; set base_url for
+// anything others open).
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return "http://" + c.Addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 func (c *Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }

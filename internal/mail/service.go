@@ -132,6 +132,8 @@ type PlanRequest struct {
 	ContactID    int64
 	TemplateID   int64
 	DueAt        time.Time
+	// Vars are per-send template variables ({{.Vars.confirm_url}}).
+	Vars map[string]string
 }
 
 // Plan records a send in q's transaction (so it commits with the caller's own
@@ -154,7 +156,7 @@ func (s *Service) Plan(ctx context.Context, q store.Q, ws int64, r PlanRequest) 
 	if _, err := q.GetMailTemplate(ctx, ws, r.TemplateID); err != nil {
 		return store.Send{}, false, fmt.Errorf("mail: plan: template %d: %w", r.TemplateID, err)
 	}
-	row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID,
+	row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID, Vars: r.Vars,
 		ToEmail: c.Email, MessageID: MessageID(ws, r.DedupeKey, domainOf(snd.FromAddress)), DueAt: r.DueAt}
 	created, err := q.PlanSend(ctx, ws, &row)
 	return row, created, err
@@ -286,5 +288,5 @@ func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, s
 func dataFor(cs *store.ClaimedSend, unsub, postal string) *Data {
 	c, a := cs.Contact, cs.Account
 	return &Data{Contact: ContactData{FirstName: c.FirstName, LastName: c.LastName, Email: cs.ToEmail, Title: c.Title, Phone: c.Phone, LifecycleStage: c.LifecycleStage, Custom: map[string]any(c.Custom)},
-		Account: AccountData{Name: a.Name, Domain: a.Domain, Industry: a.Industry, Region: a.Region}, UnsubscribeURL: unsub, PostalAddress: postal}
+		Account: AccountData{Name: a.Name, Domain: a.Domain, Industry: a.Industry, Region: a.Region}, UnsubscribeURL: unsub, PostalAddress: postal, Vars: cs.Vars}
 }

@@ -53,6 +53,8 @@ type Data struct {
 	Account        AccountData
 	UnsubscribeURL string
 	PostalAddress  string
+	// Vars are the send's own variables (a confirmation link), by name.
+	Vars map[string]string
 }
 
 // ContactData is the contact as templates see it.

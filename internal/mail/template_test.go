@@ -107,3 +107,22 @@ func TestToken(t *testing.T) {
 		t.Error("spliced token accepted")
 	}
 }
+
+// A send's own variables reach the template; in HTML they are escaped like any
+// other value (an attribute cannot be broken out of).
+func TestTemplateVars(t *testing.T) {
+	tm, err := mail.Compile("Confirm, {{.Contact.FirstName}}", `<a href="{{.Vars.confirm_url}}">Confirm</a>`, "Confirm: {{.Vars.confirm_url}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tm.Render(context.Background(), &mail.Data{Contact: mail.ContactData{FirstName: "Ann"}, Vars: map[string]string{"confirm_url": `https://rs.example/subscribe/confirm/abc?x="><script>`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(r.HTML), `href="https://rs.example/subscribe/confirm/abc?x=%22%3e%3cscript%3e"`) || !strings.Contains(string(r.Text), "Confirm: https://rs.example/subscribe/confirm/abc") {
+		t.Fatalf("html %s\ntext %s", r.HTML, r.Text)
+	}
+	if r.Subject != "Confirm, Ann" {
+		t.Fatalf("subject %q", r.Subject)
+	}
+}

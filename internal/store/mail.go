@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -127,6 +128,20 @@ func (q Q) GetMailTemplate(ctx context.Context, ws, id int64) (MailTemplate, err
 	return t, nil
 }
 
+// MailTemplateByName finds a template of ws by name (the newest when several
+// share it): system messages (the double opt-in confirmation) keep theirs by name.
+func (q Q) MailTemplateByName(ctx context.Context, ws int64, name string) (MailTemplate, error) {
+	var id int64
+	err := q.db.QueryRowContext(ctx, `SELECT id FROM mail_templates WHERE workspace_id=$1 AND name=$2 ORDER BY id DESC LIMIT 1`, ws, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return MailTemplate{}, ErrNotFound
+	}
+	if err != nil {
+		return MailTemplate{}, fmt.Errorf("store: mail template %q: %w", name, err)
+	}
+	return q.GetMailTemplate(ctx, ws, id)
+}
+
 // InstallSecret returns the install-wide secret called name, storing gen() the
 // first time. It is not workspace data: one key signs every workspace's tokens,
 // each token naming its workspace inside the signed part.
@@ -143,25 +158,27 @@ func (q Q) InstallSecret(ctx context.Context, name string, gen func() string) (s
 
 // Send is one send-ledger row.
 type Send struct {
-	ID           int64      `json:"id"`
-	DedupeKey    string     `json:"dedupe_key"`
-	EnrollmentID *int64     `json:"enrollment_id,omitempty"`
-	StepID       *int64     `json:"step_id,omitempty"`
-	ContactID    int64      `json:"contact_id"`
-	TemplateID   int64      `json:"template_id"`
-	ToEmail      string     `json:"to_email"`
-	MessageID    string     `json:"message_id"`
-	State        string     `json:"state"`
-	Attempts     int        `json:"attempts"`
-	SoftBounces  int        `json:"soft_bounces"`
-	LastCode     int        `json:"last_code"`
-	LastText     string     `json:"last_text"`
-	DueAt        time.Time  `json:"due_at"`
-	ClaimedAt    *time.Time `json:"claimed_at,omitempty"`
-	StartedAt    *time.Time `json:"started_at,omitempty"`
-	FinishedAt   *time.Time `json:"finished_at,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	Workspace    int64      `json:"-"`
+	ID           int64  `json:"id"`
+	DedupeKey    string `json:"dedupe_key"`
+	EnrollmentID *int64 `json:"enrollment_id,omitempty"`
+	StepID       *int64 `json:"step_id,omitempty"`
+	ContactID    int64  `json:"contact_id"`
+	TemplateID   int64  `json:"template_id"`
+	// Vars are per-send template variables ({{.Vars.name}}), e.g. a link.
+	Vars        map[string]string `json:"-"`
+	ToEmail     string            `json:"to_email"`
+	MessageID   string            `json:"message_id"`
+	State       string            `json:"state"`
+	Attempts    int               `json:"attempts"`
+	SoftBounces int               `json:"soft_bounces"`
+	LastCode    int               `json:"last_code"`
+	LastText    string            `json:"last_text"`
+	DueAt       time.Time         `json:"due_at"`
+	ClaimedAt   *time.Time        `json:"claimed_at,omitempty"`
+	StartedAt   *time.Time        `json:"started_at,omitempty"`
+	FinishedAt  *time.Time        `json:"finished_at,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	Workspace   int64             `json:"-"`
 }
 
 const sendCols = `id, workspace_id, dedupe_key, enrollment_id, step_id, contact_id, template_id, to_email, message_id, state, attempts, soft_bounces, last_code, last_text, due_at, claimed_at, started_at, finished_at, created_at`
@@ -186,9 +203,13 @@ func (q Q) PlanSend(ctx context.Context, ws int64, s *Send) (created bool, err e
 		s.DueAt = now
 	}
 	var id int64
-	err = q.db.QueryRowContext(ctx, `INSERT INTO send_ledger (workspace_id, dedupe_key, enrollment_id, step_id, contact_id, template_id, to_email, message_id, state, due_at, created_at, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'planned',$9,$10,$10) ON CONFLICT (workspace_id, dedupe_key) DO NOTHING RETURNING id`,
-		ws, s.DedupeKey, nullInt(s.EnrollmentID), nullInt(s.StepID), s.ContactID, s.TemplateID, s.ToEmail, s.MessageID, s.DueAt.UTC(), now).Scan(&id)
+	vars := "{}"
+	if len(s.Vars) > 0 {
+		vars = encodeJSON(s.Vars)
+	}
+	err = q.db.QueryRowContext(ctx, `INSERT INTO send_ledger (workspace_id, dedupe_key, enrollment_id, step_id, contact_id, template_id, vars, to_email, message_id, state, due_at, created_at, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$11,$7,$8,'planned',$9,$10,$10) ON CONFLICT (workspace_id, dedupe_key) DO NOTHING RETURNING id`,
+		ws, s.DedupeKey, nullInt(s.EnrollmentID), nullInt(s.StepID), s.ContactID, s.TemplateID, s.ToEmail, s.MessageID, s.DueAt.UTC(), now, vars).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		*s, err = scanSend(q.db.QueryRowContext(ctx, `SELECT `+sendCols+` FROM send_ledger WHERE workspace_id=$1 AND dedupe_key=$2`, ws, s.DedupeKey))
 		if err != nil {
@@ -271,7 +292,7 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 	if q.kind == Postgres {
 		lock = ` FOR UPDATE OF l SKIP LOCKED`
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.state, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.claimed_at, l.started_at, l.finished_at, l.created_at,
+	rows, err := q.db.QueryContext(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.state, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.claimed_at, l.started_at, l.finished_at, l.created_at, l.vars,
 		c.id, c.first_name, c.last_name, c.title, c.phone, c.lifecycle_stage, c.consent_basis, c.custom, a.id, a.name, a.domain, a.industry, a.region, sp.reason
 		FROM send_ledger l
 		LEFT JOIN contacts c ON c.workspace_id=l.workspace_id AND c.id=l.contact_id
@@ -290,14 +311,17 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 		var enr, step, cid, aid sql.NullInt64
 		var due, cl, st, fin, cr dbTime
 		var first, last, title, phone, stage, consent, aname, adomain, aind, areg, reason sql.NullString
-		var custom jsonText
+		var custom, vars jsonText
 		s := &cs.Send
-		if err := rows.Scan(&s.ID, &s.Workspace, &s.DedupeKey, &enr, &step, &s.ContactID, &s.TemplateID, &s.ToEmail, &s.MessageID, &s.State, &s.Attempts, &s.SoftBounces, &s.LastCode, &s.LastText, &due, &cl, &st, &fin, &cr,
+		if err := rows.Scan(&s.ID, &s.Workspace, &s.DedupeKey, &enr, &step, &s.ContactID, &s.TemplateID, &s.ToEmail, &s.MessageID, &s.State, &s.Attempts, &s.SoftBounces, &s.LastCode, &s.LastText, &due, &cl, &st, &fin, &cr, &vars,
 			&cid, &first, &last, &title, &phone, &stage, &consent, &custom, &aid, &aname, &adomain, &aind, &areg, &reason); err != nil {
 			return nil, nil, fmt.Errorf("store: claim sends: %w", err)
 		}
 		s.EnrollmentID, s.StepID = intPtr(enr), intPtr(step)
 		s.DueAt, s.CreatedAt = due.T, cr.T
+		if len(vars) > 2 {
+			_ = json.Unmarshal(vars, &s.Vars) // written only by PlanSend
+		}
 		why := ""
 		switch {
 		case reason.Valid:

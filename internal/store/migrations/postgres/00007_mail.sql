@@ -40,6 +40,8 @@ CREATE TABLE send_ledger (
     step_id       BIGINT,
     contact_id    BIGINT NOT NULL,
     template_id   BIGINT NOT NULL,
+    -- per-send template variables (a confirmation link), JSON object of strings
+    vars          TEXT NOT NULL DEFAULT '{}',
     to_email      TEXT NOT NULL,
     message_id    TEXT NOT NULL,
     state         TEXT NOT NULL,
