@@ -203,6 +203,7 @@ func (a *App) Handler() http.Handler {
 	// clients (another origin by design); the token alone authorises them.
 	cop.AddInsecureBypassPattern("POST /u/{token}")
 	cop.AddInsecureBypassPattern("POST /hooks/mail/events")
+	cop.AddInsecureBypassPattern("POST /hooks/mail/inbound")
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, &httpx.StatusError{Status: http.StatusForbidden, Code: "cross_origin", Msg: "cross-origin request refused (CSRF protection)"})
 	}))

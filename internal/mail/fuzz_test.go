@@ -116,3 +116,17 @@ func FuzzMessageBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInboundSnippet reads arbitrary messages the way the inbound hook does:
+// never a panic, never invalid UTF-8 or more than 2,001 runes of snippet.
+func FuzzInboundSnippet(f *testing.F) {
+	f.Add("From: a@b\r\nMessage-ID: <x@y>\r\nIn-Reply-To: <s@rs>\r\nContent-Type: text/plain\r\n\r\nhello\r\n> quoted\r\n")
+	f.Add("Message-ID: <x@y>\r\nContent-Type: multipart/alternative; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGVs\r\nbG8=\r\n--B--\r\n")
+	f.Add("Subject: =?utf-8?q?Automatic_reply?=\r\nAuto-Submitted: auto-replied\r\n\r\naway")
+	f.Fuzz(func(t *testing.T, raw string) {
+		out := mail.InboundSnippet([]byte(raw))
+		if !utf8.ValidString(out) || utf8.RuneCountInString(out) > 2001 {
+			t.Fatalf("snippet %q", out)
+		}
+	})
+}

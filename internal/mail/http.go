@@ -19,6 +19,7 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
 	mux.HandleFunc("POST /hooks/mail/events", s.events)
+	mux.HandleFunc("POST /hooks/mail/inbound", s.inbound)
 }
 
 var pageT = template.Must(template.New("u").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

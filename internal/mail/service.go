@@ -29,8 +29,11 @@ type Service struct {
 	Transport *Transport // nil: SMTP not configured, sends stay planned
 	BaseURL   string
 	Secret    []byte // unsubscribe token key
-	// HookSecret authenticates POST /hooks/mail/events; "" refuses every event.
+	// HookSecret authenticates POST /hooks/mail/events and /hooks/mail/inbound;
+	// "" refuses every call.
 	HookSecret string
+	// OnReply, when set, runs in a human reply's transaction (nurture exits).
+	OnReply ReplyHook
 	Log        *slog.Logger
 	// Now and Sleep are the clock; tests drive them.
 	Now   func() time.Time

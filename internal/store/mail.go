@@ -547,3 +547,59 @@ func (q Q) MarkSendBounced(ctx context.Context, ws, id int64, code int, text str
 	}
 	return nil
 }
+
+// MailReply is an inbound answer to one of our sends.
+type MailReply struct {
+	ID          int64
+	MessageID   string
+	SendID      int64
+	ContactID   int64
+	FromAddress string
+	Subject     string
+	AutoReply   bool
+	ActivityID  *int64
+	CreatedAt   time.Time
+}
+
+// InsertMailReply records a reply of ws; false (and nothing written) when a
+// reply with the same Message-ID was recorded before (a redelivery).
+func (q Q) InsertMailReply(ctx context.Context, ws int64, r *MailReply) (bool, error) {
+	r.CreatedAt = Now()
+	err := q.db.QueryRowContext(ctx, `INSERT INTO mail_replies (workspace_id, message_id, send_id, contact_id, from_address, subject, auto_reply, activity_id, created_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (workspace_id, message_id) DO NOTHING RETURNING id`,
+		ws, r.MessageID, r.SendID, r.ContactID, r.FromAddress, r.Subject, r.AutoReply, nullInt(r.ActivityID), r.CreatedAt).Scan(&r.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: insert mail reply: %w", err)
+	}
+	return true, nil
+}
+
+// SetMailReplyActivity links a recorded reply to the activity that shows it.
+func (q Q) SetMailReplyActivity(ctx context.Context, ws, id, activityID int64) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE mail_replies SET activity_id=$3 WHERE workspace_id=$1 AND id=$2`, ws, id, activityID)
+	return affected(res, err, "set mail reply activity")
+}
+
+// MailReplies lists a contact's replies of ws, newest first.
+func (q Q) MailReplies(ctx context.Context, ws, contactID int64) ([]MailReply, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT id, message_id, send_id, contact_id, from_address, subject, auto_reply, activity_id, created_at FROM mail_replies WHERE workspace_id=$1 AND contact_id=$2 ORDER BY id DESC`, ws, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("store: mail replies: %w", err)
+	}
+	defer rows.Close()
+	var out []MailReply
+	for rows.Next() {
+		var r MailReply
+		var act sql.NullInt64
+		var at dbTime
+		if err := rows.Scan(&r.ID, &r.MessageID, &r.SendID, &r.ContactID, &r.FromAddress, &r.Subject, &r.AutoReply, &act, &at); err != nil {
+			return nil, fmt.Errorf("store: mail replies: %w", err)
+		}
+		r.ActivityID, r.CreatedAt = intPtr(act), at.T
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
