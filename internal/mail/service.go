@@ -34,7 +34,7 @@ type Service struct {
 	HookSecret string
 	// OnReply, when set, runs in a human reply's transaction (nurture exits).
 	OnReply ReplyHook
-	Log        *slog.Logger
+	Log     *slog.Logger
 	// Now and Sleep are the clock; tests drive them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
