@@ -14,8 +14,10 @@ import (
 
 	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/tracking"
 )
 
 // Options sizes the demo; zero values take the defaults.
@@ -39,6 +41,8 @@ type Result struct {
 	Activities int
 	// Disqualified is how many leads the demo's LDRs disqualified (with a reason).
 	Disqualified int
+	// Submissions and WebEvents are the digital front door's history.
+	Submissions, WebEvents int
 }
 
 type gen struct {
@@ -405,7 +409,87 @@ func (g *gen) desk() error {
 			return fmt.Errorf("demo: assignment: %w", err)
 		}
 	}
-	return g.disqualify()
+	if err := g.disqualify(); err != nil {
+		return err
+	}
+	return g.digital()
+}
+
+// digital seeds the SMB funnel's front door: a content library, a tracking
+// site, three forms, and — for some SMB leads and MQLs — the page views that
+// brought them and the form they filled in (stitched, so their timelines show
+// the research before the first touch).
+func (g *gen) digital() error {
+	assets := []model.Asset{
+		{Title: "The SMB buyer's guide to revenue software", URL: "https://www.northwind.example/guides/smb-buyers-guide.pdf", Type: "guide", Stage: "awareness", Segment: "smb", Topic: "buying"},
+		{Title: "Pricing explained: plans, seats and add-ons", URL: "https://www.northwind.example/guides/pricing.pdf", Type: "guide", Stage: "consideration", Segment: "smb", Topic: "pricing"},
+		{Title: "30-day onboarding checklist", URL: "https://www.northwind.example/checklists/onboarding.pdf", Type: "checklist", Stage: "decision", Segment: "smb", Topic: "onboarding"},
+		{Title: "How a 12-person agency cut its sales cycle in half", URL: "https://www.northwind.example/stories/agency.html", Type: "case_study", Stage: "decision", Segment: "smb", Topic: "results"},
+		{Title: "Webinar: forecasting for mid-market teams", URL: "https://www.northwind.example/webinars/forecasting", Type: "webinar", Stage: "consideration", Segment: "mid_market", Topic: "forecasting"},
+	}
+	for i := range assets {
+		if err := g.q.CreateAsset(g.ctx, g.ws, &assets[i]); err != nil {
+			return fmt.Errorf("demo: asset: %w", err)
+		}
+	}
+	site := store.TrackingSite{PublicKey: tracking.NewKey(), Name: "www.northwind.example", AllowedOrigins: []string{"https://www.northwind.example"}, ConsentMode: "none"}
+	if err := g.q.CreateTrackingSite(g.ctx, g.ws, &site); err != nil {
+		return fmt.Errorf("demo: tracking site: %w", err)
+	}
+	origins := []string{"https://www.northwind.example"}
+	fs := []model.Form{
+		{Key: forms.NewKey(), Name: "Free trial", Kind: "trial_request", Fields: []model.FormField{{Field: "email", Label: "Work email", Required: true}, {Field: "first_name", Label: "First name", Required: true}},
+			Progressive: []model.FormField{}, AllowedOrigins: origins, RedirectURL: "https://www.northwind.example/welcome"},
+		{Key: forms.NewKey(), Name: "Pricing guide download", Kind: "gated_content", AssetID: &assets[1].ID,
+			Fields:      []model.FormField{{Field: "email", Label: "Work email", Required: true}, {Field: "first_name", Label: "First name"}},
+			Progressive: []model.FormField{{Field: "title", Label: "Job title"}, {Field: "phone", Label: "Phone"}}, AllowedOrigins: origins,
+			ConsentText: "Email me the guide and occasional tips. Unsubscribe any time.", ConsentVersion: "2026-09"},
+		{Key: forms.NewKey(), Name: "Newsletter", Kind: "newsletter", Fields: []model.FormField{{Field: "email", Label: "Email", Required: true}},
+			Progressive: []model.FormField{}, AllowedOrigins: origins, ConsentText: "Send me the monthly newsletter.", ConsentVersion: "2026-01", DoubleOptIn: true},
+	}
+	for i := range fs {
+		if err := g.q.CreateForm(g.ctx, g.ws, &fs[i]); err != nil {
+			return fmt.Errorf("demo: form: %w", err)
+		}
+	}
+	pages := []struct{ path, title string }{
+		{"/", "Northwind — revenue software for small teams"}, {"/pricing", "Pricing — Northwind"}, {"/features", "Features — Northwind"},
+		{"/blog/speed-to-lead", "Why speed to lead wins SMB deals"}, {"/customers", "Customer stories — Northwind"},
+	}
+	campaigns := []string{"spring-smb", "pricing-guide", "retargeting"}
+	var evs []store.WebEvent
+	for i, c := range g.leads {
+		if i%4 != 0 {
+			continue // a quarter of the leads came through the site
+		}
+		vid := fmt.Sprintf("demo-v-%d", c.ID)
+		first := g.now.Add(-time.Duration(2+g.r.IntN(40*24)) * time.Hour).Truncate(time.Second)
+		n := 1 + g.r.IntN(5)
+		for j := 0; j < n; j++ {
+			p := pages[g.r.IntN(len(pages))]
+			at := first.Add(time.Duration(j*(5+g.r.IntN(90))) * time.Minute)
+			cid := c.ID
+			evs = append(evs, store.WebEvent{VisitorID: vid, ContactID: &cid, Kind: "page_view", URL: "https://www.northwind.example" + p.path, Title: p.title, OccurredAt: at, ReceivedAt: at})
+		}
+		if err := g.q.LinkVisitor(g.ctx, g.ws, vid, c.ID, first); err != nil {
+			return fmt.Errorf("demo: visitor: %w", err)
+		}
+		camp := campaigns[g.r.IntN(len(campaigns))]
+		sub := model.Submission{FormID: fs[1].ID, Status: "accepted", ContactID: &c.ID, VisitorID: vid, ConsentVersion: fs[1].ConsentVersion, CreatedAt: first.Add(time.Duration(n*95) * time.Minute),
+			Fields: map[string]string{"email": c.Email, "first_name": c.FirstName}, UTM: map[string]string{"utm_source": "google", "utm_campaign": camp}}
+		if err := g.q.InsertSubmission(g.ctx, g.ws, &sub, ""); err != nil {
+			return fmt.Errorf("demo: submission: %w", err)
+		}
+		if err := g.q.AddHistoryAt(g.ctx, g.ws, "contact", c.ID, "form_submitted", map[string]any{"form_id": fs[1].ID, "form": fs[1].Name, "kind": fs[1].Kind, "submission_id": sub.ID, "utm": sub.UTM}, "form: "+fs[1].Name, sub.CreatedAt); err != nil {
+			return fmt.Errorf("demo: submission: %w", err)
+		}
+		g.res.Submissions++
+	}
+	g.res.WebEvents = len(evs)
+	if err := g.q.InsertWebEvents(g.ctx, g.ws, evs); err != nil {
+		return fmt.Errorf("demo: web events: %w", err)
+	}
+	return nil
 }
 
 // dqWeights skews the demo's disqualification reasons the way an SMB desk sees

@@ -36,6 +36,19 @@ func TestSeedIsDeterministicAndRealistic(t *testing.T) {
 		if r1.Contacts < 3500 || r1.Deals < 700 || r1.Activities < 3000 {
 			t.Fatalf("too small to be realistic: %+v", r1)
 		}
+		if r1.Submissions != r2.Submissions || r1.WebEvents != r2.WebEvents || r1.Submissions < 50 || r1.WebEvents < r1.Submissions || r1.Disqualified < 20 {
+			t.Fatalf("digital front door: %+v vs %+v", r1, r2)
+		}
+		fs, err := st.Read().Forms(ctx, r1.Workspace.ID)
+		if err != nil || len(fs) != 3 {
+			t.Fatalf("forms %+v %v", fs, err)
+		}
+		if stats, _ := st.Read().FormStats(ctx, r1.Workspace.ID, fs[2].ID); stats["accepted"] != int64(r1.Submissions) { // by name: Pricing guide download
+			t.Fatalf("submissions of %s: %v, want %d", fs[2].Name, stats, r1.Submissions)
+		}
+		if total, stitched, err := st.Read().CountWebEvents(ctx, r1.Workspace.ID); err != nil || total != int64(r1.WebEvents) || stitched != total {
+			t.Fatalf("web events %d (%d stitched), want %d: %v", total, stitched, r1.WebEvents, err)
+		}
 		sum, err := st.Read().DealSummary(ctx, r1.Workspace.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -98,7 +98,9 @@ func fe(field, format string, a ...any) error {
 	return &store.FieldError{Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
-// newKey is a form's public key: unguessable, URL-safe, not a database id.
+// NewKey is a form's public key: unguessable, URL-safe, not a database id.
+func NewKey() string { return newKey() }
+
 func newKey() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)

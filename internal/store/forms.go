@@ -121,10 +121,14 @@ func (q Q) FormStats(ctx context.Context, ws, formID int64) (map[string]int64, e
 	return out, rows.Err()
 }
 
-// InsertSubmission records one post of a form of ws; token, when not empty, is
-// the double opt-in confirmation token.
+// InsertSubmission records one post of a form of ws (at s.CreatedAt when set —
+// demo data and history loaded from elsewhere — else now); token, when not
+// empty, is the double opt-in confirmation token.
 func (q Q) InsertSubmission(ctx context.Context, ws int64, s *model.Submission, token string) error {
-	s.CreatedAt = Now()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = Now()
+	}
+	s.CreatedAt = s.CreatedAt.UTC()
 	var tok any
 	if token != "" {
 		tok = token

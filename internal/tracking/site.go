@@ -159,7 +159,9 @@ func (in SiteInput) apply(s *store.TrackingSite, creating bool) error {
 	return nil
 }
 
-// newKey returns a random public site key: unguessable, unrelated to any id.
+// NewKey returns a random public site key: unguessable, unrelated to any id.
+func NewKey() string { return newKey() }
+
 func newKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go ≥ 1.24)

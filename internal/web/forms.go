@@ -245,7 +245,7 @@ type formDetail struct {
 	Counts   map[string]int64
 	Total    int64
 	Subs     []model.Submission
-	Chart    barChart
+	Deals    bool // the form opens deals (the submissions table shows them)
 	Base     string
 	Embed    string
 	HTMLForm string
@@ -284,16 +284,10 @@ func (u *UI) formShow(w http.ResponseWriter, r *http.Request, s *session) {
 			p.Asset = &a
 		}
 	}
-	var bars []bar
 	for _, st := range []string{"accepted", "pending_confirmation", "spam"} {
 		p.Total += counts[st]
-		tone := ""
-		if st == "spam" {
-			tone = "muted"
-		}
-		bars = append(bars, bar{Label: humanize(st), Value: counts[st], Display: formatNumber(counts[st]), Tone: tone})
 	}
-	p.Chart = newBarChart("chart-submissions", "Submissions by status", bars)
+	p.Deals = f.Kind == "trial_request" || f.Kind == "contact_sales"
 	p.Embed = fmt.Sprintf("<div data-rightsize-form=\"%s\"></div>\n<script src=\"%s/f.js\" async></script>", f.Key, p.Base)
 	var hb strings.Builder
 	fmt.Fprintf(&hb, "<form method=\"post\" action=\"%s/f/%s\">\n", p.Base, f.Key)

@@ -144,6 +144,25 @@ func describeHistory(objType string, h model.HistoryEntry) (string, string) {
 			return "Edited", strings.Join(names, ", ")
 		}
 		return "Edited", ""
+	case "form_submitted":
+		title := "Filled in a form"
+		if f, ok := d["form"].(string); ok && f != "" {
+			title = "Filled in “" + f + "”"
+		}
+		var sub []string
+		if utm, ok := d["utm"].(map[string]any); ok {
+			for _, k := range []string{"utm_source", "utm_medium", "utm_campaign"} {
+				if v, ok := utm[k].(string); ok && v != "" {
+					sub = append(sub, strings.TrimPrefix(k, "utm_")+" "+v)
+				}
+			}
+		}
+		return title, strings.Join(sub, " · ")
+	case "replied":
+		if s, ok := d["subject"].(string); ok && s != "" {
+			return "Replied to an email", "“" + s + "”"
+		}
+		return "Replied to an email", ""
 	}
 	return humanize(h.Action), ""
 }
