@@ -25,6 +25,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
@@ -42,6 +43,8 @@ type App struct {
 	// Assignment picks reps and runs SLA clocks; Desk is the LDR desk on top of it.
 	Assignment *assignment.Service
 	Desk       *desk.Service
+	// Sequences runs nurture sequences (docs/sequences.md).
+	Sequences *sequences.Service
 	River      *river.Client[*sql.Tx]
 	Reg        *prometheus.Registry
 	Log        *slog.Logger
@@ -71,8 +74,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// through crm) is handed to an LDR in the same transaction (docs/assignment.md).
 	a.Assignment = &assignment.Service{St: st}
 	a.CRM = &crm.Service{St: st, Router: a.Routing, MQL: a.Assignment}
+	// Lifecycle changes and segment routing enrol contacts in sequences, and
+	// becoming a customer exits them, in the same transaction. Mailer and
+	// Signals are the mail and tracking layers (wired at merge).
+	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
+	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
+	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
@@ -80,7 +89,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
 		// Scores whose decay crossed the MQL threshold (docs/scoring.md).
 		river.AddWorker(workers, &scoring.DueWorker{Svc: a.Scoring})
-		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob()}
+		// Due sequence steps, claimed in batches (docs/sequences.md).
+		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
+		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), sequences.DuePeriodicJob()}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -92,6 +103,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	a.River = rc
 	a.Imports.River = rc
+	a.Sequences.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.ready = true
 	return a, nil

@@ -76,9 +76,20 @@ func createRecord[T any](s *Service, ctx context.Context, act model.Actor, k kin
 
 // updateRecord applies the partial change f to record id of the actor's workspace.
 func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
-	ws := act.Workspace
 	var x T
 	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		x, err = updateRecordIn(s, ctx, q, act, k, id, f)
+		return err
+	})
+	return x, err
+}
+
+// updateRecordIn is updateRecord inside the caller's transaction.
+func updateRecordIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
+	ws := act.Workspace
+	var x T
+	err := func() error {
 		var err error
 		if x, err = k.get(q, ctx, ws, id); err != nil {
 			return err
@@ -101,7 +112,7 @@ func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kin
 			return nil
 		}
 		return q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label)
-	})
+	}()
 	return x, err
 }
 
@@ -148,7 +159,25 @@ var accountKind = kind[model.Account]{
 		if act.Label != "" {
 			why += " by " + act.Label
 		}
-		return s.Router.Route(ctx, q, act.Workspace, before, a, why)
+		after, err := s.Router.Route(ctx, q, act.Workspace, before, a, why)
+		if err != nil || s.Segments == nil {
+			return after, err
+		}
+		prev := ""
+		if before != nil {
+			prev = before.Segment
+		}
+		return func() error {
+			if after != nil {
+				if err := after(); err != nil {
+					return err
+				}
+			}
+			if a.Segment == "" || a.Segment == prev {
+				return nil
+			}
+			return s.Segments.SegmentEntered(ctx, q, act.Workspace, a, prev)
+		}, nil
 	},
 }
 
@@ -183,7 +212,31 @@ var contactKind = kind[model.Contact]{
 		change(d, "lifecycle_stage", before.LifecycleStage, after.LifecycleStage)
 		return d
 	},
-	route: assignMQL,
+	route: contactHooks,
+}
+
+// contactHooks runs assignMQL and then tells s.Lifecycle about a stage change,
+// both after the write in the same transaction.
+func contactHooks(s *Service, ctx context.Context, q store.Q, act model.Actor, before, c *model.Contact) (func() error, error) {
+	mql, err := assignMQL(s, ctx, q, act, before, c)
+	if err != nil {
+		return nil, err
+	}
+	from := ""
+	if before != nil {
+		from = before.LifecycleStage
+	}
+	if s.Lifecycle == nil || from == c.LifecycleStage {
+		return mql, nil
+	}
+	return func() error {
+		if mql != nil {
+			if err := mql(); err != nil {
+				return err
+			}
+		}
+		return s.Lifecycle.StageChanged(ctx, q, act.Workspace, c, from)
+	}, nil
 }
 
 // assignMQL hands a contact that becomes an mql (created as one or moved to
@@ -222,6 +275,12 @@ func samePtr(a, b *int64) bool {
 // CreateContact validates and inserts a contact.
 func (s *Service) CreateContact(ctx context.Context, act model.Actor, f Fields) (model.Contact, error) {
 	return createRecord(s, ctx, act, contactKind, model.Contact{LifecycleStage: "lead", Custom: model.Custom{}}, f, nil)
+}
+
+// UpdateContactIn is UpdateContact inside the caller's transaction q (a sequence
+// step setting a field runs in its batch's transaction); hooks and history run.
+func (s *Service) UpdateContactIn(ctx context.Context, q store.Q, act model.Actor, id int64, f Fields) (model.Contact, error) {
+	return updateRecordIn(s, ctx, q, act, contactKind, id, f)
 }
 
 // UpdateContact applies a partial change; a lifecycle change lands in history.
