@@ -45,9 +45,9 @@ type App struct {
 	Desk       *desk.Service
 	// Sequences runs nurture sequences (docs/sequences.md).
 	Sequences *sequences.Service
-	River      *river.Client[*sql.Tx]
-	Reg        *prometheus.Registry
-	Log        *slog.Logger
+	River     *river.Client[*sql.Tx]
+	Reg       *prometheus.Registry
+	Log       *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)

@@ -58,8 +58,8 @@ type SequenceStep struct {
 	// branch: go to Then when If holds, else to Else (step indexes; nil = next
 	// step; len(steps) = end).
 	If   *StepCondition `json:"if,omitempty"`
-	Then *int       `json:"then,omitempty"`
-	Else *int       `json:"else,omitempty"`
+	Then *int           `json:"then,omitempty"`
+	Else *int           `json:"else,omitempty"`
 	// create_task: an LDR task for the contact's owner, or through the LDR pool
 	// when the contact has none.
 	TaskSubject string `json:"task_subject,omitempty"`
