@@ -62,11 +62,14 @@ func BenchmarkRunDue(b *testing.B) {
 	}
 	for _, kind := range storetest.Kinds(b) {
 		b.Run(fmt.Sprintf("%s/n=%d", kind, n), func(b *testing.B) {
-			for b.Loop() {
+			for range b.N {
 				b.StopTimer()
 				st := storetest.New(b, kind)
 				f := newFixture(b, st)
 				f.svc.Signals = nil
+				if v, err := strconv.Atoi(os.Getenv("RIGHTSIZE_BENCH_BATCH")); err == nil {
+					f.svc.BatchSize = v
+				}
 				ctx := context.Background()
 				seq, err := f.svc.Create(ctx, f.a, model.Sequence{Name: "bench", Status: "active", Steps: []model.SequenceStep{
 					{Kind: "send_email", Subject: "Hello", Text: "Hi"}, {Kind: "wait", Duration: "3d"}, {Kind: "send_email", Subject: "Again", Text: "Hi"},

@@ -80,10 +80,25 @@ func (s *Service) RunBatch(ctx context.Context, now time.Time) (RunResult, error
 			}
 			byWS[e.WorkspaceID] = append(byWS[e.WorkspaceID], e)
 		}
-		for _, ws := range order {
+		runners := make([]*runner, len(order))
+		for i, ws := range order {
 			r := &runner{s: s, q: q, ws: ws, now: now, res: &res}
 			if err := r.run(ctx, byWS[ws]); err != nil {
 				return fmt.Errorf("sequences: run due steps of workspace %d: %w", ws, err)
+			}
+			if err := q.SaveEnrollments(ctx, ws, r.es); err != nil {
+				return err
+			}
+			runners[i] = r
+		}
+		// Lookups and bulk UPDATEs done (they keep custom plans): let PostgreSQL
+		// cache the foreign-key checks of the inserts that follow.
+		if err := q.CacheForeignKeyPlans(ctx); err != nil {
+			return err
+		}
+		for _, r := range runners {
+			if err := r.write(ctx); err != nil {
+				return fmt.Errorf("sequences: record due steps of workspace %d: %w", r.ws, err)
 			}
 		}
 		return nil
@@ -129,13 +144,15 @@ func (r *runner) run(ctx context.Context, es []model.Enrollment) error {
 			return fmt.Errorf("enrollment %d: %w", es[i].ID, err)
 		}
 	}
+	return nil
+}
+
+// write plans the runner's emails and appends its step log.
+func (r *runner) write(ctx context.Context) error {
 	if err := r.planSends(ctx); err != nil {
 		return err
 	}
-	if err := r.q.InsertStepLogs(ctx, r.ws, r.logs); err != nil {
-		return err
-	}
-	return r.q.SaveEnrollments(ctx, r.ws, es)
+	return r.q.InsertStepLogs(ctx, r.ws, r.logs)
 }
 
 func (r *runner) contact(ctx context.Context, id int64) (*model.Contact, error) {

@@ -54,10 +54,13 @@ CREATE UNIQUE INDEX enrollments_one_running ON enrollments(sequence_id, contact_
 CREATE INDEX enrollments_due ON enrollments(next_due_at) WHERE status = 'active';
 CREATE INDEX enrollments_contact ON enrollments(workspace_id, contact_id);
 CREATE INDEX enrollments_sequence ON enrollments(workspace_id, sequence_id, status, id);
+-- Only the enrollment is a foreign key: a log row goes with its enrollment (and
+-- so with its sequence and workspace), and one key to check per row keeps a
+-- batch's inserts cheap. workspace_id and sequence_id are scoping copies.
 CREATE TABLE sequence_step_log (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    workspace_id  BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    sequence_id   BIGINT NOT NULL REFERENCES sequences(id) ON DELETE CASCADE,
+    workspace_id  BIGINT NOT NULL,
+    sequence_id   BIGINT NOT NULL,
     enrollment_id BIGINT NOT NULL REFERENCES enrollments(id) ON DELETE CASCADE,
     step_id       BIGINT,
     position      INTEGER NOT NULL,
