@@ -17,6 +17,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	Scoring *scoring.Service
 	Routing *routing.Service
 	Desk    *desk.Service
+	// Sequences runs nurture sequences.
+	Sequences *sequences.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -130,6 +133,24 @@ var routes = []route{
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
 
 	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
+
+	{"GET", "/api/v1/sequences", read, listSequences, listSequencesDoc},
+	{"POST", "/api/v1/sequences", write, createSequence, createSequenceDoc},
+	{"GET", "/api/v1/sequences/{id}", read, getSequence, getSequenceDoc},
+	{"PUT", "/api/v1/sequences/{id}", write, putSequence, putSequenceDoc},
+	{"DELETE", "/api/v1/sequences/{id}", write, deleteSequence, deleteSequenceDoc},
+	{"POST", "/api/v1/sequences/{id}/activate", write, sequenceStatus("active"), activateSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/pause", write, sequenceStatus("paused"), pauseSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/resume", write, sequenceStatus("active"), resumeSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/enrollments", write, enrollContacts, enrollDoc},
+	{"GET", "/api/v1/sequences/{id}/stats", read, sequenceStats, sequenceStatsDoc},
+	{"GET", "/api/v1/enrollments", read, listEnrollments, listEnrollmentsDoc},
+	{"GET", "/api/v1/enrollments/{id}", read, getEnrollment, getEnrollmentDoc},
+	{"POST", "/api/v1/enrollments/{id}/release", write, enrollmentAction("release"), releaseDoc},
+	{"POST", "/api/v1/enrollments/{id}/skip", write, enrollmentAction("skip"), skipDoc},
+	{"POST", "/api/v1/enrollments/{id}/exit", write, enrollmentAction("exit"), exitDoc},
+	{"POST", "/api/v1/enrollments/{id}/pause", write, enrollmentAction("pause"), pauseEnrDoc},
+	{"POST", "/api/v1/enrollments/{id}/resume", write, enrollmentAction("resume"), resumeEnrDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

@@ -240,6 +240,7 @@ func schemas() js {
 	scoringSchemas(s)
 	funnelSchemas(s)
 	deskSchemas(s)
+	sequenceSchemas(s)
 	return s
 }
 
