@@ -12,6 +12,7 @@ import (
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -28,6 +29,8 @@ type Deps struct {
 	Routing *routing.Service
 	// Desk runs the LDR desk.
 	Desk *desk.Service
+	// Sequences runs nurture sequences.
+	Sequences *sequences.Service
 }
 
 // UI is the browser surface.
@@ -86,6 +89,18 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
 	mux.HandleFunc("POST /desk/{id}/nurture", u.page(u.deskAct("nurture", deskNurture)))
 	mux.HandleFunc("POST /desk/{id}/call", u.page(u.deskAct("call", deskCall)))
+
+	mux.HandleFunc("GET /sequences", u.page(u.sequenceList))
+	mux.HandleFunc("GET /sequences/new", u.page(u.sequenceNew))
+	mux.HandleFunc("POST /sequences", u.page(u.sequenceSave))
+	mux.HandleFunc("GET /sequences/{id}/edit", u.page(u.sequenceEdit))
+	mux.HandleFunc("POST /sequences/{id}", u.page(u.sequenceSave))
+	mux.HandleFunc("POST /sequences/{id}/activate", u.page(u.sequenceSetStatus("active")))
+	mux.HandleFunc("POST /sequences/{id}/pause", u.page(u.sequenceSetStatus("paused")))
+	mux.HandleFunc("GET /sequences/{id}/enrollments", u.page(u.sequenceEnrollments))
+	mux.HandleFunc("POST /enrollments/{id}/release", u.page(u.enrollmentAct("release")))
+	mux.HandleFunc("POST /enrollments/{id}/skip", u.page(u.enrollmentAct("skip")))
+	mux.HandleFunc("POST /enrollments/{id}/exit", u.page(u.enrollmentAct("exit")))
 
 	mux.HandleFunc("GET /imports", u.page(u.importList))
 	mux.HandleFunc("GET /imports/new", u.page(u.importNew))
