@@ -67,6 +67,9 @@ func (s *Service) RunBatch(ctx context.Context, now time.Time) (RunResult, error
 	var res RunResult
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		res = RunResult{}
+		if err := q.PreferKeyedPlans(ctx); err != nil {
+			return err
+		}
 		es, err := q.AdminClaimDueEnrollments(ctx, now, s.batchSize())
 		if err != nil {
 			return err
