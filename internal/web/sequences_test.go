@@ -62,10 +62,22 @@ func seedHeldSequence(t *testing.T, e *apptest.Env, ws apptest.WS, name string) 
 	if err != nil || len(res.Enrolled) != 2 {
 		t.Fatalf("enrol: %+v %v", res, err)
 	}
-	if _, err := e.App.Sequences.RunDue(ctx, time.Now().Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
+	// The worker enrolment kicked may hold the rows (SKIP LOCKED on PostgreSQL)
+	// while this run claims: run again until both are held.
+	for i := 0; i < 100; i++ {
+		if _, err := e.App.Sequences.RunDue(ctx, time.Now().Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		held, err := e.App.Sequences.Enrollments(ctx, ws.ID, store.EnrollmentFilter{SequenceID: sq.ID, Status: "held"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(held) == 2 {
+			return sq, res.Enrolled
+		}
 	}
-	return sq, res.Enrolled
+	t.Fatal("enrollments were not held")
+	return sq, nil
 }
 
 func testSequencesUI(t *testing.T, e *apptest.Env) {
