@@ -12,6 +12,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
@@ -148,6 +149,7 @@ func TestSequences(t *testing.T) {
 		{"pause and resume never re-send", testPauseResume},
 		{"staleness hold", testStaleness},
 		{"lifecycle and form triggers", testTriggers},
+		{"segment trigger", testSegmentTrigger},
 		{"workspace isolation", testIsolation},
 		{"stats", testStats},
 	} {
@@ -727,4 +729,44 @@ func hasPG(t *testing.T) bool {
 		}
 	}
 	return false
+}
+
+// An account routed into a segment enrols its contacts in that segment's
+// sequences, in the transaction that routed it.
+func testSegmentTrigger(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	f.crm.Router = &routing.Service{St: f.st}
+	ent := f.sequence(t, f.a, model.Sequence{Name: "enterprise", Trigger: model.SequenceTrigger{Kind: "segment", Ref: "enterprise"}, Steps: []model.SequenceStep{email("a")}})
+	act := model.Actor{Workspace: f.a, Label: "test"}
+	acct, err := f.crm.CreateAccount(ctx, act, crm.Fields{"name": "Globex", "employees": "50"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.crm.CreateContact(ctx, act, crm.Fields{"email": "hank@globex.example", "account_id": fmt.Sprint(acct.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func() []model.Enrollment {
+		es, err := f.svc.Enrollments(ctx, f.a, store.EnrollmentFilter{SequenceID: ent.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return es
+	}
+	if n := len(list()); n != 0 {
+		t.Fatalf("an smb account enrolled %d", n)
+	}
+	if _, err := f.crm.UpdateAccount(ctx, act, acct.ID, crm.Fields{"employees": "5000"}); err != nil {
+		t.Fatal(err)
+	}
+	if es := list(); len(es) != 1 || es[0].ContactID != c.ID || es[0].Source != "segment:enterprise" {
+		t.Fatalf("segment trigger: %+v", es)
+	}
+	// Another change that keeps the segment enrols nobody again.
+	if _, err := f.crm.UpdateAccount(ctx, act, acct.ID, crm.Fields{"employees": "6000"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list()); n != 1 {
+		t.Fatalf("re-routed into the same segment: %d enrollments", n)
+	}
 }
