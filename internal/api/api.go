@@ -20,6 +20,7 @@ import (
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -39,6 +40,8 @@ type Deps struct {
 	Mail       *mail.Service
 	// Tracking manages tracking sites (the public ingest is not under /api/v1).
 	Tracking *tracking.Service
+	// Sequences runs nurture sequences.
+	Sequences *sequences.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -170,6 +173,23 @@ var routes = []route{
 	{"GET", "/api/v1/tracking/sites/{id}", read, getTrackingSite, getTrackingSiteDoc},
 	{"PATCH", "/api/v1/tracking/sites/{id}", admin, updateTrackingSite, updateTrackingSiteDoc},
 	{"DELETE", "/api/v1/tracking/sites/{id}", admin, deleteTrackingSite, deleteTrackingSiteDoc},
+	{"GET", "/api/v1/sequences", read, listSequences, listSequencesDoc},
+	{"POST", "/api/v1/sequences", write, createSequence, createSequenceDoc},
+	{"GET", "/api/v1/sequences/{id}", read, getSequence, getSequenceDoc},
+	{"PUT", "/api/v1/sequences/{id}", write, putSequence, putSequenceDoc},
+	{"DELETE", "/api/v1/sequences/{id}", write, deleteSequence, deleteSequenceDoc},
+	{"POST", "/api/v1/sequences/{id}/activate", write, sequenceStatus("active"), activateSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/pause", write, sequenceStatus("paused"), pauseSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/resume", write, sequenceStatus("active"), resumeSeqDoc},
+	{"POST", "/api/v1/sequences/{id}/enrollments", write, enrollContacts, enrollDoc},
+	{"GET", "/api/v1/sequences/{id}/stats", read, sequenceStats, sequenceStatsDoc},
+	{"GET", "/api/v1/enrollments", read, listEnrollments, listEnrollmentsDoc},
+	{"GET", "/api/v1/enrollments/{id}", read, getEnrollment, getEnrollmentDoc},
+	{"POST", "/api/v1/enrollments/{id}/release", write, enrollmentAction("release"), releaseDoc},
+	{"POST", "/api/v1/enrollments/{id}/skip", write, enrollmentAction("skip"), skipDoc},
+	{"POST", "/api/v1/enrollments/{id}/exit", write, enrollmentAction("exit"), exitDoc},
+	{"POST", "/api/v1/enrollments/{id}/pause", write, enrollmentAction("pause"), pauseEnrDoc},
+	{"POST", "/api/v1/enrollments/{id}/resume", write, enrollmentAction("resume"), resumeEnrDoc},
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},

@@ -60,6 +60,7 @@ func TestAPI(t *testing.T) {
 				{"desk", h.testDesk},
 				{"forms", h.testForms},
 				{"tracking_sites", h.testTrackingSites},
+				{"sequences", h.testSequences},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1012,6 +1013,41 @@ func (h *harness) targets() map[string]target {
 		},
 		// /api/v1/tracking/sites/{id}: the walk's segment is "tracking".
 		"tracking": h.trackingTarget(),
+		"sequences": {
+			create: func(t *testing.T, ws apptest.WS) int64 {
+				return id(t, h.want(t, http.StatusCreated, ws.Keys[model.RoleAdmin], "POST", "/api/v1/sequences", fmt.Sprintf(seqBody, uniq("victim"))), "id")
+			},
+			snapshot: func(t *testing.T, id int64) string {
+				s := h.call(t, h.adminA(), "GET", fmt.Sprintf("/api/v1/sequences/%d", id), "")
+				if s.Status != http.StatusOK {
+					return "missing"
+				}
+				st := h.call(t, h.adminA(), "GET", fmt.Sprintf("/api/v1/sequences/%d/stats", id), "")
+				return string(s.Body) + string(st.Body)
+			},
+		},
+		"enrollments": {
+			create: func(t *testing.T, ws apptest.WS) int64 {
+				h.mailer()
+				key := ws.Keys[model.RoleAdmin]
+				sid := id(t, h.want(t, http.StatusCreated, key, "POST", "/api/v1/sequences", fmt.Sprintf(seqBody, uniq("victim"))), "id")
+				cid := h.mk(t, key, "contacts", fmt.Sprintf(`{"email":"%s@victim.example"}`, uniq("enr")))
+				res := h.want(t, http.StatusOK, key, "POST", fmt.Sprintf("/api/v1/sequences/%d/enrollments", sid), fmt.Sprintf(`{"contact_ids":[%d]}`, cid))
+				return int64(res["enrolled"].([]any)[0].(float64))
+			},
+			snapshot: func(t *testing.T, id int64) string {
+				e := h.call(t, h.adminA(), "GET", fmt.Sprintf("/api/v1/enrollments/%d", id), "")
+				if e.Status != http.StatusOK {
+					return "missing"
+				}
+				m := e.object(t)
+				delete(m, "updated_at") // the due-steps worker may run its first step meanwhile
+				delete(m, "next_due_at")
+				delete(m, "position")
+				b, _ := json.Marshal(m)
+				return string(b)
+			},
+		},
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {
@@ -1068,6 +1104,12 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				// A valid form, so only the path id is wrong; the snapshot's
 				// lifecycle_stage proves the desk action did not run.
 				body = deskBodies[suffix]
+			case rt.Method == "PUT" && seg == "sequences":
+				body = fmt.Sprintf(seqBody, uniq("hijack"))
+			case rt.Method == "POST" && seg == "sequences" && suffix == "/enrollments":
+				body = fmt.Sprintf(`{"contact_ids":[%d]}`, h.mk(t, h.adminB(), "contacts", fmt.Sprintf(`{"email":"%s@b.example"}`, uniq("xws"))))
+			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
+				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
 				t.Fatalf("no cross-workspace call for %s: teach testCrossWorkspace its body", name)
 			}

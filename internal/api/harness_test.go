@@ -68,7 +68,7 @@ func newHarness(t *testing.T, kind store.Kind) *harness {
 	t.Helper()
 	env := apptest.New(t, kind)
 	h := &harness{env: env, cache: map[string]*jsonschema.Schema{}, seen: map[string]bool{}, parked: map[string]string{}}
-	h.api = api.New(api.Deps{St: env.App.St, Auth: env.App.Auth, CRM: env.App.CRM, Imports: env.App.Imports, Scoring: env.App.Scoring, Routing: env.App.Routing})
+	h.api = api.New(api.Deps{St: env.App.St, Auth: env.App.Auth, CRM: env.App.CRM, Imports: env.App.Imports, Scoring: env.App.Scoring, Routing: env.App.Routing, Sequences: env.App.Sequences})
 	resp, err := http.Get(env.URL + "/api/v1/openapi.json")
 	if err != nil {
 		t.Fatal(err)

@@ -245,6 +245,7 @@ func schemas() js {
 	deskSchemas(s)
 	formSchemas(s)
 	trackingSchemas(s)
+	sequenceSchemas(s)
 	return s
 }
 

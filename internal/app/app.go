@@ -27,6 +27,7 @@ import (
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
@@ -52,9 +53,11 @@ type App struct {
 	// group-commit writer behind POST /t/e (docs/tracking.md).
 	Tracking       *tracking.Service
 	TrackingIngest *tracking.Ingester
-	River          *river.Client[*sql.Tx]
-	Reg            *prometheus.Registry
-	Log            *slog.Logger
+	// Sequences runs nurture sequences (docs/sequences.md).
+	Sequences *sequences.Service
+	River     *river.Client[*sql.Tx]
+	Reg       *prometheus.Registry
+	Log       *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -81,8 +84,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// through crm) is handed to an LDR in the same transaction (docs/assignment.md).
 	a.Assignment = &assignment.Service{St: st}
 	a.CRM = &crm.Service{St: st, Router: a.Routing, MQL: a.Assignment}
+	// Lifecycle changes and segment routing enrol contacts in sequences, and
+	// becoming a customer exits them, in the same transaction. Mailer and
+	// Signals are the mail and tracking layers (wired at merge).
+	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
+	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
+	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	var tr *mail.Transport
@@ -121,7 +130,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &routing.RerouteWorker{Svc: a.Routing})
 		// Due sends, including deferred retries whose due time has come.
 		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
-		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second)}
+		// Due sequence steps, claimed in batches (docs/sequences.md).
+		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
+		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -134,6 +145,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.River = rc
 	a.Imports.River = rc
 	a.Routing.River = rc
+	a.Sequences.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
@@ -180,6 +192,7 @@ func (a *App) Handler() http.Handler {
 		Forms:          a.Forms,
 		Mail:           a.Mail,
 		Tracking:       a.Tracking,
+		Sequences:      a.Sequences,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
@@ -190,7 +203,7 @@ func (a *App) Handler() http.Handler {
 		Routing: a.Routing, Desk: a.Desk,
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
-		Tracking: a.Tracking,
+		Tracking: a.Tracking, Sequences: a.Sequences,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

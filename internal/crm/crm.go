@@ -25,6 +25,25 @@ type Service struct {
 	// MQL, when set, hands a contact whose lifecycle stage becomes mql to an LDR
 	// in the same transaction (internal/assignment); nil leaves it unowned.
 	MQL MQLAssigner
+	// Lifecycle, when set, hears every contact's lifecycle stage change (and the
+	// stage of a new contact) in the same transaction, after the write
+	// (internal/sequences enrols and exits on it).
+	Lifecycle LifecycleHook
+	// Segments, when set, hears an account routed into a segment in the same
+	// transaction, after the routing decision is recorded.
+	Segments SegmentHook
+}
+
+// LifecycleHook is told, inside the write transaction, that contact c moved
+// from stage from ("" for a new contact) to c.LifecycleStage.
+type LifecycleHook interface {
+	StageChanged(ctx context.Context, q store.Q, ws int64, c *model.Contact, from string) error
+}
+
+// SegmentHook is told, inside the write transaction, that account a was routed
+// into a.Segment (from prev, "" for a new account).
+type SegmentHook interface {
+	SegmentEntered(ctx context.Context, q store.Q, ws int64, a *model.Account, prev string) error
 }
 
 // MQLAssigner assigns a contact that just became an MQL inside a write

@@ -162,7 +162,25 @@ var accountKind = kind[model.Account]{
 		if act.Label != "" {
 			why += " by " + act.Label
 		}
-		return s.Router.Route(ctx, q, act.Workspace, before, a, why)
+		after, err := s.Router.Route(ctx, q, act.Workspace, before, a, why)
+		if err != nil || s.Segments == nil {
+			return after, err
+		}
+		prev := ""
+		if before != nil {
+			prev = before.Segment
+		}
+		return func() error {
+			if after != nil {
+				if err := after(); err != nil {
+					return err
+				}
+			}
+			if a.Segment == "" || a.Segment == prev {
+				return nil
+			}
+			return s.Segments.SegmentEntered(ctx, q, act.Workspace, a, prev)
+		}, nil
 	},
 }
 
@@ -197,7 +215,31 @@ var contactKind = kind[model.Contact]{
 		change(d, "lifecycle_stage", before.LifecycleStage, after.LifecycleStage)
 		return d
 	},
-	route: assignMQL,
+	route: contactHooks,
+}
+
+// contactHooks runs assignMQL and then tells s.Lifecycle about a stage change,
+// both after the write in the same transaction.
+func contactHooks(s *Service, ctx context.Context, q store.Q, act model.Actor, before, c *model.Contact) (func() error, error) {
+	mql, err := assignMQL(s, ctx, q, act, before, c)
+	if err != nil {
+		return nil, err
+	}
+	from := ""
+	if before != nil {
+		from = before.LifecycleStage
+	}
+	if s.Lifecycle == nil || from == c.LifecycleStage {
+		return mql, nil
+	}
+	return func() error {
+		if mql != nil {
+			if err := mql(); err != nil {
+				return err
+			}
+		}
+		return s.Lifecycle.StageChanged(ctx, q, act.Workspace, c, from)
+	}, nil
 }
 
 // assignMQL hands a contact that becomes an mql (created as one or moved to

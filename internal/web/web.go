@@ -15,6 +15,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -42,6 +43,8 @@ type Deps struct {
 	Assignment *assignment.Service
 	// Tracking manages tracking sites (settings/tracking).
 	Tracking *tracking.Service
+	// Sequences runs nurture sequences.
+	Sequences *sequences.Service
 }
 
 // UI is the browser surface.
@@ -111,6 +114,17 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /content", u.page(u.contentCreate))
 	mux.HandleFunc("GET /content/{id}/edit", u.page(u.contentEdit))
 	mux.HandleFunc("POST /content/{id}", u.page(u.contentUpdate))
+	mux.HandleFunc("GET /sequences", u.page(u.sequenceList))
+	mux.HandleFunc("GET /sequences/new", u.page(u.sequenceNew))
+	mux.HandleFunc("POST /sequences", u.page(u.sequenceSave))
+	mux.HandleFunc("GET /sequences/{id}/edit", u.page(u.sequenceEdit))
+	mux.HandleFunc("POST /sequences/{id}", u.page(u.sequenceSave))
+	mux.HandleFunc("POST /sequences/{id}/activate", u.page(u.sequenceSetStatus("active")))
+	mux.HandleFunc("POST /sequences/{id}/pause", u.page(u.sequenceSetStatus("paused")))
+	mux.HandleFunc("GET /sequences/{id}/enrollments", u.page(u.sequenceEnrollments))
+	mux.HandleFunc("POST /enrollments/{id}/release", u.page(u.enrollmentAct("release")))
+	mux.HandleFunc("POST /enrollments/{id}/skip", u.page(u.enrollmentAct("skip")))
+	mux.HandleFunc("POST /enrollments/{id}/exit", u.page(u.enrollmentAct("exit")))
 
 	mux.HandleFunc("GET /imports", u.page(u.importList))
 	mux.HandleFunc("GET /imports/new", u.page(u.importNew))

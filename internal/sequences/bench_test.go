@@ -1,0 +1,109 @@
+package sequences_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/store/storetest"
+)
+
+// seedContacts inserts n contacts of ws in bulk and returns their ids.
+func seedContacts(t testing.TB, st *store.Store, ws int64, n int) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	ids := make([]int64, 0, n)
+	const chunk = 10000
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		cs := make([]*model.Contact, 0, end-start)
+		emails := make([]string, 0, end-start)
+		for i := start; i < end; i++ {
+			e := fmt.Sprintf("c%07d@bench.io", i)
+			cs = append(cs, &model.Contact{Email: e, LifecycleStage: "lead", Custom: model.Custom{}})
+			emails = append(emails, e)
+		}
+		err := st.InTx(ctx, func(q store.Q) error {
+			if err := q.InsertContacts(ctx, ws, cs); err != nil {
+				return err
+			}
+			m, err := q.ContactIDsByEmail(ctx, ws, emails)
+			for _, e := range emails {
+				ids = append(ids, m[e])
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+// BenchmarkRunDue claims and runs the due steps of N enrollments (default
+// 100,000; RIGHTSIZE_BENCH_ENROLLMENTS=1000000 for the 1M) on each store:
+// every enrollment's due step is an email planned in the (table-backed) send
+// ledger, followed by a 3-day wait whose due time is written back. One op is the
+// whole run; seeding is not timed. Reports enrollments/s.
+//
+//	RIGHTSIZE_BENCH_ENROLLMENTS=1000000 go test ./internal/sequences -run '^$' -bench RunDue -benchtime 1x -timeout 60m
+func BenchmarkRunDue(b *testing.B) {
+	n := 100000
+	if v := os.Getenv("RIGHTSIZE_BENCH_ENROLLMENTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("RIGHTSIZE_BENCH_ENROLLMENTS: %v", err)
+		}
+	}
+	for _, kind := range storetest.Kinds(b) {
+		b.Run(fmt.Sprintf("%s/n=%d", kind, n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				st := storetest.New(b, kind)
+				f := newFixture(b, st)
+				f.svc.Signals = nil
+				if v, err := strconv.Atoi(os.Getenv("RIGHTSIZE_BENCH_BATCH")); err == nil {
+					f.svc.BatchSize = v
+				}
+				ctx := context.Background()
+				seq, err := f.svc.Create(ctx, f.a, model.Sequence{Name: "bench", Status: "active", Steps: []model.SequenceStep{
+					{Kind: "send_email", Subject: "Hello", Text: "Hi"}, {Kind: "wait", Duration: "3d"}, {Kind: "send_email", Subject: "Again", Text: "Hi"},
+				}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids := seedContacts(b, st, f.a, n)
+				due := f.clock
+				for start := 0; start < n; start += 10000 {
+					es := make([]model.Enrollment, 0, 10000)
+					for _, id := range ids[start:min(start+10000, n)] {
+						es = append(es, model.Enrollment{SequenceID: seq.ID, ContactID: id, Status: "active", Source: "bench", NextDueAt: &due})
+					}
+					if err := st.InTx(ctx, func(q store.Q) error { return q.InsertEnrollments(ctx, f.a, es) }); err != nil {
+						b.Fatal(err)
+					}
+				}
+				f.clock = due.Add(time.Minute)
+				b.StartTimer()
+				start := time.Now()
+				res, err := f.svc.RunDue(ctx, f.clock)
+				el := time.Since(start)
+				b.StopTimer()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Claimed != n || res.Planned != n {
+					b.Fatalf("ran %+v, want %d claimed and planned", res, n)
+				}
+				b.ReportMetric(float64(n)/el.Seconds(), "enrollments/s")
+				b.ReportMetric(el.Seconds(), "s/run")
+				st.Close()
+			}
+		})
+	}
+}
