@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"html"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -64,15 +66,49 @@ func engageMAC(secret, payload []byte) []byte {
 	return m.Sum(nil)[:16]
 }
 
-func signEngage(secret []byte, kind byte, ws, send int64, url string) string {
-	var pb [256]byte
-	p := engagePayload(pb[:0], kind, ws, send, url)
-	n := b64.EncodedLen(len(p))
-	out := make([]byte, n+1+b64.EncodedLen(16))
-	b64.Encode(out, p)
-	out[n] = '.'
-	b64.Encode(out[n+1:], engageMAC(secret, p))
-	return string(out)
+// engageSigner signs many tokens without allocating per token: a keyed HMAC
+// (Reset keeps the key state) and a scratch buffer, pooled per secret.
+type engageSigner struct {
+	h       hash.Hash
+	payload []byte
+	sum     []byte
+}
+
+type engageKeys struct {
+	secret []byte
+	pool   sync.Pool
+}
+
+func (s *Service) signers() *engageKeys {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engage == nil || !bytes.Equal(s.engage.secret, s.Secret) {
+		k := &engageKeys{secret: bytes.Clone(s.Secret)}
+		k.pool.New = func() any {
+			return &engageSigner{h: hmac.New(sha256.New, k.secret), payload: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+		}
+		s.engage = k
+	}
+	return s.engage
+}
+
+// appendToken appends base64url(payload) "." base64url(mac[:16]) to dst.
+func (g *engageSigner) appendToken(dst []byte, kind byte, ws, send int64, url string) []byte {
+	g.payload = engagePayload(g.payload[:0], kind, ws, send, url)
+	g.h.Reset()
+	g.h.Write([]byte("engage:"))
+	g.h.Write(g.payload)
+	g.sum = g.h.Sum(g.sum[:0])
+	dst = b64.AppendEncode(dst, g.payload)
+	dst = append(dst, '.')
+	return b64.AppendEncode(dst, g.sum[:16])
+}
+
+func (s *Service) signEngage(kind byte, ws, send int64, url string) string {
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	return string(g.appendToken(nil, kind, ws, send, url))
 }
 
 // VerifyEngage checks a token's signature in constant time. Engagement tokens
@@ -111,12 +147,12 @@ func VerifyEngage(secret []byte, tok string) (EngageToken, error) {
 
 // OpenURL is the pixel address for a send of ws.
 func (s *Service) OpenURL(ws, send int64) string {
-	return s.BaseURL + "/o/" + signEngage(s.Secret, 'o', ws, send, "")
+	return s.BaseURL + "/o/" + s.signEngage('o', ws, send, "")
 }
 
 // ClickURL is the tracked address of target in a send of ws.
 func (s *Service) ClickURL(ws, send int64, target string) string {
-	return s.BaseURL + "/c/" + signEngage(s.Secret, 'c', ws, send, target)
+	return s.BaseURL + "/c/" + s.signEngage('c', ws, send, target)
 }
 
 func isHTTP(u string) bool {
@@ -125,14 +161,19 @@ func isHTTP(u string) bool {
 
 // track rewrites html's http(s) links (not the unsubscribe link) and appends the
 // open pixel. It runs once per message on the delivery path: one pass over the
-// bytes, no regexp.
+// bytes, no regexp, tokens appended in place.
 func (s *Service) track(ws, send int64, body []byte, unsub string) []byte {
 	base := html.EscapeString(s.BaseURL)
-	out := RewriteLinks(body, func(u string) (string, bool) {
-		if !isHTTP(u) || len(u) > maxTrackedURL || u == unsub || strings.HasPrefix(u, s.BaseURL+"/u/") || strings.HasPrefix(u, s.BaseURL+"/c/") {
-			return "", false
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	out := RewriteLinks(body, func(dst []byte, u string) ([]byte, bool) {
+		if !isHTTP(u) || len(u) > maxTrackedURL || u == unsub || strings.HasPrefix(u, s.BaseURL) && (strings.HasPrefix(u[len(s.BaseURL):], "/u/") || strings.HasPrefix(u[len(s.BaseURL):], "/c/")) {
+			return dst, false
 		}
-		return base + "/c/" + signEngage(s.Secret, 'c', ws, send, u), true
+		dst = append(dst, base...)
+		dst = append(dst, "/c/"...)
+		return g.appendToken(dst, 'c', ws, send, u), true
 	})
 	if len(out) == len(body) {
 		// Unchanged: do not append into the renderer's buffer.
@@ -141,7 +182,7 @@ func (s *Service) track(ws, send int64, body []byte, unsub string) []byte {
 	out = append(out, pixelHead...)
 	out = append(out, base...)
 	out = append(out, "/o/"...)
-	out = append(out, signEngage(s.Secret, 'o', ws, send, "")...)
+	out = g.appendToken(out, 'o', ws, send, "")
 	return append(out, pixelTail...)
 }
 
@@ -153,10 +194,10 @@ const (
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 // RewriteLinks returns src with the href of each <a> tag passed through
-// rewrite (given the unescaped URL; ok false keeps the link). The new value is
-// written double-quoted as given (already HTML-safe). src is returned as is
-// when nothing changes.
-func RewriteLinks(src []byte, rewrite func(u string) (string, bool)) []byte {
+// rewrite, which gets the unescaped URL and appends the new value to dst (ok
+// false keeps the link). The new value is written double-quoted as appended
+// (it must be HTML-safe). src is returned as is when nothing changes.
+func RewriteLinks(src []byte, rewrite func(dst []byte, u string) ([]byte, bool)) []byte {
 	var out []byte
 	last := 0
 	for i := 0; i < len(src); {
@@ -223,20 +264,22 @@ func RewriteLinks(src []byte, rewrite func(u string) (string, bool)) []byte {
 			if strings.IndexByte(u, '&') >= 0 {
 				u = html.UnescapeString(u)
 			}
-			if nu, ok := rewrite(u); ok {
-				if out == nil {
-					out = make([]byte, 0, len(src)+len(src)/4+256)
-				}
-				out = append(out, src[last:start]...)
-				out = append(out, '"')
-				out = append(out, nu...)
-				out = append(out, '"')
+			if out == nil {
+				out = make([]byte, 0, len(src)+len(src)/4+256)
+			}
+			mark := len(out)
+			out = append(out, src[last:start]...)
+			out = append(out, '"')
+			if nu, ok := rewrite(out, u); ok {
+				out = append(nu, '"')
 				last = k
+			} else {
+				out = out[:mark]
 			}
 		}
 		i = k
 	}
-	if out == nil {
+	if last == 0 {
 		return src
 	}
 	return append(out, src[last:]...)

@@ -343,11 +343,11 @@ func TestEngagementSwitchOff(t *testing.T) {
 }
 
 func TestRewriteLinks(t *testing.T) {
-	mark := func(u string) (string, bool) {
+	mark := func(dst []byte, u string) ([]byte, bool) {
 		if strings.HasPrefix(u, "http") {
-			return "T[" + u + "]", true
+			return append(dst, "T["+u+"]"...), true
 		}
-		return "", false
+		return dst, false
 	}
 	for _, c := range []struct{ in, want string }{
 		{`<a href="https://x.example/?a=1&amp;b=2">x</a>`, `<a href="T[https://x.example/?a=1&b=2]">x</a>`},

@@ -125,11 +125,11 @@ func FuzzRewriteLinks(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		if got := mail.RewriteLinks([]byte(src), func(string) (string, bool) { return "", false }); string(got) != src {
+		if got := mail.RewriteLinks([]byte(src), func(d []byte, _ string) ([]byte, bool) { return d, false }); string(got) != src {
 			t.Fatalf("unchanged rewrite altered %q into %q", src, got)
 		}
 		n := 0
-		got := string(mail.RewriteLinks([]byte(src), func(u string) (string, bool) { n++; return "", true }))
+		got := string(mail.RewriteLinks([]byte(src), func(d []byte, _ string) ([]byte, bool) { n++; return d, true }))
 		if n > strings.Count(strings.ToLower(src), "href") {
 			t.Fatalf("%d rewrites but only %d hrefs in %q", n, strings.Count(strings.ToLower(src), "href"), src)
 		}

@@ -55,6 +55,7 @@ type Service struct {
 	limits  map[int64]*limiter
 	senders map[int64]senderEntry
 	tmpls   map[[2]int64]tmplEntry
+	engage  *engageKeys
 }
 
 type limiter struct {
