@@ -159,7 +159,8 @@ func isHTTP(u string) bool {
 	return len(u) > 8 && (strings.EqualFold(u[:7], "http://") || strings.EqualFold(u[:8], "https://"))
 }
 
-// track rewrites html's http(s) links (not the unsubscribe link) and appends the
+// track rewrites html's http(s) links (not links to this install, such as the
+// unsubscribe link) and appends the
 // open pixel. It runs once per message on the delivery path: one pass over the
 // bytes, no regexp, tokens appended in place.
 func (s *Service) track(ws, send int64, body []byte, unsub string) []byte {
@@ -168,7 +169,10 @@ func (s *Service) track(ws, send int64, body []byte, unsub string) []byte {
 	g := k.pool.Get().(*engageSigner)
 	defer k.pool.Put(g)
 	out := RewriteLinks(body, func(dst []byte, u string) ([]byte, bool) {
-		if !isHTTP(u) || len(u) > maxTrackedURL || u == unsub || strings.HasPrefix(u, s.BaseURL) && (strings.HasPrefix(u[len(s.BaseURL):], "/u/") || strings.HasPrefix(u[len(s.BaseURL):], "/c/")) {
+		// Links to this install (unsubscribe, confirmations) are not marketing
+		// clicks and stay as they are.
+		own := len(u) > len(s.BaseURL) && u[len(s.BaseURL)] == '/' && strings.HasPrefix(u, s.BaseURL)
+		if !isHTTP(u) || len(u) > maxTrackedURL || u == unsub || own {
 			return dst, false
 		}
 		dst = append(dst, base...)

@@ -28,7 +28,7 @@ const (
 const linkTemplate = `<p>Hi {{.Contact.FirstName}},</p>
 <p><a class="btn" href="https://acme.example/pricing?plan=pro&seats=5">See pricing</a>
 or <A HREF='http://docs.example/start' target=_blank>read the docs</A>.</p>
-<p><a href="mailto:sales@acme.example">Write to us</a> · <a href="{{.UnsubscribeURL}}">stop these</a></p>`
+<p><a href="mailto:sales@acme.example">Write to us</a> · <a href="{{.UnsubscribeURL}}">stop these</a> · <a href="https://crm.test/f/confirm?t=1">confirm</a></p>`
 
 // engageFixture: one delivered tracked send in workspace A, scoring wired in.
 func engageFixture(t *testing.T, st *store.Store, track bool) (*fixture, store.Send, string, *http.ServeMux) {
@@ -146,7 +146,7 @@ func TestEngagementTracking(t *testing.T) {
 		if len(clicks) != 2 {
 			t.Fatalf("want 2 tracked links, got hrefs %q", links)
 		}
-		for _, keep := range []string{"mailto:sales@acme.example"} {
+		for _, keep := range []string{"mailto:sales@acme.example", "https://crm.test/f/confirm?t=1"} {
 			if !contains(links, keep) {
 				t.Fatalf("%s rewritten: %q", keep, links)
 			}
