@@ -95,8 +95,9 @@ func mailSchemas(s js) {
 		"postal_address": str(0),
 		"rate_per_sec":   withDesc(tNumber, "messages per second; 0 is unlimited"),
 		"dkim_domain":    str(0), "dkim_selector": str(0),
-		"dkim_key":   withDesc(js{"type": "boolean"}, "a DKIM private key is stored"),
-		"updated_by": str(0), "updated_at": tTime,
+		"dkim_key":         withDesc(js{"type": "boolean"}, "a DKIM private key is stored"),
+		"track_engagement": withDesc(js{"type": "boolean"}, "open pixel and click tracking in sent mail (docs/mail.md)"),
+		"updated_by":       str(0), "updated_at": tTime,
 	})
 	s["MailSenderInput"] = object([]string{"from_address", "postal_address"}, js{
 		"from_name": str(200), "from_address": str(320), "reply_to": str(320),
@@ -104,5 +105,6 @@ func mailSchemas(s js) {
 		"rate_per_sec":   withDesc(tNumber, "0 (unlimited) to 10000"),
 		"dkim_domain":    str(253), "dkim_selector": str(63),
 		"dkim_private_key": nullable(withDesc(str(0), "PEM: RSA (PKCS#1/PKCS#8) or Ed25519 (PKCS#8)")),
+		"track_engagement": nullable(withDesc(js{"type": "boolean"}, "open pixel and click tracking; left out keeps the setting (on for a new sender)")),
 	})
 }

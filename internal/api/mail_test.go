@@ -40,7 +40,16 @@ func (h *harness) testMailSender(t *testing.T) {
 		wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/sender", c.body), http.StatusBadRequest, c.field)
 	}
 	saved := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", good)
-	expectFields(t, "saved", saved, map[string]any{"configured": true, "from_address": "ada@sender.example", "postal_address": "1 Engine St, London", "rate_per_sec": float64(20), "dkim_key": false})
+	expectFields(t, "saved", saved, map[string]any{"configured": true, "from_address": "ada@sender.example", "postal_address": "1 Engine St, London", "rate_per_sec": float64(20), "dkim_key": false, "track_engagement": true})
+	// The tracking switch: off is kept when a later PUT leaves it out.
+	off := `{"from_address":"ada@sender.example","postal_address":"1 Engine St, London","track_engagement":false}`
+	if got := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", off); got["track_engagement"] != false {
+		t.Errorf("switch off: %v", got)
+	}
+	if got := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", good); got["track_engagement"] != false {
+		t.Errorf("switch left out turned tracking back on: %v", got)
+	}
+	wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/sender", `{"from_address":"a@b.example","postal_address":"x","track_engagement":"yes"}`), http.StatusBadRequest, "track_engagement")
 
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)

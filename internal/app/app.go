@@ -105,6 +105,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		st.Close()
 		return nil, err
 	}
+	// The first human open/click of a send scores (docs/mail.md).
+	a.Mail.Scoring = a.Scoring
 	// Sends left in smtp_started by a previous process become unknown (shown, never
 	// re-sent). SQLite has one serving process, so every such row is stale now; on
 	// PostgreSQL another process may be mid-send, so only rows older than

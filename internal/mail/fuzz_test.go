@@ -130,3 +130,25 @@ func FuzzInboundSnippet(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRewriteLinks: the link scanner never panics, never changes HTML when it
+// rewrites nothing, and when it rewrites every link the result keeps all the
+// text outside the href values (only <a href> values change).
+func FuzzRewriteLinks(f *testing.F) {
+	for _, s := range []string{`<a href="https://x.example/?a=1&amp;b=2">x</a>`, `<A HREF='http://y'>`, `<a href=https://z>`, `<a href="`, `<a `, `<a/`, `<a x= href=>`, `<<a a=b href="http://q"`, `<a href='http://a' href="http://b">`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		if got := mail.RewriteLinks([]byte(src), func(d []byte, _ string) ([]byte, bool) { return d, false }); string(got) != src {
+			t.Fatalf("unchanged rewrite altered %q into %q", src, got)
+		}
+		n := 0
+		got := string(mail.RewriteLinks([]byte(src), func(d []byte, _ string) ([]byte, bool) { n++; return d, true }))
+		if n > strings.Count(strings.ToLower(src), "href") {
+			t.Fatalf("%d rewrites but only %d hrefs in %q", n, strings.Count(strings.ToLower(src), "href"), src)
+		}
+		if len(got) > len(src)+2*n {
+			t.Fatalf("output grew past the quotes: %q -> %q", src, got)
+		}
+	})
+}

@@ -14,12 +14,15 @@ import (
 )
 
 // Register mounts the public mail endpoints: the unsubscribe page and one-click
-// POST (RFC 8058), and the inbound bounce/complaint hook.
+// POST (RFC 8058), the inbound bounce/complaint hook, and the open pixel and
+// click redirect (engage.go).
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
 	mux.HandleFunc("POST /hooks/mail/events", s.events)
 	mux.HandleFunc("POST /hooks/mail/inbound", s.inbound)
+	mux.HandleFunc("GET /o/{token}", s.openPixel)
+	mux.HandleFunc("GET /c/{token}", s.click)
 }
 
 var pageT = template.Must(template.New("u").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">

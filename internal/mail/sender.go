@@ -23,13 +23,17 @@ type SenderInput struct {
 	DKIMDomain     string  `json:"dkim_domain"`
 	DKIMSelector   string  `json:"dkim_selector"`
 	DKIMPrivateKey *string `json:"dkim_private_key"`
+	// TrackEngagement switches the open pixel and click rewriting; nil keeps
+	// the stored setting (on for a new sender).
+	TrackEngagement *bool `json:"track_engagement"`
 }
 
 // SenderView is the sender as the API shows it: the key never leaves the server.
 type SenderView struct {
 	Configured bool `json:"configured"`
 	store.MailSender
-	DKIMKey bool `json:"dkim_key"`
+	DKIMKey         bool `json:"dkim_key"`
+	TrackEngagement bool `json:"track_engagement"`
 }
 
 // Sender returns ws's sender (Configured false when none is saved).
@@ -41,7 +45,7 @@ func (s *Service) Sender(ctx context.Context, ws int64) (SenderView, error) {
 	if err != nil {
 		return SenderView{}, err
 	}
-	return SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != ""}, nil
+	return SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != "", TrackEngagement: !m.TrackOff}, nil
 }
 
 func fieldErr(f, msg string) error { return &store.FieldError{Field: f, Message: msg} }
@@ -70,7 +74,10 @@ func (s *Service) SaveSender(ctx context.Context, act model.Actor, in SenderInpu
 			return err
 		}
 		m := store.MailSender{FromName: in.FromName, FromAddress: in.FromAddress, ReplyTo: in.ReplyTo, PostalAddress: in.PostalAddress, RatePerSec: in.RatePerSec,
-			DKIMDomain: in.DKIMDomain, DKIMSelector: in.DKIMSelector, DKIMKeyPEM: old.DKIMKeyPEM, UpdatedBy: act.Label}
+			DKIMDomain: in.DKIMDomain, DKIMSelector: in.DKIMSelector, DKIMKeyPEM: old.DKIMKeyPEM, TrackOff: old.TrackOff, UpdatedBy: act.Label}
+		if in.TrackEngagement != nil {
+			m.TrackOff = !*in.TrackEngagement
+		}
 		if in.DKIMPrivateKey != nil {
 			m.DKIMKeyPEM = strings.TrimSpace(*in.DKIMPrivateKey)
 		}
@@ -88,8 +95,8 @@ func (s *Service) SaveSender(ctx context.Context, act model.Actor, in SenderInpu
 		if err := q.SaveMailSender(ctx, ws, &m); err != nil {
 			return err
 		}
-		out = SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != ""}
-		return crm.Audit(ctx, q, act, "mail_sender_update", "mail_sender", nil, map[string]any{"from_address": m.FromAddress, "dkim": m.DKIMKeyPEM != "", "rate_per_sec": m.RatePerSec})
+		out = SenderView{Configured: true, MailSender: m, DKIMKey: m.DKIMKeyPEM != "", TrackEngagement: !m.TrackOff}
+		return crm.Audit(ctx, q, act, "mail_sender_update", "mail_sender", nil, map[string]any{"from_address": m.FromAddress, "dkim": m.DKIMKeyPEM != "", "rate_per_sec": m.RatePerSec, "track_engagement": !m.TrackOff})
 	})
 	if err != nil {
 		return SenderView{}, fmt.Errorf("mail: save sender: %w", err)

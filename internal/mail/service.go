@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -48,12 +49,16 @@ type Service struct {
 	// BeforeData, when set, runs after rows are marked smtp_started and before
 	// SMTP (tests use it to simulate a crash at the worst moment).
 	BeforeData func(ids []int64) error
+	// Scoring, when set, receives the first human open and click of a send
+	// (email_open, email_click) in the transaction that records it.
+	Scoring *scoring.Service
 
 	claimer string
 	mu      sync.Mutex
 	limits  map[int64]*limiter
 	senders map[int64]senderEntry
 	tmpls   map[[2]int64]tmplEntry
+	engage  *engageKeys
 }
 
 type limiter struct {
@@ -270,6 +275,9 @@ func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, s
 	r, err := t.Render(ctx, d)
 	if err != nil {
 		return nil, "", err
+	}
+	if !se.s.TrackOff && cs.ID != 0 {
+		r.HTML = s.track(cs.Workspace, cs.ID, r.HTML, unsub)
 	}
 	m := Message{FromName: se.s.FromName, From: se.s.FromAddress, ReplyTo: se.s.ReplyTo, To: cs.ToEmail, Subject: r.Subject,
 		MessageID: cs.MessageID, Date: s.Now(), UnsubscribeURL: unsub, HTML: r.HTML, Text: r.Text, PostalAddress: se.s.PostalAddress,

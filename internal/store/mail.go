@@ -37,43 +37,47 @@ const (
 
 // MailSender is a workspace's sender identity. RatePerSec 0 means unlimited.
 type MailSender struct {
-	FromName      string    `json:"from_name"`
-	FromAddress   string    `json:"from_address"`
-	ReplyTo       string    `json:"reply_to"`
-	PostalAddress string    `json:"postal_address"`
-	RatePerSec    float64   `json:"rate_per_sec"`
-	DKIMDomain    string    `json:"dkim_domain"`
-	DKIMSelector  string    `json:"dkim_selector"`
-	DKIMKeyPEM    string    `json:"-"`
-	UpdatedBy     string    `json:"updated_by"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	FromName      string  `json:"from_name"`
+	FromAddress   string  `json:"from_address"`
+	ReplyTo       string  `json:"reply_to"`
+	PostalAddress string  `json:"postal_address"`
+	RatePerSec    float64 `json:"rate_per_sec"`
+	DKIMDomain    string  `json:"dkim_domain"`
+	DKIMSelector  string  `json:"dkim_selector"`
+	DKIMKeyPEM    string  `json:"-"`
+	// TrackOff is the inverse of the column track_engagement (default on), so a
+	// zero MailSender tracks like a new row does.
+	TrackOff  bool      `json:"-"`
+	UpdatedBy string    `json:"updated_by"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // GetMailSender loads ws's sender; ErrNotFound when none is configured.
 func (q Q) GetMailSender(ctx context.Context, ws int64) (MailSender, error) {
 	var s MailSender
 	var at dbTime
-	err := q.db.QueryRowContext(ctx, `SELECT from_name, from_address, reply_to, postal_address, rate_per_sec, dkim_domain, dkim_selector, dkim_key_pem, updated_by, updated_at FROM mail_senders WHERE workspace_id=$1`, ws).
-		Scan(&s.FromName, &s.FromAddress, &s.ReplyTo, &s.PostalAddress, &s.RatePerSec, &s.DKIMDomain, &s.DKIMSelector, &s.DKIMKeyPEM, &s.UpdatedBy, &at)
+	var track bool
+	err := q.db.QueryRowContext(ctx, `SELECT from_name, from_address, reply_to, postal_address, rate_per_sec, dkim_domain, dkim_selector, dkim_key_pem, updated_by, updated_at, track_engagement FROM mail_senders WHERE workspace_id=$1`, ws).
+		Scan(&s.FromName, &s.FromAddress, &s.ReplyTo, &s.PostalAddress, &s.RatePerSec, &s.DKIMDomain, &s.DKIMSelector, &s.DKIMKeyPEM, &s.UpdatedBy, &at, &track)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, ErrNotFound
 	}
 	if err != nil {
 		return s, fmt.Errorf("store: mail sender: %w", err)
 	}
-	s.UpdatedAt = at.T
+	s.UpdatedAt, s.TrackOff = at.T, !track
 	return s, nil
 }
 
 // SaveMailSender creates or replaces ws's sender.
 func (q Q) SaveMailSender(ctx context.Context, ws int64, s *MailSender) error {
 	s.UpdatedAt = Now()
-	_, err := q.db.ExecContext(ctx, `INSERT INTO mail_senders (workspace_id, from_name, from_address, reply_to, postal_address, rate_per_sec, dkim_domain, dkim_selector, dkim_key_pem, updated_by, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)
+	_, err := q.db.ExecContext(ctx, `INSERT INTO mail_senders (workspace_id, from_name, from_address, reply_to, postal_address, rate_per_sec, dkim_domain, dkim_selector, dkim_key_pem, updated_by, updated_at, track_engagement)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
 		ON CONFLICT (workspace_id) DO UPDATE SET from_name=excluded.from_name, from_address=excluded.from_address, reply_to=excluded.reply_to,
 		postal_address=excluded.postal_address, rate_per_sec=excluded.rate_per_sec, dkim_domain=excluded.dkim_domain, dkim_selector=excluded.dkim_selector,
-		dkim_key_pem=excluded.dkim_key_pem, updated_by=excluded.updated_by, updated_at=excluded.updated_at`,
-		ws, s.FromName, s.FromAddress, s.ReplyTo, s.PostalAddress, s.RatePerSec, s.DKIMDomain, s.DKIMSelector, s.DKIMKeyPEM, s.UpdatedBy, s.UpdatedAt)
+		dkim_key_pem=excluded.dkim_key_pem, updated_by=excluded.updated_by, updated_at=excluded.updated_at, track_engagement=excluded.track_engagement`,
+		ws, s.FromName, s.FromAddress, s.ReplyTo, s.PostalAddress, s.RatePerSec, s.DKIMDomain, s.DKIMSelector, s.DKIMKeyPEM, s.UpdatedBy, s.UpdatedAt, !s.TrackOff)
 	if err != nil {
 		return fmt.Errorf("store: save mail sender: %w", err)
 	}

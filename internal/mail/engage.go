@@ -1,0 +1,414 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Open and click tracking (docs/mail.md "Open and click tracking"). Compose
+// rewrites the links of the rendered HTML to /c/{token} and appends a pixel
+// /o/{token}. A token is signed and carries the workspace, the send and (for a
+// click) the target URL, so a click can only redirect to a URL that was in
+// that message; nothing is looked up to find where to go.
+
+// MachineWindow: an event this soon after the send's delivery is a gateway
+// scanning or prefetching the message, not a person.
+const MachineWindow = 10 * time.Second
+
+// maxTrackedURL: longer links are left as they are (the token would carry them).
+const maxTrackedURL = 2048
+
+// EngageToken is a verified open or click token.
+type EngageToken struct {
+	Kind      string // store.MailOpen or store.MailClick
+	Workspace int64
+	Send      int64
+	URL       string // clicks only
+}
+
+// ErrBadEngageToken is a token that fails verification.
+var ErrBadEngageToken = errors.New("tracking link is invalid")
+
+// engagePayload is "e1|o|ws|send" or "e1|c|ws|send|url".
+func engagePayload(buf []byte, kind byte, ws, send int64, url string) []byte {
+	buf = append(buf, "e1|"...)
+	buf = append(buf, kind, '|')
+	buf = strconv.AppendInt(buf, ws, 10)
+	buf = append(buf, '|')
+	buf = strconv.AppendInt(buf, send, 10)
+	if kind == 'c' {
+		buf = append(buf, '|')
+		buf = append(buf, url...)
+	}
+	return buf
+}
+
+// engageMAC is domain-separated from unsubscribe tokens ("unsubscribe:"), so
+// one kind of token never verifies as the other.
+func engageMAC(secret, payload []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("engage:"))
+	m.Write(payload)
+	return m.Sum(nil)[:16]
+}
+
+// engageSigner signs many tokens without allocating per token: a keyed HMAC
+// (Reset keeps the key state) and a scratch buffer, pooled per secret.
+type engageSigner struct {
+	h       hash.Hash
+	payload []byte
+	sum     []byte
+}
+
+type engageKeys struct {
+	secret []byte
+	pool   sync.Pool
+}
+
+func (s *Service) signers() *engageKeys {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.engage == nil || !bytes.Equal(s.engage.secret, s.Secret) {
+		k := &engageKeys{secret: bytes.Clone(s.Secret)}
+		k.pool.New = func() any {
+			return &engageSigner{h: hmac.New(sha256.New, k.secret), payload: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+		}
+		s.engage = k
+	}
+	return s.engage
+}
+
+// appendToken appends base64url(payload) "." base64url(mac[:16]) to dst.
+func (g *engageSigner) appendToken(dst []byte, kind byte, ws, send int64, url string) []byte {
+	g.payload = engagePayload(g.payload[:0], kind, ws, send, url)
+	g.h.Reset()
+	g.h.Write([]byte("engage:"))
+	g.h.Write(g.payload)
+	g.sum = g.h.Sum(g.sum[:0])
+	dst = b64.AppendEncode(dst, g.payload)
+	dst = append(dst, '.')
+	return b64.AppendEncode(dst, g.sum[:16])
+}
+
+func (s *Service) signEngage(kind byte, ws, send int64, url string) string {
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	return string(g.appendToken(nil, kind, ws, send, url))
+}
+
+// VerifyEngage checks a token's signature in constant time. Engagement tokens
+// do not expire: old newsletters keep working links.
+func VerifyEngage(secret []byte, tok string) (EngageToken, error) {
+	var t EngageToken
+	p, s, ok := strings.Cut(tok, ".")
+	if !ok || len(tok) > 4*maxTrackedURL {
+		return t, ErrBadEngageToken
+	}
+	pb, err1 := b64.DecodeString(p)
+	sb, err2 := b64.DecodeString(s)
+	if err1 != nil || err2 != nil || !hmac.Equal(sb, engageMAC(secret, pb)) {
+		return t, ErrBadEngageToken
+	}
+	f := strings.SplitN(string(pb), "|", 5)
+	if len(f) < 4 || f[0] != "e1" {
+		return t, ErrBadEngageToken
+	}
+	ws, e1 := strconv.ParseInt(f[2], 10, 64)
+	send, e2 := strconv.ParseInt(f[3], 10, 64)
+	if e1 != nil || e2 != nil {
+		return t, ErrBadEngageToken
+	}
+	t = EngageToken{Workspace: ws, Send: send}
+	switch {
+	case f[1] == "o" && len(f) == 4:
+		t.Kind = store.MailOpen
+	case f[1] == "c" && len(f) == 5 && isHTTP(f[4]):
+		t.Kind, t.URL = store.MailClick, f[4]
+	default:
+		return EngageToken{}, ErrBadEngageToken
+	}
+	return t, nil
+}
+
+// OpenURL is the pixel address for a send of ws.
+func (s *Service) OpenURL(ws, send int64) string {
+	return s.BaseURL + "/o/" + s.signEngage('o', ws, send, "")
+}
+
+// ClickURL is the tracked address of target in a send of ws.
+func (s *Service) ClickURL(ws, send int64, target string) string {
+	return s.BaseURL + "/c/" + s.signEngage('c', ws, send, target)
+}
+
+func isHTTP(u string) bool {
+	return len(u) > 8 && (strings.EqualFold(u[:7], "http://") || strings.EqualFold(u[:8], "https://"))
+}
+
+// track rewrites html's http(s) links (not links to this install, such as the
+// unsubscribe link) and appends the
+// open pixel. It runs once per message on the delivery path: one pass over the
+// bytes, no regexp, tokens appended in place.
+func (s *Service) track(ws, send int64, body []byte, unsub string) []byte {
+	base := html.EscapeString(s.BaseURL)
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	out := RewriteLinks(body, func(dst []byte, u string) ([]byte, bool) {
+		// Links to this install (unsubscribe, confirmations) are not marketing
+		// clicks and stay as they are.
+		own := len(u) > len(s.BaseURL) && u[len(s.BaseURL)] == '/' && strings.HasPrefix(u, s.BaseURL)
+		if !isHTTP(u) || len(u) > maxTrackedURL || u == unsub || own {
+			return dst, false
+		}
+		dst = append(dst, base...)
+		dst = append(dst, "/c/"...)
+		return g.appendToken(dst, 'c', ws, send, u), true
+	})
+	if len(out) == len(body) {
+		// Unchanged: do not append into the renderer's buffer.
+		out = append(make([]byte, 0, len(body)+len(base)+len(pixelHead)+len(pixelTail)+64), body...)
+	}
+	out = append(out, pixelHead...)
+	out = append(out, base...)
+	out = append(out, "/o/"...)
+	out = g.appendToken(out, 'o', ws, send, "")
+	return append(out, pixelTail...)
+}
+
+const (
+	pixelHead = `<img src="`
+	pixelTail = `" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0">`
+)
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+
+// RewriteLinks returns src with the href of each <a> tag passed through
+// rewrite, which gets the unescaped URL and appends the new value to dst (ok
+// false keeps the link). The new value is written double-quoted as appended
+// (it must be HTML-safe). src is returned as is when nothing changes.
+func RewriteLinks(src []byte, rewrite func(dst []byte, u string) ([]byte, bool)) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(src); {
+		j := bytes.IndexByte(src[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if i+1 >= len(src) || src[i]|0x20 != 'a' || !isSpace(src[i+1]) {
+			continue
+		}
+		k := i + 1
+	attrs:
+		for k < len(src) {
+			for k < len(src) && isSpace(src[k]) {
+				k++
+			}
+			if k >= len(src) || src[k] == '>' {
+				break
+			}
+			if src[k] == '/' {
+				k++
+				continue
+			}
+			ns := k
+			for k < len(src) && !isSpace(src[k]) && src[k] != '=' && src[k] != '>' && src[k] != '/' {
+				k++
+			}
+			name := src[ns:k]
+			for k < len(src) && isSpace(src[k]) {
+				k++
+			}
+			if k >= len(src) || src[k] != '=' {
+				continue
+			}
+			k++
+			for k < len(src) && isSpace(src[k]) {
+				k++
+			}
+			if k >= len(src) {
+				break
+			}
+			start := k // the value with its quotes
+			var vs, ve int
+			if q := src[k]; q == '"' || q == '\'' {
+				e := bytes.IndexByte(src[k+1:], q)
+				if e < 0 {
+					k = len(src)
+					break attrs
+				}
+				vs, ve = k+1, k+1+e
+				k = ve + 1
+			} else {
+				vs = k
+				for k < len(src) && !isSpace(src[k]) && src[k] != '>' {
+					k++
+				}
+				ve = k
+			}
+			if len(name) != 4 || !bytes.EqualFold(name, []byte("href")) {
+				continue
+			}
+			u := strings.TrimSpace(string(src[vs:ve]))
+			if strings.IndexByte(u, '&') >= 0 {
+				u = html.UnescapeString(u)
+			}
+			if out == nil {
+				out = make([]byte, 0, len(src)+len(src)/4+256)
+			}
+			mark := len(out)
+			out = append(out, src[last:start]...)
+			out = append(out, '"')
+			if nu, ok := rewrite(out, u); ok {
+				out = append(nu, '"')
+				last = k
+			} else {
+				out = out[:mark]
+			}
+		}
+		i = k
+	}
+	if last == 0 {
+		return src
+	}
+	return append(out, src[last:]...)
+}
+
+// Scanner user agents (lower-case substrings). Security gateways fetch every
+// link and image of a message before (or instead of) the person; scripts and
+// headless browsers are not people either. docs/mail.md lists them.
+var scannerAgents = []string{
+	"proofpoint", "pfpt", "mimecast", "barracuda", "safelinks", "safe links", "trendmicro", "trend micro", "sophos", "forcepoint", "ironport", "fortiguard", "symantec",
+	"curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "go-http-client", "java/", "okhttp", "libwww-perl", "apache-httpclient", "node-fetch", "axios/",
+	"headlesschrome", "phantomjs", "bot", "spider", "crawler", "scanner",
+}
+
+// classify decides whether an event at time at with user agent ua is a
+// machine's, and why.
+func classify(ua string, at time.Time, snd store.Send) (bool, string) {
+	l := strings.ToLower(ua)
+	if strings.TrimSpace(l) == "" {
+		return true, "no user agent"
+	}
+	for _, a := range scannerAgents {
+		if strings.Contains(l, a) {
+			return true, "scanner user agent (" + a + ")"
+		}
+	}
+	delivered := snd.FinishedAt
+	if delivered == nil {
+		// SMTP done, outcome not yet recorded: the message is seconds old.
+		delivered = snd.StartedAt
+	}
+	if delivered == nil || at.Sub(*delivered) < MachineWindow {
+		return true, fmt.Sprintf("within %s of delivery", MachineWindow)
+	}
+	return false, ""
+}
+
+// record stores one event and, when it is the first human one of its kind (and
+// URL) for the send, feeds lead scoring in the same transaction.
+func (s *Service) record(ctx context.Context, t EngageToken, ua string) error {
+	at := s.Now().UTC()
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	return s.St.InTx(ctx, func(q store.Q) error {
+		snd, err := q.GetSend(ctx, t.Workspace, t.Send)
+		if errors.Is(err, store.ErrNotFound) {
+			// A signed token for a send that is gone (or another workspace's id):
+			// nothing to attach the event to.
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		e := store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: t.Kind, URL: t.URL, UserAgent: ua, At: at}
+		e.Machine, e.Reason = classify(ua, at, snd)
+		e.Scored = !e.Machine && s.Scoring != nil
+		if err := q.InsertMailEvent(ctx, t.Workspace, &e); err != nil {
+			return err
+		}
+		if !e.Scored {
+			return nil
+		}
+		kind := "email_open"
+		if t.Kind == store.MailClick {
+			kind = "email_click"
+		}
+		res, err := s.Scoring.IngestTx(ctx, q, t.Workspace, []scoring.Event{{ContactID: snd.ContactID, Kind: kind, OccurredAt: at, URL: t.URL}})
+		if err != nil {
+			return err
+		}
+		if res.Rejected > 0 {
+			// The workspace dropped the kind from its weights, or the contact is
+			// gone: the event stays recorded, it just does not score.
+			s.Log.Info("mail: engagement not scored", "workspace", t.Workspace, "send", snd.ID, "why", res.Errors[0].Message)
+		}
+		return nil
+	})
+}
+
+// Opened reports whether a person opened the send of an enrollment's step. A
+// human click counts too (it proves the open when images were blocked);
+// machine events never do.
+func (s *Service) Opened(ctx context.Context, q store.Q, ws, enrollmentID, stepID int64) (bool, error) {
+	return q.MailEngaged(ctx, ws, enrollmentID, stepID, store.MailOpen, store.MailClick)
+}
+
+// Clicked reports whether a person clicked a link in the send of an
+// enrollment's step.
+func (s *Service) Clicked(ctx context.Context, q store.Q, ws, enrollmentID, stepID int64) (bool, error) {
+	return q.MailEngaged(ctx, ws, enrollmentID, stepID, store.MailClick)
+}
+
+// gif is a 1×1 transparent GIF.
+var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+// openPixel answers the GIF whatever happens to the record (a failed write is
+// logged; the reader's mail client must not show a broken image).
+func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
+	t, err := VerifyEngage(s.Secret, r.PathValue("token"))
+	if err != nil || t.Kind != store.MailOpen {
+		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
+		return
+	}
+	if err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+		s.Log.Error("mail: record open", "workspace", t.Workspace, "send", t.Send, "err", err)
+	}
+	w.Header().Set("Content-Type", "image/gif")
+	w.Header().Set("Cache-Control", "no-store, max-age=0")
+	w.Header().Set("Content-Length", strconv.Itoa(len(gif)))
+	_, _ = w.Write(gif)
+}
+
+// click redirects to the URL signed into the token, never to anything else.
+func (s *Service) click(w http.ResponseWriter, r *http.Request) {
+	t, err := VerifyEngage(s.Secret, r.PathValue("token"))
+	if err != nil || t.Kind != store.MailClick {
+		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
+		return
+	}
+	if err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+		s.Log.Error("mail: record click", "workspace", t.Workspace, "send", t.Send, "err", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Location", t.URL)
+	w.WriteHeader(http.StatusFound)
+}
