@@ -85,8 +85,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Assignment = &assignment.Service{St: st}
 	a.CRM = &crm.Service{St: st, Router: a.Routing, MQL: a.Assignment}
 	// Lifecycle changes and segment routing enrol contacts in sequences, and
-	// becoming a customer exits them, in the same transaction. Mailer and
-	// Signals are the mail and tracking layers (wired at merge).
+	// becoming a customer exits them, in the same transaction. The mail layer
+	// plans their emails and answers opened/clicked; tracking answers visited
+	// (internal/app/wiring.go).
 	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
 	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
@@ -107,6 +108,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
+	a.Sequences.Mailer, a.Sequences.Signals = sequencesMailer{a.Mail}, sequencesSignals{a.Mail}
+	mailExits(a.Mail, a.Sequences)
 	// Sends left in smtp_started by a previous process become unknown (shown, never
 	// re-sent). SQLite has one serving process, so every such row is stale now; on
 	// PostgreSQL another process may be mid-send, so only rows older than
@@ -121,7 +124,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// Public forms write the contact, score the submission and, for a raised
 	// hand, open the AE's deal in one transaction (docs/forms.md).
-	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.PublicURL(), Stitcher: formsTracking{a.Tracking}, Confirmer: formsConfirmer{a.Mail}}
+	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.PublicURL(), Stitcher: formsTracking{a.Tracking}, Confirmer: formsConfirmer{a.Mail},
+		Exiter: sequencesExiter{a.Sequences}, Enroller: a.Sequences}
 	rcfg := &river.Config{Logger: log.With("component", "river")}
 	if withWorkers {
 		workers := river.NewWorkers()

@@ -3,9 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -66,4 +69,83 @@ func (c formsConfirmer) SendConfirmation(ctx context.Context, q store.Q, ws, con
 		return q.AddHistory(ctx, ws, "contact", contactID, "confirmation_not_sent", map[string]any{"form": f.Name, "reason": "the workspace has no sender configured (Settings → mail sender); the submission waits unconfirmed"}, "form: "+f.Name)
 	}
 	return err
+}
+
+// sequencesMailer plans a nurture step's email through the send ledger. Each
+// step keeps its own template (named after the step), updated when the step's
+// text changes, so a message renders what the step says when it is sent.
+type sequencesMailer struct{ m *mail.Service }
+
+func stepTemplateName(stepID int64) string { return fmt.Sprintf("sequence step %d", stepID) }
+
+func (sm sequencesMailer) PlanSend(ctx context.Context, q store.Q, ws int64, ps sequences.PlannedSend) (bool, error) {
+	t, err := q.MailTemplateByName(ctx, ws, stepTemplateName(ps.StepID))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		t = store.MailTemplate{Name: stepTemplateName(ps.StepID), Subject: ps.Subject, HTML: ps.HTML, Text: ps.Text}
+		if err := q.SaveMailTemplate(ctx, ws, &t); err != nil {
+			return false, err
+		}
+	case err != nil:
+		return false, err
+	case t.Subject != ps.Subject || t.HTML != ps.HTML || t.Text != ps.Text:
+		t.Subject, t.HTML, t.Text = ps.Subject, ps.HTML, ps.Text
+		if err := q.SaveMailTemplate(ctx, ws, &t); err != nil {
+			return false, err
+		}
+	}
+	enr, step := ps.EnrollmentID, ps.StepID
+	_, created, err := sm.m.Plan(ctx, q, ws, mail.PlanRequest{DedupeKey: ps.Key, EnrollmentID: &enr, StepID: &step, ContactID: ps.ContactID, TemplateID: t.ID})
+	if errors.Is(err, mail.ErrNoSender) {
+		return false, fmt.Errorf("%w: %v", sequences.ErrCannotSend, err)
+	}
+	return created, err
+}
+
+// sequencesSignals answers nurture branches from the mail events (human opens
+// and clicks of the step's send) and the contact's stitched page views.
+type sequencesSignals struct{ m *mail.Service }
+
+func (s sequencesSignals) Opened(ctx context.Context, q store.Q, ws, enrollmentID, stepID int64) (bool, error) {
+	return s.m.Opened(ctx, q, ws, enrollmentID, stepID)
+}
+
+func (s sequencesSignals) Clicked(ctx context.Context, q store.Q, ws, enrollmentID, stepID int64) (bool, error) {
+	return s.m.Clicked(ctx, q, ws, enrollmentID, stepID)
+}
+
+func (s sequencesSignals) Visited(ctx context.Context, q store.Q, ws, contactID int64, urlContains string, since time.Time) (bool, error) {
+	return q.ContactVisited(ctx, ws, contactID, urlContains, since)
+}
+
+// sequencesExiter lets forms end a contact's nurture when they raise a hand.
+type sequencesExiter struct{ s *sequences.Service }
+
+func (e sequencesExiter) Exit(ctx context.Context, q store.Q, ws, contactID int64, reason string) error {
+	_, err := e.s.Exit(ctx, q, ws, contactID, reason)
+	return err
+}
+
+// mailExits ends nurture for the contacts behind mail events: a human reply
+// ("replied"), an unsubscribe or complaint ("unsubscribed"), a bounce ("bounced").
+func mailExits(m *mail.Service, s *sequences.Service) {
+	m.OnReply = func(ctx context.Context, q store.Q, ws, contactID int64, _ store.Send) error {
+		_, err := s.Exit(ctx, q, ws, contactID, "replied")
+		return err
+	}
+	m.OnSuppressed = func(ctx context.Context, q store.Q, ws int64, email, reason string) error {
+		why := "bounced"
+		if reason == store.SuppressUnsub || reason == store.SuppressCompl {
+			why = "unsubscribed"
+		}
+		c, err := q.ContactByEmail(ctx, ws, email)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = s.Exit(ctx, q, ws, c.ID, why)
+		return err
+	}
 }

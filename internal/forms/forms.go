@@ -36,6 +36,12 @@ type Exiter interface {
 	Exit(ctx context.Context, q store.Q, ws, contactID int64, reason string) error
 }
 
+// Enroller starts the nurture sequences a form submission triggers, in the
+// caller's transaction (internal/sequences; trigger kind "form", ref the key).
+type Enroller interface {
+	Trigger(ctx context.Context, q store.Q, ws int64, kind, ref string, contactID int64) (int, error)
+}
+
 // Confirmer sends the double opt-in message for a pending submission, in the
 // caller's transaction (through the send ledger of internal/mail).
 type Confirmer interface {
@@ -52,6 +58,7 @@ type Service struct {
 	Stitcher  Stitcher
 	Exiter    Exiter
 	Confirmer Confirmer
+	Enroller  Enroller
 	// BaseURL is where confirmation links point (config base_url).
 	BaseURL string
 	// Now is the clock (nil: store.Now); tests set it.

@@ -139,6 +139,12 @@ func (s *Service) Submit(ctx context.Context, key string, in Input) (Outcome, er
 				return err
 			}
 		}
+		// Nurture follows a sign-up or a download; a raised hand has just exited it.
+		if s.Enroller != nil && f.Kind != "trial_request" && f.Kind != "contact_sales" {
+			if _, err := s.Enroller.Trigger(ctx, q, ws, "form", f.Key, c.ID); err != nil {
+				return err
+			}
+		}
 		if err := q.AddHistory(ctx, ws, "contact", c.ID, "form_submitted", map[string]any{"form_id": f.ID, "form": f.Name, "kind": f.Kind, "submission_id": sub.ID, "utm": utm}, act.Label); err != nil {
 			return err
 		}

@@ -203,7 +203,22 @@ func (s *Service) finish(ctx context.Context, outs []store.SendOutcome) error {
 	// The outcome must be recorded even when ctx is cancelled (shutdown): the
 	// messages were sent.
 	wctx := context.WithoutCancel(ctx)
-	return s.St.InTx(wctx, func(q store.Q) error { return q.AdminFinishSends(wctx, outs, s.Now()) })
+	return s.St.InTx(wctx, func(q store.Q) error {
+		if err := q.AdminFinishSends(wctx, outs, s.Now()); err != nil {
+			return err
+		}
+		if s.OnSuppressed == nil {
+			return nil
+		}
+		for _, o := range outs {
+			if o.Suppress != "" {
+				if err := s.OnSuppressed(wctx, q, o.Workspace, o.Email, o.Suppress); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // RecoverStale is how long a row may stay claimed or smtp_started before the

@@ -62,8 +62,7 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 4096))
 	err = s.St.InTx(r.Context(), func(q store.Q) error {
-		_, err := q.Suppress(r.Context(), t.Workspace, t.Email, store.SuppressUnsub, fmt.Sprintf("one-click link (contact %d)", t.Contact))
-		return err
+		return s.suppress(r.Context(), q, t.Workspace, t.Email, store.SuppressUnsub, fmt.Sprintf("one-click link (contact %d)", t.Contact))
 	})
 	if err != nil {
 		s.Log.Error("mail: unsubscribe", "workspace", t.Workspace, "err", err)
@@ -175,23 +174,19 @@ func (s *Service) applyEvent(r *http.Request, e Event) (string, bool, error) {
 	err = s.St.InTx(ctx, func(q store.Q) error {
 		switch {
 		case e.Type == "complaint":
-			if _, err := q.Suppress(ctx, ws, snd.ToEmail, store.SuppressCompl, "hook"); err != nil {
-				return err
-			}
-			return nil
+			return s.suppress(ctx, q, ws, snd.ToEmail, store.SuppressCompl, "hook")
 		case e.BounceType == "hard":
 			if err := q.MarkSendBounced(ctx, ws, snd.ID, e.Code, e.Diagnostic); err != nil {
 				return err
 			}
-			_, err := q.Suppress(ctx, ws, snd.ToEmail, store.SuppressHard, "hook")
-			return err
+			return s.suppress(ctx, q, ws, snd.ToEmail, store.SuppressHard, "hook")
 		default:
 			n, err := q.AddSoftBounce(ctx, ws, snd.ID, e.Code, e.Diagnostic)
 			if err != nil {
 				return err
 			}
 			if n >= s.MaxSoftBounces {
-				_, err = q.Suppress(ctx, ws, snd.ToEmail, store.SuppressSoftLim, "hook")
+				err = s.suppress(ctx, q, ws, snd.ToEmail, store.SuppressSoftLim, "hook")
 			}
 			return err
 		}

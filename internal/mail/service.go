@@ -35,6 +35,10 @@ type Service struct {
 	HookSecret string
 	// OnReply, when set, runs in a human reply's transaction (nurture exits).
 	OnReply ReplyHook
+	// OnSuppressed, when set, runs in the transaction that suppresses an
+	// address (unsubscribe, bounce, complaint): the nurture engine exits the
+	// contacts behind it.
+	OnSuppressed SuppressHook
 	Log     *slog.Logger
 	// Now and Sleep are the clock; tests drive them.
 	Now   func() time.Time
@@ -131,6 +135,21 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // ErrNoSender means the workspace has no sender identity yet.
 var ErrNoSender = errors.New("mail: the workspace has no sender configured (PUT /api/v1/mail/sender)")
+
+// SuppressHook is told an address of ws was suppressed and why (a
+// store.Suppress* reason).
+type SuppressHook func(ctx context.Context, q store.Q, ws int64, email, reason string) error
+
+// suppress adds email to ws's suppression list and tells OnSuppressed.
+func (s *Service) suppress(ctx context.Context, q store.Q, ws int64, email, reason, source string) error {
+	if _, err := q.Suppress(ctx, ws, email, reason, source); err != nil {
+		return err
+	}
+	if s.OnSuppressed != nil {
+		return s.OnSuppressed(ctx, q, ws, email, reason)
+	}
+	return nil
+}
 
 // PlanRequest is what a caller (the sequence engine) asks to send.
 type PlanRequest struct {

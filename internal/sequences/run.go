@@ -398,6 +398,7 @@ func (r *runner) planSends(ctx context.Context) error {
 		return errors.New("a send_email step needs a Mailer")
 	}
 	var planned []bool
+	notSent := make([]bool, len(r.sends))
 	if bm, ok := r.s.Mailer.(BatchMailer); ok {
 		var err error
 		if planned, err = bm.PlanSends(ctx, r.q, r.ws, r.sends); err != nil {
@@ -410,6 +411,13 @@ func (r *runner) planSends(ctx context.Context) error {
 		planned = make([]bool, len(r.sends))
 		for i, snd := range r.sends {
 			ok, err := r.s.Mailer.PlanSend(ctx, r.q, r.ws, snd)
+			if errors.Is(err, ErrCannotSend) {
+				// This workspace cannot send (no sender set up): the step is
+				// logged as not sent, and the rest of the batch goes on.
+				r.logs[r.sendLog[i]].Outcome, r.logs[r.sendLog[i]].Detail = "not_sent", err.Error()
+				notSent[i] = true
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -417,6 +425,9 @@ func (r *runner) planSends(ctx context.Context) error {
 		}
 	}
 	for i, ok := range planned {
+		if notSent[i] {
+			continue
+		}
 		if ok {
 			r.res.Planned++
 		} else {

@@ -30,6 +30,11 @@ type Mailer interface {
 	PlanSend(ctx context.Context, q store.Q, ws int64, s PlannedSend) (planned bool, err error)
 }
 
+// ErrCannotSend, wrapped by a Mailer, says the workspace cannot send at all
+// (no sender configured): the step is logged "not_sent" and the batch goes on,
+// instead of failing every workspace's enrollments in the batch.
+var ErrCannotSend = errors.New("sequences: the workspace cannot send email")
+
 // BatchMailer is optional: a Mailer that can plan many sends in one statement.
 // A claimed batch of 1,000 enrollments plans its emails through it, which is
 // what keeps 1M due steps inside the throughput goal (docs/benchmarks.md).

@@ -337,3 +337,15 @@ func (q Q) CountWebEvents(ctx context.Context, ws int64) (total, stitched int64,
 	}
 	return total, stitched, nil
 }
+
+// ContactVisited reports whether contact of ws viewed a page whose URL contains
+// part at or after since (a nurture branch: "visited /pricing").
+func (q Q) ContactVisited(ctx context.Context, ws, contact int64, part string, since time.Time) (bool, error) {
+	var n int
+	err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM web_events WHERE workspace_id = $1 AND contact_id = $2 AND kind = 'page_view' AND occurred_at >= $3 AND url LIKE $4 ESCAPE '\' LIMIT 1) x`,
+		ws, contact, since.UTC(), "%"+strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(part)+"%").Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("store: contact visited: %w", err)
+	}
+	return n > 0, nil
+}
