@@ -39,7 +39,7 @@ type Service struct {
 	// address (unsubscribe, bounce, complaint): the nurture engine exits the
 	// contacts behind it.
 	OnSuppressed SuppressHook
-	Log     *slog.Logger
+	Log          *slog.Logger
 	// Now and Sleep are the clock; tests drive them.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
