@@ -91,7 +91,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
 	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
-	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment}
+	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}

@@ -38,6 +38,15 @@ type Service struct {
 	Now func() time.Time
 }
 
+// stageChanged tells crm's lifecycle hook (nurture triggers) about a move the
+// desk made, as an edit through crm would.
+func (s *Service) stageChanged(ctx context.Context, q store.Q, ws int64, c *model.Contact, from string) error {
+	if s.CRM == nil || s.CRM.Lifecycle == nil {
+		return nil
+	}
+	return s.CRM.Lifecycle.StageChanged(ctx, q, ws, c, from)
+}
+
 func (s *Service) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC().Truncate(time.Microsecond)
@@ -259,6 +268,9 @@ func (s *Service) Qualify(ctx context.Context, act model.Actor, contactID int64,
 		if err := q.UpdateContact(ctx, ws, &c); err != nil {
 			return err
 		}
+		if err := s.stageChanged(ctx, q, ws, &c, before); err != nil {
+			return err
+		}
 		if err := q.AddHistory(ctx, ws, "contact", c.ID, "qualified", map[string]any{"lifecycle_stage": []string{before, "sql"}, "deal_id": d.ID, "ae_user_id": asg.UserID, "bant": bant, "note": note}, act.Label); err != nil {
 			return err
 		}
@@ -308,6 +320,9 @@ func (s *Service) move(ctx context.Context, act model.Actor, contactID int64, st
 		before := c.LifecycleStage
 		c.LifecycleStage = stage
 		if err := q.UpdateContact(ctx, ws, &c); err != nil {
+			return err
+		}
+		if err := s.stageChanged(ctx, q, ws, &c, before); err != nil {
 			return err
 		}
 		detail := map[string]any{"lifecycle_stage": []string{before, stage}, "note": note}

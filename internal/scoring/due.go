@@ -167,6 +167,15 @@ func (s *Service) dueBatch(ctx context.Context, q store.Q, ws int64, now time.Ti
 	isMoved := map[int64]bool{}
 	for _, id := range moved {
 		isMoved[id] = true
+		if s.Lifecycle != nil {
+			c, err := q.GetContact(ctx, ws, id)
+			if err != nil {
+				return 0, err
+			}
+			if err := s.Lifecycle.StageChanged(ctx, q, ws, &c, "mql"); err != nil {
+				return 0, err
+			}
+		}
 	}
 	hist := make([]store.HistoryRecord, 0, len(ds))
 	for _, d := range ds {

@@ -24,6 +24,10 @@ type Service struct {
 	// batch's transaction (internal/assignment). Nobody available leaves it
 	// unowned with the reason in its history; it never fails the batch.
 	MQL crm.MQLAssigner
+	// Lifecycle, when set, hears the stage changes scoring makes (promotion to
+	// mql, decay to nurture), as crm's hook hears edits: nurture sequences
+	// triggered by a stage start from either.
+	Lifecycle crm.LifecycleHook
 }
 
 func (s *Service) now() time.Time {
@@ -451,6 +455,13 @@ func (s *Service) IngestTx(ctx context.Context, q store.Q, ws int64, events []Ev
 						c.OwnerID = owner
 					}
 					hist = append(hist, store.HistoryRecord{ObjectType: "contact", ObjectID: c.ID, Action: action, Actor: Actor, Detail: detail})
+				}
+				if s.Lifecycle != nil {
+					c := *contacts[sc.ContactID]
+					c.LifecycleStage = "mql"
+					if err := s.Lifecycle.StageChanged(ctx, q, ws, &c, p.stage); err != nil {
+						return err
+					}
 				}
 			}
 		}
