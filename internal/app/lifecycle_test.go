@@ -68,4 +68,3 @@ func TestStageTriggersFromDeskAndScoring(t *testing.T) {
 		})
 	}
 }
-
