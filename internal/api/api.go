@@ -111,6 +111,7 @@ var routes = []route{
 	{"POST", "/api/v1/contacts/{id}/qualify", write, qualifyContact, qualifyContactDoc},
 	{"POST", "/api/v1/contacts/{id}/disqualify", write, disqualifyContact, disqualifyContactDoc},
 	{"POST", "/api/v1/contacts/{id}/nurture", write, nurtureContact, nurtureContactDoc},
+	{"POST", "/api/v1/contacts/{id}/meeting-booked", write, meetingBooked, meetingBookedDoc},
 
 	{"GET", "/api/v1/deals", read, deals.list, deals.listDoc()},
 	{"POST", "/api/v1/deals", write, deals.create, deals.createDoc()},

@@ -1061,9 +1061,10 @@ func (h *harness) targets() map[string]target {
 
 // deskBodies are valid desk action forms, by route suffix.
 var deskBodies = map[string]string{
-	"/qualify":    `{"budget":"b","authority":"a","need":"n","timeline":"t","note":"hijack"}`,
-	"/disqualify": `{"reason":"other","note":"hijack"}`,
-	"/nurture":    `{"note":"hijack"}`,
+	"/qualify":        `{"budget":"b","authority":"a","need":"n","timeline":"t","note":"hijack"}`,
+	"/disqualify":     `{"reason":"other","note":"hijack"}`,
+	"/nurture":        `{"note":"hijack"}`,
+	"/meeting-booked": `{"note":"hijack"}`,
 }
 
 // testCrossWorkspace walks every route with an {id}: B's admin key on A's record

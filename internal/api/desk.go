@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -217,6 +218,39 @@ func nurtureContact(a *API, w http.ResponseWriter, r *http.Request, p *auth.Prin
 	return contactOut(w, c)
 }
 
+// meetingBooked is how a calendar or scheduling tool (or an LDR) says a meeting
+// with the contact is booked.
+func meetingBooked(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	var in struct {
+		At      string `json:"at"`
+		Subject string `json:"subject"`
+		Note    string `json:"note"`
+	}
+	if err := body(r, &in); err != nil {
+		return err
+	}
+	var at time.Time
+	if in.At != "" {
+		if at, err = time.Parse(time.RFC3339, in.At); err != nil {
+			return badField("at", "must be an RFC 3339 time, e.g. 2026-12-01T15:00:00Z")
+		}
+	}
+	act, err := a.d.Desk.MeetingBooked(r.Context(), p.Actor(httpx.ClientIP(r)), id, at, in.Subject, in.Note)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/activities/%d", act.ID))
+	httpx.JSON(w, http.StatusCreated, act)
+	return nil
+}
+
 func contactOut(w http.ResponseWriter, c model.Contact) error {
 	if c.Custom == nil {
 		c.Custom = model.Custom{}
@@ -326,6 +360,10 @@ var (
 		summary: "Return to nurture (not now): the contact becomes nurture; 409 on field lifecycle_stage when the stage does not allow it",
 		body:    []content{{"application/json", ref("NurtureRequest"), map[string]any{"note": "revisit in Q3"}}},
 		resp:    ok200("Contact")}
+	meetingBookedDoc = op{id: "meetingBooked", tag: "desk",
+		summary: "A meeting with the contact is booked (a scheduling tool or an LDR): a meeting activity, the SLA clock stopped, and nurture sequences that exit on meeting_booked ended",
+		body:    []content{{"application/json", ref("MeetingBookedRequest"), map[string]any{"at": "2026-12-01T15:00:00Z", "subject": "Intro call", "note": "booked via the website"}}},
+		resp:    []resp{{http.StatusCreated, "application/json", "Activity", "", true}}}
 	getDisqualificationReportDoc = op{id: "getDisqualificationReport", tag: "reports",
 		summary: "Why leads and deals did not go on: desk disqualifications per reason, and deals closed lost or no_decision per loss_reason, in one window; the convention object says how each list is computed",
 		params: []param{
@@ -336,6 +374,11 @@ var (
 )
 
 func deskSchemas(s js) {
+	s["MeetingBookedRequest"] = object(nil, js{
+		"at":      withDesc(tTime, "when the meeting takes place (RFC 3339); default now"),
+		"subject": str(200),
+		"note":    str(4000),
+	})
 	queueContact := object([]string{"id", "email", "lifecycle_stage"}, js{
 		"id": tID, "email": str(0), "first_name": str(0), "last_name": str(0), "title": str(0), "phone": str(0),
 		"account_id": tID, "owner_id": tID, "lifecycle_stage": enum(model.LifecycleStages...),

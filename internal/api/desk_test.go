@@ -24,6 +24,13 @@ func (h *harness) testDesk(t *testing.T) {
 		}
 		return h.mk(t, admin, "contacts", body)
 	}
+	// A scheduling tool reports a booked meeting: an activity on the contact.
+	booked := contact("mql", ldr.ID)
+	act := h.want(t, http.StatusCreated, ldrKey, "POST", fmt.Sprintf("/api/v1/contacts/%d/meeting-booked", booked), `{"at":"2026-12-01T15:00:00Z","subject":"Intro call","note":"via the website"}`)
+	if act["kind"] != "meeting" || act["subject"] != "Intro call" || act["occurred_at"] != "2026-12-01T15:00:00Z" || id(t, act, "contact_id") != booked {
+		t.Errorf("meeting activity %v", act)
+	}
+	wantProblem(t, h.call(t, ldrKey, "POST", fmt.Sprintf("/api/v1/contacts/%d/meeting-booked", booked), `{"at":"soon"}`), http.StatusBadRequest, "at")
 	stage := func(cid int64) string {
 		s, _ := h.want(t, http.StatusOK, admin, "GET", fmt.Sprintf("/api/v1/contacts/%d", cid), "")["lifecycle_stage"].(string)
 		return s

@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
-	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment}
+	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {

@@ -20,7 +20,7 @@ func TestStageTriggersFromDeskAndScoring(t *testing.T) {
 			e := apptest.New(t, kind)
 			admin := e.A.Keys["admin"]
 			for _, stage := range []string{"nurture", "mql"} {
-				body := fmt.Sprintf(`{"name":"On %s","status":"active","trigger":{"kind":"lifecycle_stage","ref":%q},"steps":[{"kind":"wait","duration":"24h"},{"kind":"create_task","task_subject":"Check in"}]}`, stage, stage)
+				body := fmt.Sprintf(`{"name":"On %s","status":"active","trigger":{"kind":"lifecycle_stage","ref":%q},"exit_rules":["meeting_booked"],"steps":[{"kind":"wait","duration":"24h"},{"kind":"create_task","task_subject":"Check in"}]}`, stage, stage)
 				if code, out := e.Do(t, admin, "POST", "/api/v1/sequences", body); code != 201 {
 					t.Fatalf("sequence: %d %s", code, out)
 				}
@@ -48,6 +48,16 @@ func TestStageTriggersFromDeskAndScoring(t *testing.T) {
 			}
 			if out := enrolled(m); !strings.Contains(out, `"source":"lifecycle_stage:nurture"`) {
 				t.Fatalf("after the desk's nurture: %s", out)
+			}
+			// A meeting booked through the API ends that nurture.
+			if code, out := e.Do(t, admin, "POST", fmt.Sprintf("/api/v1/contacts/%d/meeting-booked", m), `{"at":"2026-12-01T15:00:00Z","subject":"Intro call"}`); code != 201 || !strings.Contains(string(out), `"kind":"meeting"`) {
+				t.Fatalf("meeting booked: %d %s", code, out)
+			}
+			if out := enrolled(m); !strings.Contains(out, `"exit_reason":"meeting_booked"`) {
+				t.Fatalf("after the meeting was booked: %s", out)
+			}
+			if code, out := e.Do(t, admin, "POST", fmt.Sprintf("/api/v1/contacts/%d/meeting-booked", m), `{"at":"tomorrow"}`); code != 400 || !strings.Contains(string(out), `"field":"at"`) {
+				t.Fatalf("bad time: %d %s", code, out)
 			}
 			// Scoring promotes a lead to MQL.
 			l := mk("lead@shop.example", "lead")

@@ -34,8 +34,59 @@ type Service struct {
 	CRM        *crm.Service
 	Scoring    *scoring.Service
 	Assignment *assignment.Service
+	// Exits, when set, ends nurture enrollments (internal/sequences).
+	Exits Exiter
 	// Now is the clock (nil: store.Now); tests set it.
 	Now func() time.Time
+}
+
+// Exiter ends a contact's nurture enrollments that exit on reason.
+type Exiter interface {
+	Exit(ctx context.Context, q store.Q, ws, contactID int64, reason string) (int, error)
+}
+
+// MeetingBooked records that a meeting with contactID is booked (by an LDR, or
+// a calendar tool through the API): a meeting activity at when (now when zero)
+// on the contact's timeline, the SLA clock stopped, and the contact's nurture
+// sequences that exit on "meeting_booked" ended — in one transaction.
+func (s *Service) MeetingBooked(ctx context.Context, act model.Actor, contactID int64, when time.Time, subject, note string) (model.Activity, error) {
+	ws := act.Workspace
+	now := s.now()
+	var a model.Activity
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		c, err := q.GetContact(ctx, ws, contactID)
+		if err != nil {
+			return err
+		}
+		if subject, err = text("subject", subject, false, 200); err != nil {
+			return err
+		}
+		if note, err = text("note", note, false, 4000); err != nil {
+			return err
+		}
+		if subject == "" {
+			subject = "Meeting booked with " + contactName(c)
+		}
+		if when.IsZero() {
+			when = now
+		}
+		a = model.Activity{Kind: "meeting", Subject: subject, Body: note, OccurredAt: when.UTC(), ContactID: &c.ID, AccountID: c.AccountID,
+			OwnerID: act.UserID, Participants: []string{c.Email}, Custom: model.Custom{"booked_at": now.Format(time.RFC3339)}}
+		if err := q.CreateActivity(ctx, ws, &a); err != nil {
+			return err
+		}
+		if err := q.AddHistory(ctx, ws, "contact", c.ID, "meeting_booked", map[string]any{"activity_id": a.ID, "at": a.OccurredAt, "subject": subject}, act.Label); err != nil {
+			return err
+		}
+		if _, err := s.Assignment.MarkTouched(ctx, q, ws, "contact", c.ID, now); err != nil {
+			return err
+		}
+		if s.Exits != nil {
+			_, err = s.Exits.Exit(ctx, q, ws, c.ID, "meeting_booked")
+		}
+		return err
+	})
+	return a, err
 }
 
 // stageChanged tells crm's lifecycle hook (nurture triggers) about a move the

@@ -55,6 +55,11 @@ func deskForms(id int64) map[string]*form {
 		"nurture": newForm(base+"nurture", "Return to nurture", "", []field{
 			{Name: "note", Label: "Note", Type: "textarea", Wide: true},
 		}),
+		"meeting": newForm(base+"meeting", "Record the booked meeting", "", []field{
+			{Name: "at", Label: "When", Type: "datetime-local", Hint: "UTC; empty means now"},
+			{Name: "subject", Label: "Subject", Type: "text", Placeholder: "Intro call"},
+			{Name: "note", Label: "Note", Type: "textarea", Wide: true},
+		}),
 		"call": newForm(base+"call", "Log call", "", []field{
 			{Name: "subject", Label: "Subject", Type: "text", Placeholder: "Intro call"},
 			{Name: "duration_minutes", Label: "Minutes", Type: "number"},
@@ -63,7 +68,7 @@ func deskForms(id int64) map[string]*form {
 	}
 }
 
-var deskActions = [][2]string{{"qualify", "Qualify"}, {"disqualify", "Disqualify"}, {"nurture", "Nurture"}, {"call", "Log call"}}
+var deskActions = [][2]string{{"qualify", "Qualify"}, {"disqualify", "Disqualify"}, {"nurture", "Nurture"}, {"meeting", "Meeting booked"}, {"call", "Log call"}}
 
 func (u *UI) deskShow(w http.ResponseWriter, r *http.Request, s *session) {
 	u.showDesk(w, r, s, http.StatusOK, 0, "", nil)
@@ -139,6 +144,8 @@ func deskNotice(r *http.Request) string {
 		return "Contact returned to nurture."
 	case "call":
 		return "Call logged."
+	case "meeting":
+		return "Meeting recorded; the contact's nurture emails stop."
 	}
 	return ""
 }
@@ -182,6 +189,19 @@ func deskDisqualify(u *UI, r *http.Request, s *session, id int64, v map[string]s
 
 func deskNurture(u *UI, r *http.Request, s *session, id int64, v map[string]string) error {
 	_, err := u.d.Desk.Nurture(r.Context(), s.Actor(), id, v["note"])
+	return err
+}
+
+func deskMeeting(u *UI, r *http.Request, s *session, id int64, v map[string]string) error {
+	var at time.Time
+	if v["at"] != "" {
+		t, err := time.Parse("2006-01-02T15:04", v["at"])
+		if err != nil {
+			return &store.FieldError{Field: "at", Message: "must be a date and time"}
+		}
+		at = t
+	}
+	_, err := u.d.Desk.MeetingBooked(r.Context(), s.Actor(), id, at, v["subject"], v["note"])
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rightsize/rightsize/internal/app/apptest"
 	"github.com/rightsize/rightsize/internal/crm"
@@ -105,6 +106,19 @@ func TestDesk(t *testing.T) {
 		if r.Status != http.StatusSeeOther {
 			t.Fatalf("call: %d\n%s", r.Status, snippet(r.Body))
 		}
+		ok(t, post(t, e, lc, fmt.Sprintf("/desk/%d/meeting", call.ID), url.Values{"at": {"next tuesday"}}), http.StatusUnprocessableEntity, fmt.Sprintf(`id="meeting%d-at-err"`, call.ID))
+		r = post(t, e, lc, fmt.Sprintf("/desk/%d/meeting", call.ID), url.Values{"at": {"2026-12-01T15:00"}, "subject": {"Demo booked"}})
+		if r.Status != http.StatusSeeOther || !strings.Contains(r.Header.Get("Location"), "notice=meeting") {
+			t.Fatalf("meeting: %d %s\n%s", r.Status, r.Header.Get("Location"), snippet(r.Body))
+		}
+		acts, _ := st.Read().ListActivities(ctx, e.A.ID, store.ListParams{Limit: 50}, nil)
+		met := false
+		for _, a := range acts.Items {
+			met = met || (a.Kind == "meeting" && a.Subject == "Demo booked" && a.ContactID != nil && *a.ContactID == call.ID && a.OccurredAt.Equal(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)))
+		}
+		if !met {
+			t.Errorf("no meeting activity: %+v", acts.Items)
+		}
 		for id, want := range map[int64]string{disq.ID: "disqualified", nurt.ID: "nurture", call.ID: "mql"} {
 			if c, _ := st.Read().GetContact(ctx, e.A.ID, id); c.LifecycleStage != want {
 				t.Errorf("contact %d stage %q, want %q", id, c.LifecycleStage, want)
@@ -117,7 +131,7 @@ func TestDesk(t *testing.T) {
 		}
 
 		// Foreign ids are 404 and change nothing.
-		for _, a := range []string{"qualify", "disqualify", "nurture", "call"} {
+		for _, a := range []string{"qualify", "disqualify", "nurture", "meeting", "call"} {
 			r := post(t, e, lc, fmt.Sprintf("/desk/%d/%s", foreign.ID, a), url.Values{"budget": {"1"}, "authority": {"2"}, "need": {"3"}, "timeline": {"4"}, "reason": {"other"}})
 			ok(t, r, http.StatusNotFound, "Page not found")
 		}

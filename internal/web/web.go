@@ -103,6 +103,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
 	mux.HandleFunc("POST /desk/{id}/nurture", u.page(u.deskAct("nurture", deskNurture)))
 	mux.HandleFunc("POST /desk/{id}/call", u.page(u.deskAct("call", deskCall)))
+	mux.HandleFunc("POST /desk/{id}/meeting", u.page(u.deskAct("meeting", deskMeeting)))
 
 	mux.HandleFunc("GET /forms", u.page(u.formList))
 	mux.HandleFunc("GET /forms/new", u.page(u.formNew))
