@@ -47,10 +47,19 @@ func TestDemoPages(t *testing.T) {
 		{fmt.Sprintf("/forms/%d", fs[2].ID), `pre.code`, "demo-form"},
 		{"/content", `table.table`, "demo-content"},
 		{"/settings", `.settings-tiles`, "demo-settings"},
-		{"/settings/tracking", `main`, "demo-tracking"},
-		{fmt.Sprintf("/contacts/%d", *subs[0].ContactID), `main`, "demo-contact-web"},
+		{"/settings/tracking", `.crumbs`, "demo-tracking"},
+		{"/settings/mail", `#m-postal_address`, "demo-mail"},
+		{"/sequences", `a[href^="/sequences/"]`, "demo-sequences"},
+		{fmt.Sprintf("/contacts/%d", *subs[0].ContactID), `.record-main`, "demo-contact-web"},
 	} {
-		b.run("open "+p.path, chromedp.Navigate(e.URL+p.path), chromedp.WaitVisible(p.wait))
+		b.run("open "+p.path, chromedp.Navigate(e.URL+p.path))
+		tctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		if err := chromedp.Do(tctx, chromedp.WaitVisible(p.wait)); err != nil {
+			html, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+			cancel()
+			t.Fatalf("%s: %v\n%.3000s", p.path, err, html)
+		}
+		cancel()
 		b.screenshot(p.name)
 	}
 	mustContain(t, "contact timeline", b.text(`main`), "Page view")

@@ -209,7 +209,7 @@ func (a *App) Handler() http.Handler {
 		Routing: a.Routing, Desk: a.Desk,
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
-		Tracking: a.Tracking, Sequences: a.Sequences,
+		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

@@ -43,6 +43,8 @@ type Result struct {
 	Disqualified int
 	// Submissions and WebEvents are the digital front door's history.
 	Submissions, WebEvents int
+	// Enrollments are the guide's readers waiting in the follow-up sequence.
+	Enrollments int
 }
 
 type gen struct {
@@ -488,6 +490,43 @@ func (g *gen) digital() error {
 	g.res.WebEvents = len(evs)
 	if err := g.q.InsertWebEvents(g.ctx, g.ws, evs); err != nil {
 		return fmt.Errorf("demo: web events: %w", err)
+	}
+	return g.nurture(fs[1])
+}
+
+// nurture sets up the sender and the sequence that follows a guide download,
+// and puts the guide's readers in it part-way, waiting for their next email
+// (nothing is due at once: the demo never mails anyone on start).
+func (g *gen) nurture(guide model.Form) error {
+	snd := store.MailSender{FromName: "Ada at Northwind", FromAddress: "ada@northwind.example", ReplyTo: "sales@northwind.example",
+		PostalAddress: "Northwind Software, 1 Harbour Street, Bristol BS1 4XX, United Kingdom", RatePerSec: 20, UpdatedBy: "demo"}
+	if err := g.q.SaveMailSender(g.ctx, g.ws, &snd); err != nil {
+		return fmt.Errorf("demo: mail sender: %w", err)
+	}
+	task, end := 5, 6 // clicked in the story: a call task; otherwise done
+	seq := model.Sequence{Name: "Pricing guide follow-up", Status: "active", Trigger: model.SequenceTrigger{Kind: "form", Ref: guide.Key},
+		ExitRules: []string{"replied", "trial_or_contact_request", "meeting_booked", "became_customer", "unsubscribed", "bounced"}, StalenessMinutes: 24 * 60,
+		Steps: []model.SequenceStep{
+			{Kind: "send_email", Subject: "Your pricing guide, {{.Contact.FirstName}}", HTML: `<p>Hi {{.Contact.FirstName}},</p><p>Here is <a href="https://www.northwind.example/guides/pricing.pdf">the pricing guide</a> you asked for. Most teams of your size start on the Team plan.</p><p>Ada</p>`},
+			{Kind: "wait", Duration: "3d"},
+			{Kind: "send_email", Subject: "How a 12-person agency halved its sales cycle", HTML: `<p>Hi {{.Contact.FirstName}},</p><p>A short story you may find useful: <a href="https://www.northwind.example/stories/agency.html">read it here</a>.</p><p>Ada</p>`},
+			{Kind: "wait", Duration: "4d"},
+			{Kind: "branch", If: &model.StepCondition{Kind: "clicked"}, Then: &task, Else: &end},
+			{Kind: "create_task", TaskSubject: "Call: read the pricing guide and the agency story"},
+		}}
+	if err := g.q.CreateSequence(g.ctx, g.ws, &seq); err != nil {
+		return fmt.Errorf("demo: sequence: %w", err)
+	}
+	for i, c := range g.leads {
+		if i%4 != 0 {
+			continue
+		}
+		due := g.now.Add(time.Duration(12+g.r.IntN(60)) * time.Hour).Truncate(time.Minute)
+		e := model.Enrollment{SequenceID: seq.ID, ContactID: c.ID, Status: "active", Position: 2, NextDueAt: &due, Source: "form:" + guide.Key}
+		if _, err := g.q.InsertEnrollment(g.ctx, g.ws, &e); err != nil {
+			return fmt.Errorf("demo: enrollment: %w", err)
+		}
+		g.res.Enrollments++
 	}
 	return nil
 }

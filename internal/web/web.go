@@ -13,6 +13,7 @@ import (
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
@@ -45,6 +46,8 @@ type Deps struct {
 	Tracking *tracking.Service
 	// Sequences runs nurture sequences.
 	Sequences *sequences.Service
+	// Mail keeps the workspace's sender identity (settings/mail).
+	Mail *mail.Service
 }
 
 // UI is the browser surface.
@@ -146,6 +149,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}", u.page(u.poolMemberSet))
 	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}/remove", u.page(u.poolMemberRemove))
 	mux.HandleFunc("POST /settings/sla", u.page(u.slaSave))
+	mux.HandleFunc("GET /settings/mail", u.page(u.mailSettings))
+	mux.HandleFunc("POST /settings/mail", u.page(u.mailSave))
 	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
 	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
