@@ -332,9 +332,12 @@ func sequenceSchemas(s js) {
 		"last_send_step_id": tID, "enrolled_at": tTime, "updated_at": tTime, "ended_at": tTime,
 	})
 	s["EnrollmentList"] = object([]string{"items"}, js{"items": arrayOf(ref("Enrollment"))})
-	s["StepStats"] = object([]string{"step_id", "position", "kind", "entered", "sent", "held", "skipped", "replied", "unsubscribed", "bounced", "converted", "outcomes"}, js{
+	s["StepStats"] = object([]string{"step_id", "position", "kind", "entered", "sent", "delivered", "opened", "clicked", "held", "skipped", "replied", "unsubscribed", "bounced", "converted", "outcomes"}, js{
 		"step_id": tID, "position": tCount, "kind": enum(model.StepKinds...), "entered": tCount, "sent": tCount, "held": tCount, "skipped": tCount,
-		"replied": tCount, "unsubscribed": tCount, "bounced": tCount, "converted": tCount,
+		"delivered": withDesc(tCount, "emails the receiving server accepted"),
+		"opened":    withDesc(tCount, "emails a person opened (or clicked; scanners and prefetches excluded)"),
+		"clicked":   withDesc(tCount, "emails in which a person clicked a link"),
+		"replied":   tCount, "unsubscribed": tCount, "bounced": tCount, "converted": tCount,
 		"outcomes": js{"type": "object", "additionalProperties": tCount},
 	})
 	s["SequenceStats"] = object([]string{"sequence_id", "enrollments", "steps"}, js{

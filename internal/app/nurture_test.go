@@ -58,6 +58,40 @@ func TestNurtureThroughMail(t *testing.T) {
 			if err != nil || len(sends) != 1 || !strings.HasPrefix(sends[0].DedupeKey, "enrollment:") || sends[0].EnrollmentID == nil {
 				t.Fatalf("A's planned sends %+v %v", sends, err)
 			}
+			// The send is delivered (as the SMTP path records it); a person opens
+			// it and a scanner fetches the pixel: the step's stats count one
+			// delivered, one opened.
+			err = e.App.St.InTx(ctx, func(q store.Q) error {
+				now := e.App.Mail.Now()
+				claimed, _, err := q.AdminClaimDueSends(ctx, now, 10, "test")
+				if err != nil || len(claimed) != 1 {
+					return fmt.Errorf("claim: %d %v", len(claimed), err)
+				}
+				if err := q.AdminStartSends(ctx, []int64{claimed[0].ID}, "test", now); err != nil {
+					return err
+				}
+				if err := q.AdminFinishSends(ctx, []store.SendOutcome{{ID: claimed[0].ID, Workspace: e.A.ID, Email: claimed[0].ToEmail, State: store.SendAccepted, Code: 250}}, now); err != nil {
+					return err
+				}
+				for _, machine := range []bool{true, false} {
+					ev := store.MailEvent{SendID: claimed[0].ID, ContactID: claimed[0].ContactID, EnrollmentID: claimed[0].EnrollmentID, StepID: claimed[0].StepID, Kind: store.MailOpen, Machine: machine, At: now}
+					if err := q.InsertMailEvent(ctx, e.A.ID, &ev); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs, err := e.App.St.Read().Sequences(ctx, e.A.ID)
+			if err != nil || len(seqs) != 1 {
+				t.Fatalf("sequences %v %v", seqs, err)
+			}
+			stats, err := e.App.Sequences.Stats(ctx, e.A.ID, seqs[0].ID)
+			if err != nil || stats.Steps[0].Delivered != 1 || stats.Steps[0].Opened != 1 || stats.Steps[0].Clicked != 0 {
+				t.Fatalf("step stats %+v %v", stats.Steps, err)
+			}
 			if sends, _ := e.App.St.Read().ListSends(ctx, e.B.ID, "", 10); len(sends) != 0 {
 				t.Fatalf("B (no sender) planned %+v", sends)
 			}

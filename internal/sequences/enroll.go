@@ -288,11 +288,17 @@ func (s *Service) Enrollments(ctx context.Context, ws int64, f store.EnrollmentF
 // reached it; Sent counts emails planned in the send ledger (the mail layer
 // reports delivered); exits are credited to the last email the enrollment got.
 type StepStats struct {
-	StepID       int64            `json:"step_id"`
-	Position     int              `json:"position"`
-	Kind         string           `json:"kind"`
-	Entered      int64            `json:"entered"`
-	Sent         int64            `json:"sent"`
+	StepID   int64  `json:"step_id"`
+	Position int    `json:"position"`
+	Kind     string `json:"kind"`
+	Entered  int64  `json:"entered"`
+	Sent     int64  `json:"sent"`
+	// Delivered, Opened and Clicked come from the mail layer: accepted by the
+	// receiving server; opened or clicked by a person (scanners excluded; a
+	// click counts as an open).
+	Delivered    int64            `json:"delivered"`
+	Opened       int64            `json:"opened"`
+	Clicked      int64            `json:"clicked"`
 	Held         int64            `json:"held"`
 	Skipped      int64            `json:"skipped"`
 	Replied      int64            `json:"replied"`
@@ -328,6 +334,10 @@ func (s *Service) Stats(ctx context.Context, ws, seqID int64) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
+	mail, err := q.SequenceSendCounts(ctx, ws, seqID)
+	if err != nil {
+		return Stats{}, err
+	}
 	out := Stats{SequenceID: seqID, Enrollments: counts, Steps: make([]StepStats, len(seq.Steps))}
 	for i, st := range seq.Steps {
 		o := outcomes[st.ID]
@@ -335,7 +345,9 @@ func (s *Service) Stats(ctx context.Context, ws, seqID int64) (Stats, error) {
 			o = map[string]int64{}
 		}
 		x := exits[st.ID]
+		m := mail[st.ID]
 		out.Steps[i] = StepStats{StepID: st.ID, Position: i, Kind: st.Kind, Entered: o["entered"], Sent: o["sent"], Held: o["held"], Skipped: o["skipped"],
+			Delivered: m.Delivered, Opened: m.Opened, Clicked: m.Clicked,
 			Replied: x["replied"], Unsubscribed: x["unsubscribed"], Bounced: x["bounced"],
 			Converted: x["trial_or_contact_request"] + x["meeting_booked"] + x["became_customer"], Outcomes: o}
 	}

@@ -590,3 +590,33 @@ func (q Q) PreferKeyedPlans(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SendCounts is what became of a step's emails: accepted by the receiving
+// server, and opened or clicked by a person (machine events excluded).
+type SendCounts struct{ Delivered, Opened, Clicked int64 }
+
+// SequenceSendCounts counts, per step of sequence seqID of ws, the sends the
+// mail layer delivered and the ones a person opened or clicked.
+func (q Q) SequenceSendCounts(ctx context.Context, ws, seqID int64) (map[int64]SendCounts, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT l.step_id,
+		SUM(CASE WHEN l.state = 'accepted' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN EXISTS (SELECT 1 FROM mail_events m WHERE m.workspace_id = l.workspace_id AND m.send_id = l.id AND m.kind IN ('open','click') AND NOT m.machine) THEN 1 ELSE 0 END),
+		SUM(CASE WHEN EXISTS (SELECT 1 FROM mail_events m WHERE m.workspace_id = l.workspace_id AND m.send_id = l.id AND m.kind = 'click' AND NOT m.machine) THEN 1 ELSE 0 END)
+		FROM send_ledger l JOIN enrollments e ON e.workspace_id = l.workspace_id AND e.id = l.enrollment_id
+		WHERE l.workspace_id = $1 AND e.sequence_id = $2 AND l.step_id IS NOT NULL
+		GROUP BY l.step_id`, ws, seqID)
+	if err != nil {
+		return nil, fmt.Errorf("store: sequence send counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]SendCounts{}
+	for rows.Next() {
+		var step int64
+		var c SendCounts
+		if err := rows.Scan(&step, &c.Delivered, &c.Opened, &c.Clicked); err != nil {
+			return nil, fmt.Errorf("store: sequence send counts: %w", err)
+		}
+		out[step] = c
+	}
+	return out, rows.Err()
+}
