@@ -13,6 +13,7 @@ import (
 	"github.com/rightsize/rightsize/internal/desk"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
@@ -42,6 +43,8 @@ type Deps struct {
 	Assignment *assignment.Service
 	// Tracking manages tracking sites (settings/tracking).
 	Tracking *tracking.Service
+	// Pipeline keeps pipelines, gates and committees (board, deal page, settings).
+	Pipeline *pipeline.Service
 }
 
 // UI is the browser surface.
