@@ -122,7 +122,6 @@ var (
 		"custom field values by key (see /api/v1/custom-fields); null or \"\" removes a value")
 )
 
-
 var consentBases = []string{"consent", "legitimate_interest", "contract", "none"}
 
 // schemas are the components. Response schemas forbid unknown properties so a
@@ -278,7 +277,7 @@ func recordInputs() map[string]input {
 			"name": str(300), "external_id": s(200), "account_id": id, "amount": withDesc(n, "minor units of currency"),
 			"currency": js{"type": "string", "pattern": "^[A-Za-z]{3}$"}, "pipeline": withDesc(tKey, "a pipeline key of the workspace (GET /api/v1/pipelines)"),
 			"stage": withDesc(str(64), "a stage of the pipeline; defaults to its first"), "owner_id": id,
-			"override_reason": withDesc(s(1000), "admins only: move past unmet stage gates; the reason is audited and kept in the deal's history"),
+			"override_reason":     withDesc(s(1000), "admins only: move past unmet stage gates; the reason is audited and kept in the deal's history"),
 			"expected_close_date": nullable(tDate), "outcome": nullable(enum(append(slices.Clone(model.Outcomes), "")...)),
 			"loss_reason": s(500), "closed_at": when, "custom": tCustomIn,
 			"needs_review": withDesc(nullable(js{"type": "boolean"}), "false marks the deal reviewed after its account was re-routed"),
