@@ -105,8 +105,8 @@ type Unmet struct {
 	Field   string `json:"field,omitempty"`
 	Kind    string `json:"kind,omitempty"`
 	Role    string `json:"role,omitempty"`
-	Need    int    `json:"need,omitempty"`
-	Have    int    `json:"have,omitempty"`
+	Need    int    `json:"need"` // how many are needed (1 for a field, an activity kind, a role or a document)
+	Have    int    `json:"have"` // how many the deal has
 	Message string `json:"message"`
 }
 

@@ -38,7 +38,7 @@ func StageUnmet(s model.StageDef, d *model.Deal, f Facts) []model.Unmet {
 	add := func(u model.Unmet) { u.Stage = s.Key; out = append(out, u) }
 	for _, field := range s.Exit.RequiredFields {
 		if !fieldSet(d, field) {
-			add(model.Unmet{Code: "required_field", Field: field, Message: fmt.Sprintf("%s is required to leave %s", field, s.Name)})
+			add(model.Unmet{Code: "required_field", Field: field, Need: 1, Message: fmt.Sprintf("%s is required to leave %s", field, s.Name)})
 		}
 	}
 	for _, kind := range s.Exit.Activities {
@@ -54,7 +54,7 @@ func StageUnmet(s model.StageDef, d *model.Deal, f Facts) []model.Unmet {
 	}
 	for _, doc := range s.Exit.Documents {
 		if !isURL(d.Custom[doc]) {
-			add(model.Unmet{Code: "document", Field: "custom." + doc, Message: fmt.Sprintf("a linked document (custom.%s, an http(s) URL) is required to leave %s", doc, s.Name)})
+			add(model.Unmet{Code: "document", Field: "custom." + doc, Need: 1, Message: fmt.Sprintf("a linked document (custom.%s, an http(s) URL) is required to leave %s", doc, s.Name)})
 		}
 	}
 	return out

@@ -67,7 +67,7 @@ type dealListData struct {
 
 func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome", "needs_review")
+	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome", "needs_review", "stale")
 	var fs []store.Filter
 	fs = eq(fs, "pipeline", lr.Filters["pipeline"])
 	fs = eq(fs, "stage", lr.Filters["stage"])
@@ -81,6 +81,14 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	if lr.Filters["needs_review"] == "true" {
 		// Re-routed accounts flag their open deals instead of moving them.
 		fs = append(fs, store.Filter{Field: "needs_review", Value: "true"})
+	}
+	if lr.Filters["stale"] == "true" {
+		// Stale: open, and no activity for the stage's stale_days (docs/pipeline.md).
+		var err error
+		if fs, err = u.staleFilter(ctx, s.WS(), fs); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
 	}
 	outcomes := opts(model.Outcomes, "Any outcome")
 	outcomes[0].Options = append([]option{outcomes[0].Options[0], {"open", "Open"}}, outcomes[0].Options[1:]...)
@@ -139,6 +147,7 @@ type dealPage struct {
 	Timeline []timelineItem
 	Activity *form
 	Handoffs []handoffView
+	Gates    *dealGates
 }
 
 // handoffView is a handoff as the deal page shows it.
@@ -157,6 +166,11 @@ func (u *UI) dealShow(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form) {
+	u.showDealWith(w, r, s, id, status, act, "")
+}
+
+// showDealWith renders the deal page; committeeErr is a refused committee change.
+func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string) {
 	ctx := r.Context()
 	q := u.d.St.Read()
 	d, err := q.GetDeal(ctx, s.WS(), id)
@@ -175,8 +189,16 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 			p.Account = &a
 		}
 	}
+	if p.Gates, err = u.dealGatesOf(ctx, s, d); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p.Gates.Err = committeeErr
+	if p.Gates.C.Pipeline.Name != "" {
+		p.Pipeline = p.Gates.C.Pipeline.Name
+	}
 	reached := true
-	for _, st := range model.Pipelines[d.Pipeline] {
+	for _, st := range p.Gates.C.Pipeline.StageKeys() {
 		cur := st == d.Stage
 		p.Steps = append(p.Steps, stageStep{Stage: st, Done: reached && !cur, Current: cur})
 		if cur {

@@ -95,6 +95,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /deals/{id}", u.page(u.dealShow))
 	mux.HandleFunc("GET /deals/{id}/edit", u.page(u.dealEdit))
 	mux.HandleFunc("POST /deals/{id}", u.page(u.dealUpdate))
+	mux.HandleFunc("POST /deals/{id}/committee", u.page(u.committeePut))
+	mux.HandleFunc("POST /deals/{id}/committee/{contact_id}/delete", u.page(u.committeeRemove))
+	mux.HandleFunc("GET /pipeline", u.page(u.board))
+	mux.HandleFunc("POST /pipeline/move", u.page(u.boardMove))
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
 
@@ -124,6 +128,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /settings", u.page(u.settings))
 	mux.HandleFunc("GET /settings/routing", u.page(u.routingSettings))
 	mux.HandleFunc("POST /settings/routing", u.page(u.routingSave))
+	mux.HandleFunc("GET /settings/pipelines", u.page(u.pipelinesSettings))
+	mux.HandleFunc("POST /settings/pipelines", u.page(u.pipelinesSave))
 	mux.HandleFunc("GET /settings/scoring", u.page(u.scoringSettings))
 	mux.HandleFunc("POST /settings/scoring", u.page(u.scoringSave))
 	mux.HandleFunc("GET /settings/pools", u.page(u.poolsSettings))
