@@ -107,7 +107,10 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	bad(func(ps []model.PipelineDef) []model.PipelineDef { ps[0].Stages[1].Probability = 101; return ps }, "pipelines[0].stages[1].probability")
-	bad(func(ps []model.PipelineDef) []model.PipelineDef { ps[1].Stages[2].ForecastCategory = "maybe"; return ps }, "pipelines[1].stages[2].forecast_category")
+	bad(func(ps []model.PipelineDef) []model.PipelineDef {
+		ps[1].Stages[2].ForecastCategory = "maybe"
+		return ps
+	}, "pipelines[1].stages[2].forecast_category")
 	bad(func(ps []model.PipelineDef) []model.PipelineDef { ps[0].Stages[3].Key = "approach"; return ps }, "pipelines[0].stages[3].key")
 	bad(func(ps []model.PipelineDef) []model.PipelineDef { ps[0].Stages[0].Key = "lost"; return ps }, "pipelines[0].stages[0].key")
 	bad(func(ps []model.PipelineDef) []model.PipelineDef {
