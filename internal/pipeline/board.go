@@ -14,12 +14,21 @@ type Card struct {
 	Stale       bool
 }
 
-// Column is one stage of the board with its open deals, biggest first.
+// CardsPerStage is how many cards a board column shows (the biggest deals); the
+// column's count and amount cover all of its deals, and the deals list shows the rest.
+const CardsPerStage = 50
+
+// Column is one stage of the board: its biggest open deals, and the count and
+// amount of all of them.
 type Column struct {
 	Stage  model.StageDef
 	Cards  []Card
+	Count  int64
 	Amount map[string]int64 // open amount by currency
 }
+
+// Hidden is how many of the column's deals have no card.
+func (c Column) Hidden() int64 { return c.Count - int64(len(c.Cards)) }
 
 // Board is a pipeline's open deals by stage. Orphans are open deals whose
 // stage the pipeline no longer has (after an edit); they are listed, not lost.
@@ -31,8 +40,8 @@ type Board struct {
 	Open      int64
 }
 
-// Board builds the board of pipeline key in ws: one query for the cards, then
-// days in stage and staleness computed against now.
+// Board builds the board of pipeline key in ws: two queries (the cards, and
+// the totals by stage), then days in stage and staleness against now.
 func (s *Service) Board(ctx context.Context, ws int64, key string) (Board, error) {
 	q := s.St.Read()
 	ps, _, err := Load(ctx, q, ws)
@@ -49,12 +58,22 @@ func (s *Service) Board(ctx context.Context, ws int64, key string) (Board, error
 		b.Columns[i] = Column{Stage: st, Amount: map[string]int64{}}
 		idx[st.Key] = i
 	}
-	cards, err := q.BoardDeals(ctx, ws, key)
+	totals, err := q.BoardTotals(ctx, ws, key)
+	if err != nil {
+		return Board{}, err
+	}
+	for _, t := range totals {
+		b.Open += t.Count
+		if i, ok := idx[t.Stage]; ok {
+			b.Columns[i].Count += t.Count
+			b.Columns[i].Amount[t.Currency] += t.Amount
+		}
+	}
+	cards, err := q.BoardDeals(ctx, ws, key, CardsPerStage)
 	if err != nil {
 		return Board{}, err
 	}
 	now := s.now()
-	b.Open = int64(len(cards))
 	for _, c := range cards {
 		card := Card{BoardCard: c, DaysInStage: DaysBetween(c.InStageSince, now)}
 		i, ok := idx[c.Stage]
@@ -65,7 +84,6 @@ func (s *Service) Board(ctx context.Context, ws int64, key string) (Board, error
 		col := &b.Columns[i]
 		card.Stale = IsStale(col.Stage, c.InStageSince, c.LastActivity, now)
 		col.Cards = append(col.Cards, card)
-		col.Amount[c.Currency] += c.Amount
 	}
 	return b, nil
 }
@@ -73,22 +91,24 @@ func (s *Service) Board(ctx context.Context, ws int64, key string) (Board, error
 // StaleDealIDs lists the open deals of ws that are stale in their stage (the
 // deals list's stale filter).
 func (s *Service) StaleDealIDs(ctx context.Context, ws int64) ([]int64, error) {
-	ps, _, err := Load(ctx, s.St.Read(), ws)
+	q := s.St.Read()
+	ps, _, err := Load(ctx, q, ws)
 	if err != nil {
 		return nil, err
 	}
+	stays, err := q.OpenDealStays(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
 	var out []int64
-	for _, p := range ps {
-		b, err := s.Board(ctx, ws, p.Key)
-		if err != nil {
-			return nil, err
+	for _, c := range stays {
+		p, ok := Find(ps, c.Name)
+		if !ok {
+			continue
 		}
-		for _, c := range b.Columns {
-			for _, card := range c.Cards {
-				if card.Stale {
-					out = append(out, card.ID)
-				}
-			}
+		if i := p.Index(c.Stage); i >= 0 && IsStale(p.Stages[i], c.InStageSince, c.LastActivity, now) {
+			out = append(out, c.ID)
 		}
 	}
 	return out, nil

@@ -186,23 +186,26 @@ type BoardCard struct {
 	Amount       int64
 	Currency     string
 	Owner        string
-	Stage        string
+	Stage        string     // OpenDealStays puts the pipeline key in Name
 	InStageSince time.Time  // entry into the current stage (creation when unrecorded)
 	LastActivity *time.Time // newest activity on the deal
 }
 
-// BoardDeals lists the open deals of one pipeline with what a card shows, in one
-// query: account and owner names, the current stage stay and the newest activity.
-func (q Q) BoardDeals(ctx context.Context, ws int64, pipeline string) ([]BoardCard, error) {
+// BoardDeals lists, for each stage of one pipeline, its perStage biggest open
+// deals with what a card shows: account and owner names, the current stage
+// stay and the newest activity. The window keeps the work proportional to
+// what the board shows, not to the pipeline's size; BoardTotals counts the rest.
+func (q Q) BoardDeals(ctx context.Context, ws int64, pipeline string, perStage int) ([]BoardCard, error) {
 	rows, err := q.db.QueryContext(ctx, `SELECT d.id, d.name, COALESCE(a.name,''), d.amount, d.currency, COALESCE(NULLIF(u.name,''), u.email, ''), d.stage,
-			COALESCE(h.entered_at, d.created_at), act.last
-		FROM deals d
+			COALESCE((SELECT MAX(h.entered_at) FROM deal_stage_history h WHERE h.deal_id = d.id AND h.left_at IS NULL), d.created_at),
+			(SELECT MAX(x.occurred_at) FROM activities x WHERE x.deal_id = d.id)
+		FROM (SELECT id, name, amount, currency, stage, account_id, owner_id, created_at,
+				ROW_NUMBER() OVER (PARTITION BY stage ORDER BY amount DESC, id) AS rn
+			FROM deals WHERE workspace_id=$1 AND pipeline=$2 AND outcome='') d
 		LEFT JOIN accounts a ON a.id = d.account_id
 		LEFT JOIN users u ON u.id = d.owner_id
-		LEFT JOIN deal_stage_history h ON h.deal_id = d.id AND h.workspace_id = d.workspace_id AND h.left_at IS NULL
-		LEFT JOIN (SELECT deal_id, MAX(occurred_at) AS last FROM activities WHERE workspace_id=$1 AND deal_id IS NOT NULL GROUP BY deal_id) act ON act.deal_id = d.id
-		WHERE d.workspace_id=$1 AND d.pipeline=$2 AND d.outcome=''
-		ORDER BY d.amount DESC, d.id`, ws, pipeline)
+		WHERE d.rn <= $3
+		ORDER BY d.amount DESC, d.id`, ws, pipeline, perStage)
 	if err != nil {
 		return nil, fmt.Errorf("store: board %s: %w", pipeline, err)
 	}
@@ -210,13 +213,63 @@ func (q Q) BoardDeals(ctx context.Context, ws int64, pipeline string) ([]BoardCa
 	out := []BoardCard{}
 	for rows.Next() {
 		var c BoardCard
-		var since dbTime
-		var last dbTime
+		var since, last dbTime
 		if err := rows.Scan(&c.ID, &c.Name, &c.Account, &c.Amount, &c.Currency, &c.Owner, &c.Stage, &since, &last); err != nil {
 			return nil, fmt.Errorf("store: board %s: %w", pipeline, err)
 		}
 		c.InStageSince = since.T
 		c.LastActivity = last.ptr()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// StageTotal is the open deals of one stage in one currency.
+type StageTotal struct {
+	Stage    string
+	Currency string
+	Count    int64
+	Amount   int64
+}
+
+// BoardTotals counts the open deals of one pipeline by stage and currency.
+func (q Q) BoardTotals(ctx context.Context, ws int64, pipeline string) ([]StageTotal, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT stage, currency, COUNT(*), COALESCE(SUM(amount),0) FROM deals WHERE workspace_id=$1 AND pipeline=$2 AND outcome='' GROUP BY stage, currency`, ws, pipeline)
+	if err != nil {
+		return nil, fmt.Errorf("store: board totals %s: %w", pipeline, err)
+	}
+	defer rows.Close()
+	var out []StageTotal
+	for rows.Next() {
+		var t StageTotal
+		if err := rows.Scan(&t.Stage, &t.Currency, &t.Count, &t.Amount); err != nil {
+			return nil, fmt.Errorf("store: board totals %s: %w", pipeline, err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// OpenDealStays lists every open deal of ws with its stage, when it entered it
+// and its newest activity (the stale filter).
+func (q Q) OpenDealStays(ctx context.Context, ws int64) ([]BoardCard, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT d.id, d.pipeline, d.stage, COALESCE(h.entered_at, d.created_at), act.last
+		FROM deals d
+		LEFT JOIN deal_stage_history h ON h.deal_id = d.id AND h.workspace_id = d.workspace_id AND h.left_at IS NULL
+		LEFT JOIN (SELECT deal_id, MAX(occurred_at) AS last FROM activities WHERE workspace_id=$1 AND deal_id IS NOT NULL GROUP BY deal_id) act ON act.deal_id = d.id
+		WHERE d.workspace_id=$1 AND d.outcome=''`, ws)
+	if err != nil {
+		return nil, fmt.Errorf("store: open deal stays: %w", err)
+	}
+	defer rows.Close()
+	out := []BoardCard{}
+	for rows.Next() {
+		var c BoardCard
+		var since, last dbTime
+		if err := rows.Scan(&c.ID, &c.Name, &c.Stage, &since, &last); err != nil {
+			return nil, fmt.Errorf("store: open deal stays: %w", err)
+		}
+		c.InStageSince, c.LastActivity = since.T, last.ptr()
 		out = append(out, c)
 	}
 	return out, rows.Err()

@@ -31,10 +31,10 @@
     card.classList.add("refused");
   }
 
-  function recount() {
-    board.querySelectorAll(".board-col").forEach(function (col) {
-      col.querySelector("[data-count]").textContent = col.querySelectorAll(".board-card").length;
-    });
+  // The column counts cover every open deal, not only the shown cards.
+  function bump(col, by) {
+    var n = col.querySelector("[data-count]");
+    n.textContent = String(parseInt(n.textContent, 10) + by);
   }
 
   board.addEventListener("dragstart", function (e) {
@@ -77,7 +77,8 @@
         var stale = card.querySelector("[data-stale]");
         if (stale) stale.remove();
         card.classList.remove("stale");
-        recount();
+        bump(from, -1);
+        bump(col, 1);
         return;
       }
       var b = r.body || {};
