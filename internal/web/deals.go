@@ -9,7 +9,7 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 )
 
-// pipelineOrder fixes the display order of model.Pipelines (a map).
+// pipelineOrder fixes the display order of model.Pipelines (a map) on the dashboard.
 var pipelineOrder = []string{"high_touch", "digital"}
 
 func pipelineLabel(p string) string {
@@ -22,28 +22,29 @@ func pipelineLabel(p string) string {
 	return humanize(p)
 }
 
-func stageGroups(blank string) []optGroup {
+// stageGroups lists the stages of the workspace's pipelines, one group each.
+func stageGroups(ps []model.PipelineDef, blank string) []optGroup {
 	var gs []optGroup
 	if blank != noBlank {
 		gs = append(gs, optGroup{Options: []option{{"", blank}}})
 	}
-	for _, p := range pipelineOrder {
-		g := optGroup{Label: pipelineLabel(p)}
-		for _, st := range model.Pipelines[p] {
-			g.Options = append(g.Options, option{st, humanize(st)})
+	for _, p := range ps {
+		g := optGroup{Label: p.Name}
+		for _, st := range p.Stages {
+			g.Options = append(g.Options, option{st.Key, st.Name})
 		}
 		gs = append(gs, g)
 	}
 	return gs
 }
 
-func pipelineOptions(blank string) []optGroup {
+func pipelineOptions(ps []model.PipelineDef, blank string) []optGroup {
 	g := optGroup{}
 	if blank != noBlank {
 		g.Options = append(g.Options, option{"", blank})
 	}
-	for _, p := range pipelineOrder {
-		g.Options = append(g.Options, option{p, pipelineLabel(p)})
+	for _, p := range ps {
+		g.Options = append(g.Options, option{p.Key, p.Name})
 	}
 	return []optGroup{g}
 }
@@ -92,7 +93,12 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	outcomes := opts(model.Outcomes, "Any outcome")
 	outcomes[0].Options = append([]option{outcomes[0].Options[0], {"open", "Open"}}, outcomes[0].Options[1:]...)
-	d := dealListData{L: lr, Pipelines: pipelineOptions("Any pipeline"), Stages: stageGroups("Any stage"), Outcomes: outcomes}
+	set, err := u.d.Pipeline.Get(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d := dealListData{L: lr, Pipelines: pipelineOptions(set.Pipelines, "Any pipeline"), Stages: stageGroups(set.Pipelines, "Any stage"), Outcomes: outcomes}
 	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lr.params(fs), nil)
 	status := http.StatusOK
 	if err != nil {
@@ -238,15 +244,15 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 	u.render(w, r, status, "deal", view{Title: d.Name, Section: "deals", S: s, D: p, Notice: notice(r, "Deal")})
 }
 
-func dealFields(accounts, owners []optGroup) []field {
+func dealFields(accounts, owners []optGroup, ps []model.PipelineDef) []field {
 	return []field{
 		{Name: "name", Label: "Name", Type: "text", Required: true, Autofocus: true, Placeholder: "Acme — 200 seats", Wide: true},
 		{Name: "account_id", Label: "Account", Type: "select", Groups: accounts},
 		{Name: "owner_id", Label: "Owner", Type: "select", Groups: owners},
 		{Name: "amount", Label: "Amount", Type: "money", Placeholder: "1,200.50", Hint: "In major units of the currency, e.g. dollars."},
 		{Name: "currency", Label: "Currency", Type: "text", Placeholder: "USD"},
-		{Name: "pipeline", Label: "Pipeline", Type: "select", Required: true, Groups: pipelineOptions(noBlank)},
-		{Name: "stage", Label: "Stage", Type: "select", Required: true, Groups: stageGroups(noBlank)},
+		{Name: "pipeline", Label: "Pipeline", Type: "select", Required: true, Groups: pipelineOptions(ps, noBlank)},
+		{Name: "stage", Label: "Stage", Type: "select", Required: true, Groups: stageGroups(ps, noBlank)},
 		{Name: "expected_close_date", Label: "Expected close", Type: "date"},
 		{Name: "outcome", Label: "Outcome", Type: "select", Groups: opts(model.Outcomes, "Open")},
 		{Name: "loss_reason", Label: "Loss reason", Type: "text", Hint: "When lost or no decision.", Wide: true},
@@ -262,7 +268,11 @@ func (u *UI) dealForm(r *http.Request, s *session, action, submit, cancel, accou
 	if err != nil {
 		return nil, err
 	}
-	return newForm(action, submit, cancel, dealFields(accts, ownerOptions(ms))), nil
+	set, err := u.d.Pipeline.Get(r.Context(), s.WS())
+	if err != nil {
+		return nil, err
+	}
+	return newForm(action, submit, cancel, dealFields(accts, ownerOptions(ms), set.Pipelines)), nil
 }
 
 func (u *UI) dealNew(w http.ResponseWriter, r *http.Request, s *session) {

@@ -106,6 +106,22 @@ func TestPipelineUI(t *testing.T) {
 
 		// Settings: linked from the hub; errors name the element.
 		admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+		// An admin overrides a refused move from the board with a reason; an AE cannot.
+		ap, err := e.App.CRM.CreateDeal(ctx, act, crm.Fields{"name": "Approach deal", "pipeline": "high_touch", "stage": "approach", "account_id": float64(acct.ID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mv := url.Values{"deal_id": {fmt.Sprint(ap.ID)}, "stage": {"negotiation"}, "motion": {"high_touch"}, "override_reason": {"Demo held offline"}}
+		ok(t, post(t, e, c, "/pipeline/move", mv), http.StatusUnprocessableEntity, "only an admin may override stage gates")
+		ok(t, post(t, e, admin, "/pipeline/move", url.Values{"deal_id": {fmt.Sprint(ap.ID)}, "stage": {"negotiation"}, "motion": {"high_touch"}}), http.StatusUnprocessableEntity, `name="override_reason"`)
+		if r := post(t, e, admin, "/pipeline/move", mv); r.Status != http.StatusSeeOther {
+			t.Fatalf("admin override: %d %s", r.Status, snippet(r.Body))
+		}
+		audit, err := e.App.St.Read().ListAudit(ctx, e.A.ID, 5)
+		if err != nil || len(audit) == 0 || audit[0].Action != "deal_gate_override" || !strings.Contains(string(audit[0].Detail), "Demo held offline") {
+			t.Fatalf("override audit %+v %v", audit, err)
+		}
+		ok(t, get(t, e, admin, fmt.Sprintf("/deals/%d", ap.ID)), 200, "override", "Stage history")
 		ok(t, get(t, e, admin, "/settings"), 200, `href="/settings/pipelines"`)
 		ok(t, get(t, e, admin, "/settings/pipelines"), 200, "Pipelines and gates", "Suspect", "≥ 6 approved, Economic buyer, Legal", "contract_discussion")
 		r = post(t, e, admin, "/settings/pipelines", url.Values{"pipelines": {`[{"key":"high_touch","stages":[{"key":"suspect","forecast_category":"maybe"}]},{"key":"digital","stages":[{"key":"qualified"}]}]`}})
