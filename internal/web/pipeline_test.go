@@ -97,7 +97,7 @@ func TestPipelineUI(t *testing.T) {
 		e.App.Pipeline.Now = func() time.Time { return store.Now().Add(40 * 24 * time.Hour) }
 		defer func() { e.App.Pipeline.Now = nil }()
 		ok(t, get(t, e, c, "/pipeline?motion=high_touch"), 200, "40 d in stage", `data-stale`)
-		ok(t, get(t, e, c, "/deals?stale=true"), 200, "Initech — quiet deal")
+		ok(t, get(t, e, c, "/deals?stale=true"), 200, "Initech — quiet deal", `id="f-stale" type="checkbox" name="stale" value="true" checked`)
 		if got := get(t, e, c, "/deals?stale=true").Body; containsAll(got, "Globex — board deal") {
 			t.Errorf("the stale filter lists a deal in order (never stale)")
 		}
