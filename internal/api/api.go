@@ -18,6 +18,7 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
@@ -42,6 +43,8 @@ type Deps struct {
 	Tracking *tracking.Service
 	// Sequences runs nurture sequences.
 	Sequences *sequences.Service
+	// Pipeline keeps pipelines, gates and buying committees.
+	Pipeline *pipeline.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -119,6 +122,9 @@ var routes = []route{
 	{"PATCH", "/api/v1/deals/{id}", write, deals.update, deals.updateDoc()},
 	{"DELETE", "/api/v1/deals/{id}", write, deals.remove, deals.deleteDoc()},
 	{"GET", "/api/v1/deals/{id}/timeline", read, deals.timeline, deals.timelineDoc()},
+	{"GET", "/api/v1/deals/{id}/committee", read, getCommittee, getCommitteeDoc},
+	{"PUT", "/api/v1/deals/{id}/committee/{contact_id}", write, putCommitteeMember, putCommitteeMemberDoc},
+	{"DELETE", "/api/v1/deals/{id}/committee/{contact_id}", write, deleteCommitteeMember, deleteCommitteeMemberDoc},
 
 	{"GET", "/api/v1/activities", read, activities.list, activities.listDoc()},
 	{"POST", "/api/v1/activities", write, activities.create, activities.createDoc()},
@@ -142,6 +148,8 @@ var routes = []route{
 	{"GET", "/api/v1/mail/sends", read, listMailSends, listMailSendsDoc},
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
 	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
+	{"GET", "/api/v1/pipelines", read, getPipelines, getPipelinesDoc},
+	{"PUT", "/api/v1/pipelines", admin, putPipelines, putPipelinesDoc},
 
 	{"GET", "/api/v1/pools", read, listPools, listPoolsDoc},
 	{"POST", "/api/v1/pools", admin, createPool, createPoolDoc},

@@ -61,6 +61,7 @@ func TestAPI(t *testing.T) {
 				{"forms", h.testForms},
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
+				{"pipelines", h.testPipelines},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1098,6 +1099,9 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				defer func() {
 					h.want(t, http.StatusOK, h.adminB(), "GET", fmt.Sprintf("/api/v1/%s/%d", seg, bID), "")
 				}()
+			case rt.Method == "PUT" && seg == "deals" && suffix == "/committee/{contact_id}":
+				// A valid member, so only the deal id is wrong.
+				body = `{"role":"legal","signoff":"approved"}`
 			case rt.Method == "PUT" && seg == "pools" && suffix == "/members/{user_id}":
 				// A member of B, so only the pool id is wrong.
 				body = `{"active":true}`
@@ -1122,6 +1126,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 			send := func(idText string) (result, string) {
 				path := strings.Replace(rt.Pattern, "{id}", idText, 1)
 				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
+				path = strings.Replace(path, "{contact_id}", "1", 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

@@ -114,24 +114,13 @@ var (
 	tDate     = js{"type": "string", "format": "date"}
 	tCurrency = js{"type": "string", "pattern": "^[A-Z]{3}$"}
 	tAny      = js{}
+	tKey      = js{"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}
 	// Custom values are validated per definition by the server; the schema only
 	// says what JSON types can appear.
 	tCustomOut = js{"type": "object", "additionalProperties": js{"type": []any{"string", "number", "boolean"}}}
 	tCustomIn  = withDesc(js{"type": []any{"object", "null"}, "additionalProperties": js{"type": []any{"string", "number", "boolean", "null"}}},
 		"custom field values by key (see /api/v1/custom-fields); null or \"\" removes a value")
 )
-
-func stages() []string {
-	var out []string
-	for _, p := range slices.Sorted(maps.Keys(model.Pipelines)) {
-		for _, s := range model.Pipelines[p] {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
-}
 
 var consentBases = []string{"consent", "legitimate_interest", "contract", "none"}
 
@@ -155,11 +144,11 @@ func schemas() js {
 		"Deal": object([]string{"id", "name", "amount", "currency", "pipeline", "stage", "custom", "created_at", "updated_at"}, js{
 			"id": tID, "external_id": str(0), "account_id": tID, "name": str(0),
 			"amount": withDesc(tCount, "minor units of currency"), "currency": tCurrency,
-			"pipeline": enum(slices.Sorted(maps.Keys(model.Pipelines))...), "stage": enum(stages()...),
+			"pipeline": withDesc(tKey, "a pipeline key of the workspace (GET /api/v1/pipelines)"), "stage": withDesc(tKey, "a stage key of the deal's pipeline"),
 			"owner_id": tID, "expected_close_date": tDate, "outcome": enum(model.Outcomes...), "loss_reason": str(0),
 			"closed_at": tTime, "custom": tCustomOut, "created_at": tTime, "updated_at": tTime,
 			"needs_review":  withDesc(js{"type": "boolean"}, "the account was re-routed while this deal was open; the deal stays put until reviewed"),
-			"review_reason": withDesc(str(0), "why the deal needs review (the routing change)"),
+			"review_reason": withDesc(str(0), "why the deal needs review: the routing change, or \"gates_unmet: …\" for a deal created or imported past stages whose exit criteria it does not meet"),
 		}),
 		"Activity": object([]string{"id", "kind", "subject", "occurred_at", "duration_minutes", "participants", "custom", "created_at"}, js{
 			"id": tID, "external_id": str(0), "kind": enum(model.ActivityKinds...), "subject": str(0), "body": str(0),
@@ -242,6 +231,7 @@ func schemas() js {
 	mailSchemas(s)
 	funnelSchemas(s)
 	poolSchemas(s)
+	pipelineSchemas(s)
 	deskSchemas(s)
 	formSchemas(s)
 	trackingSchemas(s)
@@ -286,8 +276,9 @@ func recordInputs() map[string]input {
 		}},
 		"Deal": {[]string{"name", "pipeline"}, js{
 			"name": str(300), "external_id": s(200), "account_id": id, "amount": withDesc(n, "minor units of currency"),
-			"currency": js{"type": "string", "pattern": "^[A-Za-z]{3}$"}, "pipeline": enum(slices.Sorted(maps.Keys(model.Pipelines))...),
+			"currency": js{"type": "string", "pattern": "^[A-Za-z]{3}$"}, "pipeline": withDesc(tKey, "a pipeline key of the workspace (GET /api/v1/pipelines)"),
 			"stage": withDesc(str(64), "a stage of the pipeline; defaults to its first"), "owner_id": id,
+			"override_reason":     withDesc(s(1000), "admins only: move past unmet stage gates; the reason is audited and kept in the deal's history"),
 			"expected_close_date": nullable(tDate), "outcome": nullable(enum(append(slices.Clone(model.Outcomes), "")...)),
 			"loss_reason": s(500), "closed_at": when, "custom": tCustomIn,
 			"needs_review": withDesc(nullable(js{"type": "boolean"}), "false marks the deal reviewed after its account was re-routed"),
@@ -556,6 +547,9 @@ func operation(rt route) js {
 	if slices.ContainsFunc(rt.doc.body, func(c content) bool { return c.ctype == "application/json" }) {
 		problem(409, "a unique field (field names it) is already taken")
 		problem(413, "request body too large")
+	}
+	if rt.doc.id == "updateDeal" {
+		problem(422, "gate_unmet: the move leaves a stage whose exit criteria the deal does not meet; extra.unmet lists each (stage, code, field/kind/role, need/have, message)")
 	}
 	if rt.doc.id == "createImport" {
 		problem(413, "file too large")

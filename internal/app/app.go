@@ -25,6 +25,7 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
@@ -51,7 +52,10 @@ type App struct {
 	Mail *mail.Service
 	// Tracking owns tracking sites and stitching; TrackingIngest is the
 	// group-commit writer behind POST /t/e (docs/tracking.md).
-	Tracking       *tracking.Service
+	Tracking *tracking.Service
+	// Pipeline owns pipelines, stage gates and buying committees; crm enforces
+	// the gates on every deal write (docs/pipeline.md).
+	Pipeline       *pipeline.Service
 	TrackingIngest *tracking.Ingester
 	// Sequences runs nurture sequences (docs/sequences.md).
 	Sequences *sequences.Service
@@ -95,6 +99,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
+	a.Pipeline = &pipeline.Service{St: st}
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {
 		if tr, err = mail.NewTransport(cfg); err != nil {
@@ -199,6 +204,7 @@ func (a *App) Handler() http.Handler {
 		Mail:           a.Mail,
 		Tracking:       a.Tracking,
 		Sequences:      a.Sequences,
+		Pipeline:       a.Pipeline,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
@@ -210,6 +216,7 @@ func (a *App) Handler() http.Handler {
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
+		Pipeline: a.Pipeline,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

@@ -237,13 +237,8 @@ func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
 		case "currency":
 			d.Currency, err = asCurrency(k, v)
 		case "pipeline":
-			var p string
-			if p, err = asString(k, v, 64); err == nil {
-				if _, ok := model.Pipelines[p]; !ok {
-					err = fe(k, "%q is not a pipeline (high_touch, digital)", p)
-				}
-				d.Pipeline = p
-			}
+			// Checked against the workspace's pipelines in checkDealStage.
+			d.Pipeline, err = asString(k, v, 64)
 		case "stage":
 			d.Stage, err = asString(k, v, 64)
 			d.Stage = strings.ToLower(d.Stage)
@@ -276,13 +271,6 @@ func applyDeal(d *model.Deal, f Fields, defs []model.CustomField) error {
 	}
 	if d.Pipeline == "" {
 		return fe("pipeline", "is required (high_touch or digital)")
-	}
-	stages := model.Pipelines[d.Pipeline]
-	if d.Stage == "" {
-		d.Stage = stages[0]
-	}
-	if !model.Contains(stages, d.Stage) {
-		return fe("stage", "%q is not a stage of %s (%s)", d.Stage, d.Pipeline, strings.Join(stages, ", "))
 	}
 	if d.Outcome != "" && d.ClosedAt == nil {
 		now := store.Now()

@@ -302,7 +302,10 @@ var dealKind = kind[model.Deal]{
 		if err := s.checkAccount(ctx, q, ws, d.AccountID, "account_id"); err != nil {
 			return err
 		}
-		return s.checkOwner(ctx, q, ws, d.OwnerID)
+		if err := s.checkOwner(ctx, q, ws, d.OwnerID); err != nil {
+			return err
+		}
+		return checkDealStage(ctx, q, ws, d)
 	},
 	create: store.Q.CreateDeal, update: store.Q.UpdateDeal,
 	id: func(d *model.Deal) int64 { return d.ID },
@@ -317,17 +320,41 @@ var dealKind = kind[model.Deal]{
 	},
 }
 
-// CreateDeal validates and inserts a deal.
+// CreateDeal validates and inserts a deal. A deal created past its pipeline's
+// first stage without meeting the earlier stages' gates is kept and flagged
+// needs_review (see dealGate).
 func (s *Service) CreateDeal(ctx context.Context, act model.Actor, f Fields) (model.Deal, error) {
+	k, f, err := gatedDealKind(act, f)
+	if err != nil {
+		return model.Deal{}, err
+	}
 	d := model.Deal{Custom: model.Custom{}}
-	return createRecord(s, ctx, act, dealKind, d, f, func(q store.Q, d *model.Deal) error {
+	return createRecord(s, ctx, act, k, d, f, func(q store.Q, d *model.Deal) error {
 		return useWorkspaceCurrency(ctx, act.Workspace, &d.Currency)(q)
 	})
 }
 
 // UpdateDeal applies a partial change; stage and outcome changes land in history.
+// A move forward past a stage whose exit criteria the deal does not meet is
+// refused with *model.GateError unless an admin gives override_reason.
 func (s *Service) UpdateDeal(ctx context.Context, act model.Actor, id int64, f Fields) (model.Deal, error) {
-	return updateRecord(s, ctx, act, dealKind, id, f)
+	var d model.Deal
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		d, err = s.UpdateDealIn(ctx, q, act, id, f)
+		return err
+	})
+	return d, err
+}
+
+// UpdateDealIn is UpdateDeal inside the caller's transaction: automation (the
+// nurture engine, jobs) sets deal fields through it and meets the same gates.
+func (s *Service) UpdateDealIn(ctx context.Context, q store.Q, act model.Actor, id int64, f Fields) (model.Deal, error) {
+	k, f, err := gatedDealKind(act, f)
+	if err != nil {
+		return model.Deal{}, err
+	}
+	return updateIn(s, ctx, q, act, k, id, f)
 }
 
 // Activities are themselves the history of their records: they keep none of their own.

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	pipelinePkg "github.com/rightsize/rightsize/internal/pipeline"
 	"slices"
 	"sort"
 	"strconv"
@@ -281,7 +282,13 @@ func (s *Service) Qualify(ctx context.Context, act model.Actor, contactID int64,
 				}
 			}
 		}
-		d := model.Deal{Name: name, AccountID: c.AccountID, Currency: w.Currency, Pipeline: pipeline, Stage: model.Pipelines[pipeline][0], Custom: model.Custom{}}
+		// A new deal starts in the first stage of the workspace's pipeline: no
+		// stage is left, so no gate applies.
+		first, err := pipelinePkg.FirstStage(ctx, q, ws, pipeline)
+		if err != nil {
+			return err
+		}
+		d := model.Deal{Name: name, AccountID: c.AccountID, Currency: w.Currency, Pipeline: pipeline, Stage: first, Custom: model.Custom{}}
 		if err := q.CreateDeal(ctx, ws, &d); err != nil {
 			return err
 		}

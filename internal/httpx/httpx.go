@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -58,7 +59,11 @@ func Classify(err error) Problem {
 	var ce *store.ConflictError
 	var se *StatusError
 	var mbe *http.MaxBytesError
+	var ge *model.GateError
 	switch {
+	case errors.As(err, &ge):
+		return Problem{Status: 422, Code: "gate_unmet", Title: "Unprocessable Content", Detail: ge.Error(), Field: "stage",
+			Extra: map[string]any{"deal_id": ge.DealID, "from": ge.From, "to": ge.To, "unmet": ge.Unmet}}
 	case errors.As(err, &se):
 		return Problem{Status: se.Status, Code: se.Code, Title: http.StatusText(se.Status), Detail: se.Msg, Field: se.Field}
 	case errors.Is(err, store.ErrNotFound):

@@ -25,6 +25,11 @@ type Summary struct {
 	// MQLs counts contacts the import made MQLs, by what speed-to-lead did with
 	// them: "assigned" to an LDR, or "unassigned" (the reason is in each one's history).
 	MQLs map[string]int64 `json:"mqls,omitempty"`
+	// GatesUnmet counts deals imported into a stage whose earlier stages' exit
+	// criteria they do not meet; each is flagged needs_review with a
+	// "gates_unmet: …" reason. GatesUnmetDeals lists their ids (the first 1,000).
+	GatesUnmet      int64   `json:"gates_unmet,omitempty"`
+	GatesUnmetDeals []int64 `json:"gates_unmet_deal_ids,omitempty"`
 }
 
 // val is one parsed cell.
@@ -58,6 +63,7 @@ type job struct {
 	currency string
 	members  map[string]int64
 	sum      *Summary
+	pipes    []model.PipelineDef // the workspace's pipelines, loaded by the first deal batch
 	// running totals, persisted with each batch (writer side)
 	rows, accepted, rejected, merged int64
 	batch                            []pending           // the batch being written

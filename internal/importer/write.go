@@ -2,7 +2,9 @@ package importer
 
 import (
 	"fmt"
+	pipelinePkg "github.com/rightsize/rightsize/internal/pipeline"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/importer/csvin"
@@ -507,11 +509,11 @@ func (j *job) dealStage(d *model.Deal, p *pending) (field, reason string) {
 	}
 	if pipeline == "" && stage != "" {
 		var all []string
-		for name, stages := range model.Pipelines {
-			if model.Contains(stages, stage) {
-				pipeline = name
+		for _, pd := range j.pipes {
+			if pd.Index(stage) >= 0 {
+				pipeline = pd.Key
 			}
-			all = append(all, stages...)
+			all = append(all, pd.StageKeys()...)
 		}
 		if pipeline == "" {
 			sort.Strings(all)
@@ -526,10 +528,11 @@ func (j *job) dealStage(d *model.Deal, p *pending) (field, reason string) {
 	if pipeline == "" {
 		pipeline = "digital"
 	}
-	stages, ok := model.Pipelines[pipeline]
+	pd, ok := pipelinePkg.Find(j.pipes, pipeline)
 	if !ok {
-		return "pipeline", fmt.Sprintf("%q is not a pipeline (high_touch, digital)", pipeline)
+		return "pipeline", fmt.Sprintf("%q is not a pipeline (%s)", pipeline, strings.Join(pipelinePkg.Keys(j.pipes), ", "))
 	}
+	stages := pd.StageKeys()
 	if stage == "" {
 		stage = d.Stage
 		if !model.Contains(stages, stage) {
@@ -597,6 +600,11 @@ func (j *job) writeDeals(q store.Q) error {
 	if err != nil {
 		return err
 	}
+	if j.pipes == nil {
+		if j.pipes, _, err = pipelinePkg.Load(j.ctx, q, j.ws); err != nil {
+			return err
+		}
+	}
 	for i := range j.batch {
 		p := &j.batch[i]
 		acct, ok := j.linkedAccount(p, links)
@@ -607,13 +615,14 @@ func (j *job) writeDeals(q store.Q) error {
 		if !ok {
 			continue
 		}
-		var d model.Deal
+		var d, prev model.Deal
 		ext := j.get(p, "external_id").s
 		id, found := byExt[ext]
 		if found && ext != "" {
 			if d, err = q.GetDeal(j.ctx, j.ws, id); err != nil {
 				return err
 			}
+			prev = d
 		} else {
 			found = false
 			d = model.Deal{Currency: j.currency}
@@ -636,11 +645,25 @@ func (j *job) writeDeals(q store.Q) error {
 		if owner != nil {
 			d.OwnerID = owner
 		}
+		var before *model.Deal
+		if found {
+			before = &prev
+		}
+		unmet, err := j.dealGates(q, before, &d)
+		if err != nil {
+			return err
+		}
 		if found {
 			if err := q.UpdateDeal(j.ctx, j.ws, &d); err != nil {
 				return err
 			}
+			if prev.Stage != d.Stage || prev.Pipeline != d.Pipeline {
+				if err := q.EnterStage(j.ctx, j.ws, d.ID, d.Pipeline, d.Stage, "import:"+strconv.FormatInt(j.im.ID, 10), "", store.Now()); err != nil {
+					return err
+				}
+			}
 			j.merged++
+			j.countGates(d.ID, unmet)
 			continue
 		}
 		if err := q.CreateDeal(j.ctx, j.ws, &d); err != nil {
@@ -650,6 +673,7 @@ func (j *job) writeDeals(q store.Q) error {
 			byExt[ext] = d.ID
 		}
 		j.accepted++
+		j.countGates(d.ID, unmet)
 	}
 	return nil
 }
@@ -677,6 +701,11 @@ func (j *job) writeActivities(q store.Q) error {
 	links, err := j.loadAccountLinks(q, nil)
 	if err != nil {
 		return err
+	}
+	if j.pipes == nil {
+		if j.pipes, _, err = pipelinePkg.Load(j.ctx, q, j.ws); err != nil {
+			return err
+		}
 	}
 	for i := range j.batch {
 		p := &j.batch[i]
@@ -772,4 +801,40 @@ func (j *job) writeActivities(q store.Q) error {
 		j.accepted++
 	}
 	return nil
+}
+
+// dealGates checks an imported deal against the exit criteria of the stages it
+// skipped (from the first stage for a new deal, from its stored stage for a
+// merged one). The deal is imported either way: one that falls short is flagged
+// needs_review with the unmet gates as the reason, and counted in the summary's
+// gates_unmet (docs/pipeline.md). A new deal has no activities or committee yet,
+// so its check needs no query.
+func (j *job) dealGates(q store.Q, before, d *model.Deal) ([]model.Unmet, error) {
+	pd, _ := pipelinePkg.Find(j.pipes, d.Pipeline)
+	var unmet []model.Unmet
+	if before == nil {
+		unmet = pipelinePkg.Move(pd, nil, d).Unmet(d, pipelinePkg.Facts{Activities: map[string]int{}})
+	} else {
+		var err error
+		if unmet, err = pipelinePkg.Gate(j.ctx, q, j.ws, pd, before, d); err != nil {
+			return nil, err
+		}
+	}
+	if len(unmet) > 0 {
+		d.NeedsReview, d.ReviewReason = true, pipelinePkg.ReviewReason(unmet)
+	}
+	return unmet, nil
+}
+
+// maxGateIDs bounds the deal ids a summary lists; the count is always exact.
+const maxGateIDs = 1000
+
+func (j *job) countGates(id int64, unmet []model.Unmet) {
+	if len(unmet) == 0 {
+		return
+	}
+	j.sum.GatesUnmet++
+	if len(j.sum.GatesUnmetDeals) < maxGateIDs {
+		j.sum.GatesUnmetDeals = append(j.sum.GatesUnmetDeals, id)
+	}
 }

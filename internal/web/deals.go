@@ -9,7 +9,7 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 )
 
-// pipelineOrder fixes the display order of model.Pipelines (a map).
+// pipelineOrder fixes the display order of model.Pipelines (a map) on the dashboard.
 var pipelineOrder = []string{"high_touch", "digital"}
 
 func pipelineLabel(p string) string {
@@ -22,28 +22,29 @@ func pipelineLabel(p string) string {
 	return humanize(p)
 }
 
-func stageGroups(blank string) []optGroup {
+// stageGroups lists the stages of the workspace's pipelines, one group each.
+func stageGroups(ps []model.PipelineDef, blank string) []optGroup {
 	var gs []optGroup
 	if blank != noBlank {
 		gs = append(gs, optGroup{Options: []option{{"", blank}}})
 	}
-	for _, p := range pipelineOrder {
-		g := optGroup{Label: pipelineLabel(p)}
-		for _, st := range model.Pipelines[p] {
-			g.Options = append(g.Options, option{st, humanize(st)})
+	for _, p := range ps {
+		g := optGroup{Label: p.Name}
+		for _, st := range p.Stages {
+			g.Options = append(g.Options, option{st.Key, st.Name})
 		}
 		gs = append(gs, g)
 	}
 	return gs
 }
 
-func pipelineOptions(blank string) []optGroup {
+func pipelineOptions(ps []model.PipelineDef, blank string) []optGroup {
 	g := optGroup{}
 	if blank != noBlank {
 		g.Options = append(g.Options, option{"", blank})
 	}
-	for _, p := range pipelineOrder {
-		g.Options = append(g.Options, option{p, pipelineLabel(p)})
+	for _, p := range ps {
+		g.Options = append(g.Options, option{p.Key, p.Name})
 	}
 	return []optGroup{g}
 }
@@ -67,7 +68,7 @@ type dealListData struct {
 
 func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome", "needs_review")
+	lr := parseList("/deals", r.URL.Query(), "pipeline", "stage", "outcome", "needs_review", "stale")
 	var fs []store.Filter
 	fs = eq(fs, "pipeline", lr.Filters["pipeline"])
 	fs = eq(fs, "stage", lr.Filters["stage"])
@@ -82,9 +83,22 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 		// Re-routed accounts flag their open deals instead of moving them.
 		fs = append(fs, store.Filter{Field: "needs_review", Value: "true"})
 	}
+	if lr.Filters["stale"] == "true" {
+		// Stale: open, and no activity for the stage's stale_days (docs/pipeline.md).
+		var err error
+		if fs, err = u.staleFilter(ctx, s.WS(), fs); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+	}
 	outcomes := opts(model.Outcomes, "Any outcome")
 	outcomes[0].Options = append([]option{outcomes[0].Options[0], {"open", "Open"}}, outcomes[0].Options[1:]...)
-	d := dealListData{L: lr, Pipelines: pipelineOptions("Any pipeline"), Stages: stageGroups("Any stage"), Outcomes: outcomes}
+	set, err := u.d.Pipeline.Get(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	d := dealListData{L: lr, Pipelines: pipelineOptions(set.Pipelines, "Any pipeline"), Stages: stageGroups(set.Pipelines, "Any stage"), Outcomes: outcomes}
 	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lr.params(fs), nil)
 	status := http.StatusOK
 	if err != nil {
@@ -139,6 +153,7 @@ type dealPage struct {
 	Timeline []timelineItem
 	Activity *form
 	Handoffs []handoffView
+	Gates    *dealGates
 }
 
 // handoffView is a handoff as the deal page shows it.
@@ -157,6 +172,11 @@ func (u *UI) dealShow(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form) {
+	u.showDealWith(w, r, s, id, status, act, "")
+}
+
+// showDealWith renders the deal page; committeeErr is a refused committee change.
+func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string) {
 	ctx := r.Context()
 	q := u.d.St.Read()
 	d, err := q.GetDeal(ctx, s.WS(), id)
@@ -175,8 +195,16 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 			p.Account = &a
 		}
 	}
+	if p.Gates, err = u.dealGatesOf(ctx, s, d); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p.Gates.Err = committeeErr
+	if p.Gates.C.Pipeline.Name != "" {
+		p.Pipeline = p.Gates.C.Pipeline.Name
+	}
 	reached := true
-	for _, st := range model.Pipelines[d.Pipeline] {
+	for _, st := range p.Gates.C.Pipeline.StageKeys() {
 		cur := st == d.Stage
 		p.Steps = append(p.Steps, stageStep{Stage: st, Done: reached && !cur, Current: cur})
 		if cur {
@@ -216,15 +244,15 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 	u.render(w, r, status, "deal", view{Title: d.Name, Section: "deals", S: s, D: p, Notice: notice(r, "Deal")})
 }
 
-func dealFields(accounts, owners []optGroup) []field {
+func dealFields(accounts, owners []optGroup, ps []model.PipelineDef) []field {
 	return []field{
 		{Name: "name", Label: "Name", Type: "text", Required: true, Autofocus: true, Placeholder: "Acme — 200 seats", Wide: true},
 		{Name: "account_id", Label: "Account", Type: "select", Groups: accounts},
 		{Name: "owner_id", Label: "Owner", Type: "select", Groups: owners},
 		{Name: "amount", Label: "Amount", Type: "money", Placeholder: "1,200.50", Hint: "In major units of the currency, e.g. dollars."},
 		{Name: "currency", Label: "Currency", Type: "text", Placeholder: "USD"},
-		{Name: "pipeline", Label: "Pipeline", Type: "select", Required: true, Groups: pipelineOptions(noBlank)},
-		{Name: "stage", Label: "Stage", Type: "select", Required: true, Groups: stageGroups(noBlank)},
+		{Name: "pipeline", Label: "Pipeline", Type: "select", Required: true, Groups: pipelineOptions(ps, noBlank)},
+		{Name: "stage", Label: "Stage", Type: "select", Required: true, Groups: stageGroups(ps, noBlank)},
 		{Name: "expected_close_date", Label: "Expected close", Type: "date"},
 		{Name: "outcome", Label: "Outcome", Type: "select", Groups: opts(model.Outcomes, "Open")},
 		{Name: "loss_reason", Label: "Loss reason", Type: "text", Hint: "When lost or no decision.", Wide: true},
@@ -240,7 +268,11 @@ func (u *UI) dealForm(r *http.Request, s *session, action, submit, cancel, accou
 	if err != nil {
 		return nil, err
 	}
-	return newForm(action, submit, cancel, dealFields(accts, ownerOptions(ms))), nil
+	set, err := u.d.Pipeline.Get(r.Context(), s.WS())
+	if err != nil {
+		return nil, err
+	}
+	return newForm(action, submit, cancel, dealFields(accts, ownerOptions(ms), set.Pipelines)), nil
 }
 
 func (u *UI) dealNew(w http.ResponseWriter, r *http.Request, s *session) {

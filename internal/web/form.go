@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -102,7 +103,11 @@ func (f *form) crmFields(cur string, skip ...string) (crm.Fields, bool) {
 func (f *form) setError(err error) bool {
 	var fe *store.FieldError
 	var ce *store.ConflictError
+	var ge *model.GateError
 	switch {
+	case errors.As(err, &ge):
+		// A refused stage move: every unmet exit criterion, next to the stage.
+		f.place("stage", ge.Error())
 	case errors.As(err, &fe):
 		f.place(fe.Field, fe.Message)
 	case errors.As(err, &ce):

@@ -51,12 +51,20 @@ func loadViews(a *assets) *views {
 			}
 			return formatNumber(n) + " " + many
 		},
-		"numPtr":      func(p *int64) string { return formatNumberPtr(p) },
-		"moneyPtr":    formatMoneyPtr,
-		"date":        formatDate,
-		"datetime":    formatDateTime,
-		"isoTime":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"human":       humanize,
+		"numPtr":   func(p *int64) string { return formatNumberPtr(p) },
+		"moneyPtr": formatMoneyPtr,
+		"date":     formatDate,
+		"datetime": formatDateTime,
+		"isoTime":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"human":    humanize,
+		// stayDays is how long a stage stay lasted (so far, when current).
+		"stayDays": func(st model.StageStay) int {
+			end := time.Now()
+			if st.LeftAt != nil {
+				end = *st.LeftAt
+			}
+			return int(end.Sub(st.EnteredAt) / (24 * time.Hour))
+		},
 		"stageTone":   stageTone,
 		"outcomeTone": outcomeTone,
 		"statusTone":  statusTone,

@@ -14,6 +14,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
@@ -48,6 +49,8 @@ type Deps struct {
 	Sequences *sequences.Service
 	// Mail keeps the workspace's sender identity (settings/mail).
 	Mail *mail.Service
+	// Pipeline keeps pipelines, gates and committees (board, deal page, settings).
+	Pipeline *pipeline.Service
 }
 
 // UI is the browser surface.
@@ -98,6 +101,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /deals/{id}", u.page(u.dealShow))
 	mux.HandleFunc("GET /deals/{id}/edit", u.page(u.dealEdit))
 	mux.HandleFunc("POST /deals/{id}", u.page(u.dealUpdate))
+	mux.HandleFunc("POST /deals/{id}/committee", u.page(u.committeePut))
+	mux.HandleFunc("POST /deals/{id}/committee/{contact_id}/delete", u.page(u.committeeRemove))
+	mux.HandleFunc("GET /pipeline", u.page(u.board))
+	mux.HandleFunc("POST /pipeline/move", u.page(u.boardMove))
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
 
@@ -139,6 +146,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /settings", u.page(u.settings))
 	mux.HandleFunc("GET /settings/routing", u.page(u.routingSettings))
 	mux.HandleFunc("POST /settings/routing", u.page(u.routingSave))
+	mux.HandleFunc("GET /settings/pipelines", u.page(u.pipelinesSettings))
+	mux.HandleFunc("POST /settings/pipelines", u.page(u.pipelinesSave))
 	mux.HandleFunc("GET /settings/scoring", u.page(u.scoringSettings))
 	mux.HandleFunc("POST /settings/scoring", u.page(u.scoringSave))
 	mux.HandleFunc("GET /settings/pools", u.page(u.poolsSettings))
