@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/store"
@@ -20,6 +22,43 @@ import (
 func init() {
 	if v := os.Getenv("RIGHTSIZE_MAILCHILD"); v != "" {
 		os.Exit(runChild(v))
+	}
+}
+
+const childApp = "rs_mailchild"
+
+func sep(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return "&"
+	}
+	return "?"
+}
+
+// endBackends terminates the killed child's PostgreSQL backends and waits (up to
+// 10 s each) for them to exit.
+func endBackends(t *testing.T, dsn string) {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE application_name = $1`, childApp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ok bool
+		if err := rows.Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Fatal("a killed child's backend did not exit within 10 s")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -74,7 +113,11 @@ func TestKillMidRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(exe, "-test.run", "^$")
-		cmd.Env = append(os.Environ(), "RIGHTSIZE_MAILCHILD="+st.DSN+"|"+f.srv.Addr)
+		dsn := st.DSN
+		if st.Kind == store.Postgres {
+			dsn += sep(dsn) + "application_name=" + childApp // so the restart can wait for its backends
+		}
+		cmd.Env = append(os.Environ(), "RIGHTSIZE_MAILCHILD="+dsn+"|"+f.srv.Addr)
 		cmd.Stderr = os.Stderr
 		var once sync.Once
 		killed := make(chan struct{})
@@ -94,6 +137,13 @@ func TestKillMidRun(t *testing.T) {
 		}
 		f.srv.OnData = nil
 		mid := f.srv.Count()
+		if st.Kind == store.Postgres {
+			// The killed process's server side may still be committing what it
+			// sent last (a claim): end its backends, waiting for each to exit, so
+			// the restart sees the final state — as a real restart would after
+			// PostgreSQL noticed the dead connections.
+			endBackends(t, st.DSN)
+		}
 		// The restart: recovery at open, then the drain finishes the run.
 		f.svc = f.newService(t)
 		f.now = store.Now().Add(time.Second)
