@@ -15,6 +15,7 @@ import (
 	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -308,10 +309,24 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 	if err != nil {
 		return model.Deal{}, err
 	}
-	stage := "qualified"
-	what := "contact sales"
+	// A contact-sales request starts the digital pipeline; a trial request
+	// starts at its trial stage when the workspace's pipeline has one.
+	ps, _, err := pipeline.Load(ctx, q, ws)
+	if err != nil {
+		return model.Deal{}, err
+	}
+	digital, ok := pipeline.Find(ps, "digital")
+	if !ok || len(digital.Stages) == 0 {
+		return model.Deal{}, fmt.Errorf("forms: workspace %d has no digital pipeline", ws)
+	}
+	stage, what := digital.Stages[0].Key, "contact sales"
 	if f.Kind == "trial_request" {
-		stage, what = "trial", "trial"
+		what = "trial"
+		for _, st := range digital.Stages {
+			if st.Key == "trial" {
+				stage = st.Key
+			}
+		}
 	}
 	name := strings.TrimSpace(c.FirstName + " " + c.LastName)
 	if name == "" {
