@@ -123,7 +123,7 @@ func TestKillMidRun(t *testing.T) {
 		killed := make(chan struct{})
 		f.srv.OnData = func(n int64) {
 			if n >= 700 {
-				once.Do(func() { _ = cmd.Process.Kill(); close(killed) })
+				once.Do(func() { close(killed); _ = cmd.Process.Kill() }) // closed first: Wait may return before this goroutine resumes
 			}
 		}
 		if err := cmd.Start(); err != nil {
