@@ -42,7 +42,6 @@ func TestNurtureThroughMail(t *testing.T) {
 				return f.Key
 			}
 			keyA, keyB := setup(e.A), setup(e.B)
-			before := e.JobsDone("sequences_due")
 			for _, p := range []struct{ key, email string }{{keyA, "ann@shop.example"}, {keyB, "bob@shop.example"}} {
 				res, err := http.Post(e.URL+"/f/"+p.key, "application/json", strings.NewReader(`{"email":"`+p.email+`","first_name":"Ann"}`))
 				if err != nil {
@@ -53,7 +52,25 @@ func TestNurtureThroughMail(t *testing.T) {
 					t.Fatalf("submit %s: %d", p.email, res.StatusCode)
 				}
 			}
-			e.WaitJobs(t, "sequences_due", before+2)
+			// Both enrollments' first step has run: A's email is planned, B's is
+			// logged not sent (B has no sender).
+			notSentB := func() bool {
+				enr, err := e.App.St.Read().Enrollments(ctx, e.B.ID, store.EnrollmentFilter{Limit: 10})
+				if err != nil || len(enr) != 1 {
+					return false
+				}
+				logs, err := e.App.St.Read().StepLogs(ctx, e.B.ID, enr[0].ID)
+				for _, l := range logs {
+					if err == nil && l.Outcome == "not_sent" {
+						return true
+					}
+				}
+				return false
+			}
+			e.WaitUntil(t, "sequences_due", func() bool {
+				sends, err := e.App.St.Read().ListSends(ctx, e.A.ID, "planned", 10)
+				return err == nil && len(sends) == 1 && notSentB()
+			})
 			sends, err := e.App.St.Read().ListSends(ctx, e.A.ID, "planned", 10)
 			if err != nil || len(sends) != 1 || !strings.HasPrefix(sends[0].DedupeKey, "enrollment:") || sends[0].EnrollmentID == nil {
 				t.Fatalf("A's planned sends %+v %v", sends, err)

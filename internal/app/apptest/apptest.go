@@ -178,6 +178,17 @@ func (e *Env) JobsDone(kind string) int {
 	return e.kindsDone[kind]
 }
 
+// WaitUntil checks cond after each job attempt of kind that ends, until it
+// holds; it fails the test when a minute passes with no attempt ending.
+func (e *Env) WaitUntil(t testing.TB, kind string, cond func() bool) {
+	t.Helper()
+	n := e.JobsDone(kind)
+	for !cond() {
+		n++
+		e.WaitJobs(t, kind, n)
+	}
+}
+
 // WaitJobs blocks until at least n attempts of jobs of kind have ended
 // (completed or failed) since the app started, or fails the test after a minute.
 func (e *Env) WaitJobs(t testing.TB, kind string, n int) {
