@@ -97,7 +97,8 @@ func (s *Service) PutMember(ctx context.Context, act model.Actor, dealID, contac
 		if _, err := q.GetDeal(ctx, ws, dealID); err != nil {
 			return err
 		}
-		if _, err := q.GetContact(ctx, ws, contactID); err != nil {
+		c, err := q.GetContact(ctx, ws, contactID)
+		if err != nil {
 			return err
 		}
 		m, err := q.GetCommitteeMember(ctx, ws, dealID, contactID)
@@ -142,7 +143,11 @@ func (s *Service) PutMember(ctx context.Context, act model.Actor, dealID, contac
 		if err := q.PutCommitteeMember(ctx, ws, &m); err != nil {
 			return err
 		}
-		detail := map[string]any{"contact_id": contactID, "role": m.Role, "signoff": m.Signoff}
+		name := strings.TrimSpace(c.FirstName + " " + c.LastName)
+		if name == "" {
+			name = c.Email
+		}
+		detail := map[string]any{"contact_id": contactID, "contact": name, "role": m.Role, "signoff": m.Signoff}
 		if !isNew && before.Signoff != m.Signoff {
 			detail["signoff"] = []string{before.Signoff, m.Signoff}
 		}

@@ -158,6 +158,24 @@ func describeHistory(objType string, h model.HistoryEntry) (string, string) {
 			}
 		}
 		return title, strings.Join(sub, " · ")
+	case "committee":
+		who, _ := d["contact"].(string)
+		if who == "" {
+			who = "a contact"
+		}
+		role, _ := d["role"].(string)
+		so := ""
+		switch v := d["signoff"].(type) {
+		case string:
+			so = humanize(v)
+		case []any:
+			if len(v) == 2 {
+				from, _ := v[0].(string)
+				to, _ := v[1].(string)
+				so = humanize(from) + " → " + humanize(to)
+			}
+		}
+		return "Buying committee: " + who, strings.TrimSpace(humanize(role) + " · sign-off " + so)
 	case "replied":
 		if s, ok := d["subject"].(string); ok && s != "" {
 			return "Replied to an email", "“" + s + "”"
