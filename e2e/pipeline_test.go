@@ -105,6 +105,10 @@ func TestBoardGate(t *testing.T) {
 				chromedp.Evaluate[chromedp.Void](fmt.Sprintf(dragJS, d.ID, "order")),
 				chromedp.WaitVisible(`.board-col[data-stage="order"] `+card),
 			)
+			// The column amounts follow the move (re-read from the server).
+			if _, err := chromedp.Run(b.ctx, chromedp.Poll[bool](`document.querySelector('.board-col[data-stage="order"] [data-amount]').textContent.trim() !== ""`)); err != nil {
+				t.Fatalf("order column amount never updated: %v", err)
+			}
 			b.screenshot(string(kind) + "-board-moved")
 			if got, _ := e.App.St.Read().GetDeal(ctx, e.A.ID, d.ID); got.Stage != "order" {
 				t.Fatalf("allowed move not written: %s", got.Stage)

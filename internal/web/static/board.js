@@ -37,6 +37,22 @@
     n.textContent = String(parseInt(n.textContent, 10) + by);
   }
 
+  // Column amounts are sums the server knows (every deal, every currency):
+  // after a move, read them again from a fresh render of this page.
+  function refreshAmounts() {
+    fetch(location.href, { credentials: "same-origin" }).then(function (res) {
+      return res.ok ? res.text() : null;
+    }).then(function (html) {
+      if (!html) return;
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      board.querySelectorAll(".board-col").forEach(function (col) {
+        var fresh = doc.querySelector('.board-col[data-stage="' + col.getAttribute("data-stage") + '"] [data-amount]');
+        var cur = col.querySelector("[data-amount]");
+        if (fresh && cur) cur.textContent = fresh.textContent;
+      });
+    }).catch(function () {});
+  }
+
   board.addEventListener("dragstart", function (e) {
     var card = e.target.closest && e.target.closest(".board-card");
     if (!card) return;
@@ -79,6 +95,7 @@
         card.classList.remove("stale");
         bump(from, -1);
         bump(col, 1);
+        refreshAmounts();
         return;
       }
       var b = r.body || {};
