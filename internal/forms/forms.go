@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rightsize/rightsize/internal/assignment"
@@ -64,7 +65,8 @@ type Service struct {
 	// Now is the clock (nil: store.Now); tests set it.
 	Now func() time.Time
 	// Limits caps submissions per IP and per form (nil: DefaultLimits).
-	Limits *Limiter
+	Limits     *Limiter
+	limitsOnce sync.Once
 }
 
 func (s *Service) now() time.Time {

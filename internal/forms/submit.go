@@ -489,9 +489,11 @@ func DefaultLimits() *Limiter {
 }
 
 func (s *Service) limits() *Limiter {
-	if s.Limits == nil {
-		s.Limits = DefaultLimits()
-	}
+	s.limitsOnce.Do(func() {
+		if s.Limits == nil {
+			s.Limits = DefaultLimits()
+		}
+	})
 	return s.Limits
 }
 
