@@ -209,7 +209,9 @@ func (a *App) Handler() http.Handler {
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
 	a.Mail.Register(mux)
-	(&tracking.Endpoint{Svc: a.Tracking, In: a.TrackingIngest}).Register(mux)
+	// A tracked email click's landing page identifies its visitor with a
+	// token the mail layer signed.
+	(&tracking.Endpoint{Svc: a.Tracking, In: a.TrackingIngest, Identify: a.Mail.VerifyIdentify}).Register(mux)
 	web.New(web.Deps{
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, SecureCookies: a.Cfg.SecureCookies(), MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Routing: a.Routing, Desk: a.Desk,

@@ -323,12 +323,15 @@ func classify(ua string, at time.Time, snd store.Send) (bool, string) {
 
 // record stores one event and, when it is the first human one of its kind (and
 // URL) for the send, feeds lead scoring in the same transaction.
-func (s *Service) record(ctx context.Context, t EngageToken, ua string) error {
+// record stores the event and returns the send's contact when a person (not a
+// scanner or prefetch) made it, else 0.
+func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, error) {
 	at := s.Now().UTC()
 	if len(ua) > 512 {
 		ua = ua[:512]
 	}
-	return s.St.InTx(ctx, func(q store.Q) error {
+	var contact int64
+	err := s.St.InTx(ctx, func(q store.Q) error {
 		snd, err := q.GetSend(ctx, t.Workspace, t.Send)
 		if errors.Is(err, store.ErrNotFound) {
 			// A signed token for a send that is gone (or another workspace's id):
@@ -340,6 +343,9 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) error {
 		}
 		e := store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: t.Kind, URL: t.URL, UserAgent: ua, At: at}
 		e.Machine, e.Reason = classify(ua, at, snd)
+		if !e.Machine {
+			contact = snd.ContactID
+		}
 		e.Scored = !e.Machine && s.Scoring != nil
 		if err := q.InsertMailEvent(ctx, t.Workspace, &e); err != nil {
 			return err
@@ -362,6 +368,7 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) error {
 		}
 		return nil
 	})
+	return contact, err
 }
 
 // Opened reports whether a person opened the send of an enrollment's step. A
@@ -388,7 +395,7 @@ func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
 		return
 	}
-	if err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil {
 		s.Log.Error("mail: record open", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
 	w.Header().Set("Content-Type", "image/gif")
@@ -404,11 +411,19 @@ func (s *Service) click(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
 		return
 	}
-	if err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+	contact, err := s.record(r.Context(), t, r.UserAgent())
+	if err != nil {
 		s.Log.Error("mail: record click", "workspace", t.Workspace, "send", t.Send, "err", err)
+	}
+	target := t.URL
+	if contact != 0 {
+		// The landing page's tracking script hands this back, stitching the
+		// visitor to the contact who clicked (people only: a scanner's
+		// visitor id must not join the contact).
+		target = withIdentify(target, s.IdentifyToken(t.Workspace, contact))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Location", t.URL)
+	w.Header().Set("Location", target)
 	w.WriteHeader(http.StatusFound)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -171,6 +172,8 @@ func TestEngagementTracking(t *testing.T) {
 
 		// Within 10 s of delivery, a browser agent: machine (a gateway prefetch).
 		rec := get(mux, clicks[0], humanUA)
+		// A machine click gets the plain URL: a scanner must not tie its own
+		// visitor id to the contact.
 		if rec.Code != http.StatusFound || rec.Header().Get("Location") != pricingURL || rec.Header().Get("Referrer-Policy") != "no-referrer" {
 			t.Fatalf("click: %d %v", rec.Code, rec.Header())
 		}
@@ -318,9 +321,19 @@ func TestEngagementTokens(t *testing.T) {
 		if o, c := signals(t, f, snd); o || c {
 			t.Fatalf("signals after foreign tokens: %v %v", o, c)
 		}
-		// The real token records into A.
-		if rec := get(mux, click, humanUA); rec.Code != http.StatusFound || rec.Header().Get("Location") != pricingURL {
+		// The real token records into A, and redirects to the URL of the
+		// message with a token that identifies the clicking contact.
+		rec := get(mux, click, humanUA)
+		loc := rec.Header().Get("Location")
+		if rec.Code != http.StatusFound || !strings.HasPrefix(loc, pricingURL+"&"+mail.IdentifyParam+"=") {
 			t.Fatalf("real click %d %v", rec.Code, rec.Header())
+		}
+		tok, _ = url.QueryUnescape(strings.TrimPrefix(loc, pricingURL+"&"+mail.IdentifyParam+"="))
+		if ws, contact, err := f.svc.VerifyIdentify(tok); err != nil || ws != f.ws || contact != snd.ContactID {
+			t.Fatalf("identify token %q: ws %d contact %d %v", tok, ws, contact, err)
+		}
+		if _, _, err := f.svc.VerifyIdentify(tok[:len(tok)-2] + "AA"); err == nil {
+			t.Fatal("a tampered identify token verified")
 		}
 		if es := events(t, st, f.ws, snd.ID); len(es) != 1 || es[0].Machine || !es[0].Scored {
 			t.Fatalf("real click recorded %+v", es)

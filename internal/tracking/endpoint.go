@@ -38,6 +38,9 @@ type Endpoint struct {
 	In  *Ingester
 	// Now stamps received_at (nil: store.Now).
 	Now func() time.Time
+	// Identify, when set, verifies the token a tracked email click adds to
+	// its landing page (internal/mail) and returns its workspace and contact.
+	Identify func(token string) (ws, contact int64, err error)
 }
 
 // Paths the endpoint serves; app.go exempts them from cross-origin protection.
@@ -104,10 +107,12 @@ func (e *Endpoint) preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // IngestResult is the 202 answer: accepted + rejected = events sent.
+// Identified says the request's identify token stitched the visitor.
 type IngestResult struct {
-	Accepted int          `json:"accepted"`
-	Rejected int          `json:"rejected"`
-	Errors   []EventError `json:"errors"`
+	Accepted   int          `json:"accepted"`
+	Rejected   int          `json:"rejected"`
+	Errors     []EventError `json:"errors"`
+	Identified bool         `json:"identified,omitempty"`
 }
 
 type problem struct {
@@ -191,6 +196,23 @@ func (e *Endpoint) ingest(w http.ResponseWriter, r *http.Request) {
 	if len(body.Events) == 0 {
 		writeJSON(w, http.StatusBadRequest, problem{Code: "invalid", Field: body.Errors[0].Field, Message: "no valid event: " + body.Errors[0].Message, Errors: body.Errors})
 		return
+	}
+	if body.Identify != "" && e.Identify != nil {
+		// Before the events are queued, so they land on the contact too. A token
+		// that fails (expired, tampered, another workspace's) identifies no one;
+		// the events are still stored, anonymous.
+		if ws, contact, err := e.Identify(body.Identify); err == nil && ws == site.WorkspaceID {
+			err := e.Svc.St.InTx(r.Context(), func(q store.Q) error {
+				_, err := e.Svc.Stitch(r.Context(), q, ws, body.Visitor, contact)
+				return err
+			})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				w.Header().Set("Retry-After", "1")
+				writeJSON(w, http.StatusServiceUnavailable, problem{Code: "unavailable", Message: "try again"})
+				return
+			}
+			res.Identified = err == nil
+		}
 	}
 	switch err := e.In.Submit(r.Context(), Batch{Workspace: site.WorkspaceID, Events: body.Events}); {
 	case err == nil:

@@ -50,8 +50,11 @@ type Body struct {
 	Site    string
 	Visitor string
 	Consent bool
-	Events  []store.WebEvent
-	Errors  []EventError
+	// Identify is the signed token a tracked email click put on the landing
+	// page's URL ("" when none): it names the contact this visitor is.
+	Identify string
+	Events   []store.WebEvent
+	Errors   []EventError
 }
 
 // EventError is why one event was rejected.
@@ -73,17 +76,19 @@ type wireEvent struct {
 }
 
 type wireBody struct {
-	Site    *string     `json:"site"`
-	Visitor *string     `json:"visitor"`
-	Consent bool        `json:"consent"`
-	Events  []wireEvent `json:"events"`
+	Site     *string     `json:"site"`
+	Visitor  *string     `json:"visitor"`
+	Consent  bool        `json:"consent"`
+	Identify string      `json:"identify"`
+	Events   []wireEvent `json:"events"`
 }
 
 type wireBodyRaw struct {
-	Site    *string           `json:"site"`
-	Visitor *string           `json:"visitor"`
-	Consent bool              `json:"consent"`
-	Events  []json.RawMessage `json:"events"`
+	Site     *string           `json:"site"`
+	Visitor  *string           `json:"visitor"`
+	Consent  bool              `json:"consent"`
+	Identify string            `json:"identify"`
+	Events   []json.RawMessage `json:"events"`
 }
 
 // Parse reads an ingest body. A request-level problem (not JSON, no site, a bad
@@ -104,13 +109,16 @@ func Parse(raw []byte, now time.Time) (*Body, error) {
 		if err2 := strictDecode(raw, &wr); err2 != nil {
 			return nil, jsonFieldErr(err2, "")
 		}
-		w = wireBody{Site: wr.Site, Visitor: wr.Visitor, Consent: wr.Consent}
+		w = wireBody{Site: wr.Site, Visitor: wr.Visitor, Consent: wr.Consent, Identify: wr.Identify}
 		perEvent = wr.Events
 		if perEvent == nil {
 			perEvent = []json.RawMessage{}
 		}
 	}
-	b := &Body{Consent: w.Consent}
+	if len(w.Identify) > 200 {
+		return nil, fieldErr("identify", "is longer than 200 characters")
+	}
+	b := &Body{Consent: w.Consent, Identify: w.Identify}
 	if w.Site == nil || *w.Site == "" {
 		return nil, fieldErr("site", "is required: the data-site key of the snippet")
 	}

@@ -10,6 +10,18 @@
   var site = s.getAttribute("data-site"), needConsent = s.getAttribute("data-consent") === "required";
   var ep = new URL("/t/e", s.src).href, queue = [], vid = null, ok = !needConsent, timer = 0;
   var MAX = 50, DAY = 864e5;
+  // A tracked email click lands with ?rs_id=<token>: sent once with the next
+  // batch (it names the contact), and taken out of the address bar and of the
+  // URLs this script records.
+  var ident = null;
+  try {
+    var here = new URL(location.href);
+    ident = here.searchParams.get("rs_id");
+    if (ident) {
+      here.searchParams.delete("rs_id");
+      if (w.history && history.replaceState) history.replaceState(history.state, "", here.href);
+    }
+  } catch (e) {}
 
   function readCookie() {
     var m = d.cookie.match(/(?:^|;\s*)rs_vid=([A-Za-z0-9_-]{8,64})/);
@@ -40,6 +52,7 @@
     while (queue.length) {
       var b = { site: site, visitor: id, events: queue.splice(0, MAX) };
       if (needConsent) b.consent = true;
+      if (ident) { b.identify = ident; ident = null; }
       send(JSON.stringify(b));
     }
   }
