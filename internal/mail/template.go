@@ -86,7 +86,9 @@ func (e *TemplateError) Error() string {
 	return fmt.Sprintf("%s template %d:%d: %s", e.Part, e.Line, e.Col, e.Msg)
 }
 
-// Compile parses the three parts; text may be empty.
+// Compile parses the three parts. Either html or text may be empty (not both):
+// a text-only message gets an HTML part made from the rendered text, and an
+// HTML-only one a text part made from the rendered HTML.
 func Compile(subject, html, text string) (*Template, error) {
 	t := &Template{}
 	var err error
@@ -94,7 +96,13 @@ func Compile(subject, html, text string) (*Template, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(html) == "" {
-		return nil, &TemplateError{Part: "html", Line: 1, Col: 1, Msg: "empty"}
+		if strings.TrimSpace(text) == "" {
+			return nil, &TemplateError{Part: "html", Line: 1, Col: 1, Msg: "empty: give an HTML or a plain-text body"}
+		}
+		if t.text, err = parseText("text", text); err != nil {
+			return nil, err
+		}
+		return t, nil
 	}
 	if err := checkSource("html", html); err != nil {
 		return nil, err
@@ -329,6 +337,12 @@ func (t *Template) Render(ctx context.Context, d *Data) (*Rendered, error) {
 	if err := run(ctx, "subject", t.subject, d, &sb, 998); err != nil {
 		return nil, err
 	}
+	if t.html == nil { // text-only: the HTML part is the rendered text, escaped
+		if err := run(ctx, "text", t.text, d, &tb, MaxOutputBytes); err != nil {
+			return nil, err
+		}
+		return &Rendered{Subject: strings.Join(strings.Fields(sb.String()), " "), HTML: TextToHTML(tb.Bytes()), Text: tb.Bytes()}, nil
+	}
 	if err := run(ctx, "html", t.html, d, &hb, MaxOutputBytes); err != nil {
 		return nil, err
 	}
@@ -342,6 +356,22 @@ func (t *Template) Render(ctx context.Context, d *Data) (*Rendered, error) {
 		r.Text = HTMLToText(hb.Bytes())
 	}
 	return r, nil
+}
+
+// TextToHTML turns plain text into simple HTML: escaped, blank lines between
+// paragraphs, single line breaks as <br>.
+func TextToHTML(t []byte) []byte {
+	paras := strings.Split(strings.ReplaceAll(strings.TrimSpace(string(t)), "\r\n", "\n"), "\n\n")
+	var b strings.Builder
+	for _, p := range paras {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(htemplate.HTMLEscapeString(strings.TrimSpace(p)), "\n", "<br>\n"))
+		b.WriteString("</p>\n")
+	}
+	return []byte(b.String())
 }
 
 // HTMLToText is a plain rendering of HTML for the text/plain part: <br> ends a

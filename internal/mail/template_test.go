@@ -126,3 +126,22 @@ func TestTemplateVars(t *testing.T) {
 		t.Fatalf("subject %q", r.Subject)
 	}
 }
+
+// A text-only template gets an HTML part made from the rendered text, escaped,
+// with paragraphs and line breaks kept (sequence steps written as plain text).
+func TestTextOnlyTemplate(t *testing.T) {
+	tm, err := mail.Compile("Hi {{.Contact.FirstName}}", "", "Hello {{.Contact.FirstName}},\nwelcome.\n\nSee <you> & soon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := tm.Render(context.Background(), &mail.Data{Contact: mail.ContactData{FirstName: "Zoë"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.HTML) != "<p>Hello Zoë,<br>\nwelcome.</p>\n<p>See &lt;you&gt; &amp; soon</p>\n" || string(r.Text) != "Hello Zoë,\nwelcome.\n\nSee <you> & soon" {
+		t.Fatalf("html %q\ntext %q", r.HTML, r.Text)
+	}
+	if _, err := mail.Compile("x", "", " "); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("no body: %v", err)
+	}
+}

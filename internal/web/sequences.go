@@ -48,7 +48,17 @@ type stepRow struct {
 	Err                                                                                        map[string]string
 }
 
+// previewData is one email step rendered for a sample contact.
+type previewData struct {
+	Step    int
+	Contact string
+	Subject string
+	Text    string
+	Err     string
+}
+
 type editorData struct {
+	Preview                              *previewData
 	ID                                   int64
 	Action                               string
 	Name, TriggerKind, TriggerRef, Stale string
@@ -268,6 +278,11 @@ func (u *UI) sequenceSave(w http.ResponseWriter, r *http.Request, s *session) {
 	switch {
 	case op == "add":
 		d.Steps = append(d.Steps, stepRow{Kind: r.PostForm.Get("add_kind")})
+	case strings.HasPrefix(op, "preview-"):
+		i, err := strconv.Atoi(strings.TrimPrefix(op, "preview-"))
+		if err == nil && i >= 0 && i < len(d.Steps) && d.Steps[i].Kind == "send_email" && u.d.Mail != nil {
+			d.Preview = u.previewStep(r, s, i, d.Steps[i])
+		}
 	case strings.HasPrefix(op, "remove-"), strings.HasPrefix(op, "up-"):
 		name, num, _ := strings.Cut(op, "-")
 		i, err := strconv.Atoi(num)
@@ -301,6 +316,31 @@ func (u *UI) sequenceSave(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	u.render(w, r, http.StatusOK, "sequence_edit", view{Title: "Edit sequence", Section: "sequences", S: s, D: d})
+}
+
+// previewStep renders an email step for the workspace's first contact in list
+// order when it has a first name (else a made-up one), through the same
+// sandboxed engine that sends it.
+func (u *UI) previewStep(r *http.Request, s *session, i int, st stepRow) *previewData {
+	c := model.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Title: "Founder", Custom: model.Custom{}}
+	var a model.Account
+	page, err := u.d.St.Read().ListContacts(r.Context(), s.WS(), store.ListParams{Limit: 1}, nil)
+	if err == nil && len(page.Items) == 1 && page.Items[0].FirstName != "" {
+		c = page.Items[0]
+		if c.AccountID != nil {
+			if acc, err := u.d.St.Read().GetAccount(r.Context(), s.WS(), *c.AccountID); err == nil {
+				a = acc
+			}
+		}
+	}
+	p := &previewData{Step: i, Contact: c.Email}
+	out, err := u.d.Mail.Preview(r.Context(), s.WS(), st.Subject, st.HTML, st.Text, c, a)
+	if err != nil {
+		p.Err = err.Error()
+		return p
+	}
+	p.Subject, p.Text = out.Subject, string(out.Text)
+	return p
 }
 
 func (u *UI) sequenceSetStatus(status string) func(http.ResponseWriter, *http.Request, *session) {

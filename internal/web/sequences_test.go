@@ -88,6 +88,18 @@ func testSequencesUI(t *testing.T, e *apptest.Env) {
 	form := url.Values{"name": {"Welcome"}, "trigger_kind": {"manual"}, "staleness_minutes": {"1440"}, "steps": {"1"},
 		"s0_kind": {"send_email"}, "s0_subject": {"Hi"}, "s0_text": {"Hello"}, "op": {"add"}, "add_kind": {"wait"}}
 	ok(t, post(t, e, c, "/sequences", form), 200, `name="s1_duration"`)
+	// Preview renders the email step for a sample contact through the sending
+	// engine; a template error names its place.
+	pv := url.Values{}
+	for k, v := range form {
+		pv[k] = v
+	}
+	pv.Set("s0_subject", "Hi {{.Contact.FirstName}}")
+	pv.Set("s0_text", "Welcome aboard, {{.Contact.FirstName}}.")
+	pv.Set("op", "preview-0")
+	ok(t, post(t, e, c, "/sequences", pv), 200, "<strong>Hi Ada</strong>", "Welcome aboard, Ada.", "As ada@example.com would receive it")
+	pv.Set("s0_text", "Welcome {{.Contact.FirstName")
+	ok(t, post(t, e, c, "/sequences", pv), 200, `role="alert"`, "1:")
 	// A bad wait is shown on its row.
 	form.Set("steps", "2")
 	form.Set("s1_kind", "wait")
