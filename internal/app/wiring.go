@@ -78,28 +78,53 @@ type sequencesMailer struct{ m *mail.Service }
 
 func stepTemplateName(stepID int64) string { return fmt.Sprintf("sequence step %d", stepID) }
 
-func (sm sequencesMailer) PlanSend(ctx context.Context, q store.Q, ws int64, ps sequences.PlannedSend) (bool, error) {
+// stepTemplate finds or creates the template of a step, brought up to date
+// with the step's text.
+func stepTemplate(ctx context.Context, q store.Q, ws int64, ps sequences.PlannedSend) (store.MailTemplate, error) {
 	t, err := q.MailTemplateByName(ctx, ws, stepTemplateName(ps.StepID))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		t = store.MailTemplate{Name: stepTemplateName(ps.StepID), Subject: ps.Subject, HTML: ps.HTML, Text: ps.Text}
-		if err := q.SaveMailTemplate(ctx, ws, &t); err != nil {
-			return false, err
-		}
+		return t, q.SaveMailTemplate(ctx, ws, &t)
 	case err != nil:
-		return false, err
+		return t, err
 	case t.Subject != ps.Subject || t.HTML != ps.HTML || t.Text != ps.Text:
 		t.Subject, t.HTML, t.Text = ps.Subject, ps.HTML, ps.Text
-		if err := q.SaveMailTemplate(ctx, ws, &t); err != nil {
-			return false, err
+		return t, q.SaveMailTemplate(ctx, ws, &t)
+	}
+	return t, nil
+}
+
+// PlanSends plans a batch's emails: each step's template once, then the
+// ledger rows (mail.Service.PlanBatch).
+func (sm sequencesMailer) PlanSends(ctx context.Context, q store.Q, ws int64, sends []sequences.PlannedSend) ([]bool, error) {
+	tmpl := map[int64]int64{}
+	reqs := make([]mail.PlanRequest, len(sends))
+	for i, ps := range sends {
+		tid, ok := tmpl[ps.StepID]
+		if !ok {
+			t, err := stepTemplate(ctx, q, ws, ps)
+			if err != nil {
+				return nil, err
+			}
+			tid, tmpl[ps.StepID] = t.ID, t.ID
 		}
+		enr, step := ps.EnrollmentID, ps.StepID
+		reqs[i] = mail.PlanRequest{DedupeKey: ps.Key, EnrollmentID: &enr, StepID: &step, ContactID: ps.ContactID, TemplateID: tid}
 	}
-	enr, step := ps.EnrollmentID, ps.StepID
-	_, created, err := sm.m.Plan(ctx, q, ws, mail.PlanRequest{DedupeKey: ps.Key, EnrollmentID: &enr, StepID: &step, ContactID: ps.ContactID, TemplateID: t.ID})
+	planned, err := sm.m.PlanBatch(ctx, q, ws, reqs)
 	if errors.Is(err, mail.ErrNoSender) {
-		return false, fmt.Errorf("%w: %v", sequences.ErrCannotSend, err)
+		return nil, fmt.Errorf("%w: %v", sequences.ErrCannotSend, err)
 	}
-	return created, err
+	return planned, err
+}
+
+func (sm sequencesMailer) PlanSend(ctx context.Context, q store.Q, ws int64, ps sequences.PlannedSend) (bool, error) {
+	planned, err := sm.PlanSends(ctx, q, ws, []sequences.PlannedSend{ps})
+	if err != nil {
+		return false, err
+	}
+	return planned[0], nil
 }
 
 // sequencesSignals answers nurture branches from the mail events (human opens

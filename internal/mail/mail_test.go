@@ -654,3 +654,45 @@ func TestPreview(t *testing.T) {
 		t.Fatal("preview touched the ledger or SMTP")
 	}
 }
+
+// PlanBatch plans many sends in one go, exactly as Plan would one by one: the
+// same deterministic Message-IDs, and a key planned before answers false.
+func TestPlanBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, 3)
+		single := f.plan(t, 0) // planned the one-by-one way first
+		ctx := context.Background()
+		reqs := make([]mail.PlanRequest, 3)
+		for i := range reqs {
+			enr, step := int64(100+i), int64(1)
+			reqs[i] = mail.PlanRequest{DedupeKey: fmt.Sprintf("enrollment:%d:step:1", enr), EnrollmentID: &enr, StepID: &step, ContactID: f.contacts[i].ID, TemplateID: f.tmpl, DueAt: f.now}
+		}
+		var planned []bool
+		if err := st.InTx(ctx, func(q store.Q) (err error) {
+			planned, err = f.svc.PlanBatch(ctx, q, f.ws, reqs)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(planned) != 3 || planned[0] || !planned[1] || !planned[2] {
+			t.Fatalf("planned %v: want [false true true] (key 0 was planned before)", planned)
+		}
+		rows, err := st.Read().ListSends(ctx, f.ws, "", 10)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("rows %d %v", len(rows), err)
+		}
+		for _, r := range rows {
+			if r.DedupeKey == single[0].DedupeKey && r.MessageID != single[0].MessageID {
+				t.Fatalf("message id changed: %s vs %s", r.MessageID, single[0].MessageID)
+			}
+		}
+		// A foreign template or a workspace without a sender plans nothing.
+		bad := []mail.PlanRequest{{DedupeKey: "x", ContactID: f.contacts[1].ID, TemplateID: 999999}}
+		if err := st.InTx(ctx, func(q store.Q) error { _, err := f.svc.PlanBatch(ctx, q, f.ws, bad); return err }); err == nil {
+			t.Fatal("unknown template planned")
+		}
+		if err := st.InTx(ctx, func(q store.Q) error { _, err := f.svc.PlanBatch(ctx, q, f.ws2, reqs[1:]); return err }); !errors.Is(err, mail.ErrNoSender) {
+			t.Fatalf("workspace without a sender: %v", err)
+		}
+	})
+}

@@ -189,6 +189,51 @@ func (s *Service) Plan(ctx context.Context, q store.Q, ws int64, r PlanRequest) 
 	return row, created, err
 }
 
+// PlanBatch is Plan for many sends of ws in the caller's transaction (a nurture
+// batch): the sender and each template are read once and the contacts in one
+// query; each row is one insert. planned[i] answers reqs[i] as Plan would.
+func (s *Service) PlanBatch(ctx context.Context, q store.Q, ws int64, reqs []PlanRequest) ([]bool, error) {
+	snd, err := q.GetMailSender(ctx, ws)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoSender
+	}
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(reqs))
+	seenT := map[int64]bool{}
+	for _, r := range reqs {
+		if strings.TrimSpace(r.DedupeKey) == "" {
+			return nil, &store.FieldError{Field: "dedupe_key", Message: "required"}
+		}
+		ids = append(ids, r.ContactID)
+		if !seenT[r.TemplateID] {
+			seenT[r.TemplateID] = true
+			if _, err := q.GetMailTemplate(ctx, ws, r.TemplateID); err != nil {
+				return nil, fmt.Errorf("mail: plan: template %d: %w", r.TemplateID, err)
+			}
+		}
+	}
+	cs, err := q.ContactsByIDs(ctx, ws, ids)
+	if err != nil {
+		return nil, err
+	}
+	domain := domainOf(snd.FromAddress)
+	out := make([]bool, len(reqs))
+	for i, r := range reqs {
+		c := cs[r.ContactID]
+		if c == nil {
+			return nil, fmt.Errorf("mail: plan: contact %d: %w", r.ContactID, store.ErrNotFound)
+		}
+		row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID, Vars: r.Vars,
+			ToEmail: c.Email, MessageID: MessageID(ws, r.DedupeKey, domain), DueAt: r.DueAt}
+		if out[i], err = q.PlanSend(ctx, ws, &row); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func domainOf(addr string) string {
 	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
 		return addr[i+1:]

@@ -401,7 +401,16 @@ func (r *runner) planSends(ctx context.Context) error {
 	notSent := make([]bool, len(r.sends))
 	if bm, ok := r.s.Mailer.(BatchMailer); ok {
 		var err error
-		if planned, err = bm.PlanSends(ctx, r.q, r.ws, r.sends); err != nil {
+		planned, err = bm.PlanSends(ctx, r.q, r.ws, r.sends)
+		if errors.Is(err, ErrCannotSend) {
+			// The workspace cannot send at all: every email of the batch is
+			// logged not sent, and the rest of the run goes on.
+			for i := range r.sends {
+				r.logs[r.sendLog[i]].Outcome, r.logs[r.sendLog[i]].Detail = "not_sent", err.Error()
+			}
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		if len(planned) != len(r.sends) {
