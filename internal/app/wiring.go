@@ -19,6 +19,12 @@ import (
 type formsTracking struct{ t *tracking.Service }
 
 func (f formsTracking) Stitch(ctx context.Context, q store.Q, ws int64, visitorID string, contactID int64) error {
+	if !tracking.ValidVisitor(visitorID) {
+		// Not an id the tracking script set (a hand-written form's hidden
+		// input): there is no browsing to join, and the buyer is not refused
+		// for it. The submission keeps the value as posted.
+		return nil
+	}
 	_, err := f.t.Stitch(ctx, q, ws, visitorID, contactID)
 	return err
 }

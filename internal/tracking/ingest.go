@@ -91,6 +91,10 @@ type wireBodyRaw struct {
 	Events   []json.RawMessage `json:"events"`
 }
 
+// ValidVisitor reports whether id has the shape of a visitor id the script
+// sets (8–64 characters of A–Z, a–z, 0–9, _ and -).
+func ValidVisitor(id string) bool { return visitorRE.MatchString(id) }
+
 // Parse reads an ingest body. A request-level problem (not JSON, no site, a bad
 // visitor, no or too many events) is a *store.FieldError and nothing is
 // accepted; a bad event is reported in Body.Errors and the others are kept. now
