@@ -32,6 +32,15 @@ type Service struct {
 	// Segments, when set, hears an account routed into a segment in the same
 	// transaction, after the routing decision is recorded.
 	Segments SegmentHook
+	// Won hooks hear, in the write transaction and after the write, that a deal
+	// written through crm became won (created won, or its outcome moved to won).
+	// Customer success opens the subscription and the CSM handoff from here.
+	Won []WonHook
+}
+
+// WonHook is told, inside the write transaction, that deal d was just won.
+type WonHook interface {
+	DealWon(ctx context.Context, q store.Q, act model.Actor, d *model.Deal) error
 }
 
 // LifecycleHook is told, inside the write transaction, that contact c moved

@@ -48,7 +48,7 @@ func gatedDealKind(act model.Actor, f Fields) (kind[model.Deal], Fields, error) 
 		}
 	}
 	k.route = func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, d *model.Deal) (func() error, error) {
-		return dealGate(ctx, q, act, reason, before, d)
+		return s.dealGate(ctx, q, act, reason, before, d)
 	}
 	return k, f, nil
 }
@@ -60,7 +60,7 @@ func gatedDealKind(act model.Actor, f Fields) (kind[model.Deal], Fields, error) 
 // into a later stage is not refused (the deal is real, it just skipped the
 // tracker): it is kept with needs_review set and the unmet gates as the reason,
 // like an import. After the write, a stage change opens a new stage stay.
-func dealGate(ctx context.Context, q store.Q, act model.Actor, reason string, before, d *model.Deal) (func() error, error) {
+func (s *Service) dealGate(ctx context.Context, q store.Q, act model.Actor, reason string, before, d *model.Deal) (func() error, error) {
 	ws := act.Workspace
 	ps, _, err := pipeline.Load(ctx, q, ws)
 	if err != nil {
@@ -87,10 +87,18 @@ func dealGate(ctx context.Context, q store.Q, act model.Actor, reason string, be
 		}
 	}
 	moved := before == nil || before.Stage != d.Stage || before.Pipeline != d.Pipeline
+	won := d.Outcome == "won" && (before == nil || before.Outcome != "won")
 	return func() error {
 		if overridden {
 			if err := pipeline.AuditOverride(ctx, q, act, d, from, reason, unmet); err != nil {
 				return err
+			}
+		}
+		if won {
+			for _, h := range s.Won {
+				if err := h.DealWon(ctx, q, act, d); err != nil {
+					return err
+				}
 			}
 		}
 		if !moved {
