@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/rightsize/rightsize/internal/model"
@@ -88,27 +90,20 @@ func (s *Service) Board(ctx context.Context, ws int64, key string) (Board, error
 	return b, nil
 }
 
-// StaleDealIDs lists the open deals of ws that are stale in their stage (the
-// deals list's stale filter).
-func (s *Service) StaleDealIDs(ctx context.Context, ws int64) ([]int64, error) {
-	q := s.St.Read()
-	ps, _, err := Load(ctx, q, ws)
-	if err != nil {
-		return nil, err
-	}
-	stays, err := q.OpenDealStays(ctx, ws)
+// StaleRules are the deals list's stale filter for ws: one rule per stage with
+// stale days, cut off at now − those days (IsStale, evaluated in SQL).
+func (s *Service) StaleRules(ctx context.Context, ws int64) ([]store.StaleRule, error) {
+	ps, _, err := Load(ctx, s.St.Read(), ws)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	var out []int64
-	for _, c := range stays {
-		p, ok := Find(ps, c.Name)
-		if !ok {
-			continue
-		}
-		if i := p.Index(c.Stage); i >= 0 && IsStale(p.Stages[i], c.InStageSince, c.LastActivity, now) {
-			out = append(out, c.ID)
+	out := []store.StaleRule{}
+	for _, p := range ps {
+		for _, st := range p.Stages {
+			if st.StaleDays > 0 {
+				out = append(out, store.StaleRule{Pipeline: p.Key, Stage: st.Key, Cutoff: now.Add(-time.Duration(st.StaleDays) * 24 * time.Hour)})
+			}
 		}
 	}
 	return out, nil

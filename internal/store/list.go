@@ -41,6 +41,16 @@ type ListParams struct {
 	Cursor  string
 	Limit   int
 	Count   bool // also compute the exact number of matching rows
+	// Stale (deals only) keeps open deals that are stale under one of the rules;
+	// a non-nil empty slice matches nothing (no stage has stale days).
+	Stale []StaleRule
+}
+
+// StaleRule says a deal in Pipeline/Stage is stale when it entered the stage
+// and had its newest activity at or before Cutoff (now − the stage's stale days).
+type StaleRule struct {
+	Pipeline, Stage string
+	Cutoff          time.Time
 }
 
 // Page is one page of a list.
@@ -217,6 +227,25 @@ func (b *listBuilder) cond(f Filter, col string, v any) error {
 	return nil
 }
 
+// staleWhere is the stale-deal condition in SQL, so the filter scales with the
+// deals table instead of passing ids: since = the later of entering the stage
+// and the newest activity, and since <= cutoff ⇔ entered <= cutoff and no
+// activity after cutoff (pipeline.IsStale).
+func (b *listBuilder) staleWhere(rules []StaleRule) {
+	if len(rules) == 0 {
+		b.where = append(b.where, "1 = 0")
+		return
+	}
+	var ors []string
+	for _, r := range rules {
+		cut := b.arg(r.Cutoff.UTC())
+		ors = append(ors, "(pipeline = "+b.arg(r.Pipeline)+" AND stage = "+b.arg(r.Stage)+
+			" AND COALESCE((SELECT MAX(h.entered_at) FROM deal_stage_history h WHERE h.workspace_id = deals.workspace_id AND h.deal_id = deals.id AND h.left_at IS NULL), deals.created_at) <= "+cut+
+			" AND NOT EXISTS (SELECT 1 FROM activities a WHERE a.workspace_id = deals.workspace_id AND a.deal_id = deals.id AND a.occurred_at > "+cut+"))")
+	}
+	b.where = append(b.where, "outcome = '' AND ("+strings.Join(ors, " OR ")+")")
+}
+
 // cursor is the keyset position after the last row of a page.
 type cursor struct {
 	V  any   `json:"v"`
@@ -293,6 +322,9 @@ func buildList(kind Kind, spec listSpec, ws int64, p ListParams, customTypes map
 		if err := b.addFilter(f, customTypes); err != nil {
 			return nil, err
 		}
+	}
+	if p.Stale != nil {
+		b.staleWhere(p.Stale)
 	}
 	if q := strings.TrimSpace(p.Query); q != "" {
 		pat := b.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%")

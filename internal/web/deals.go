@@ -83,10 +83,11 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 		// Re-routed accounts flag their open deals instead of moving them.
 		fs = append(fs, store.Filter{Field: "needs_review", Value: "true"})
 	}
+	var stale []store.StaleRule
 	if lr.Filters["stale"] == "true" {
 		// Stale: open, and no activity for the stage's stale_days (docs/pipeline.md).
 		var err error
-		if fs, err = u.staleFilter(ctx, s.WS(), fs); err != nil {
+		if stale, err = u.d.Pipeline.StaleRules(ctx, s.WS()); err != nil {
 			u.fail(w, r, s, err)
 			return
 		}
@@ -99,7 +100,9 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := dealListData{L: lr, Pipelines: pipelineOptions(set.Pipelines, "Any pipeline"), Stages: stageGroups(set.Pipelines, "Any stage"), Outcomes: outcomes}
-	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lr.params(fs), nil)
+	lp := lr.params(fs)
+	lp.Stale = stale
+	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lp, nil)
 	status := http.StatusOK
 	if err != nil {
 		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"pipeline": "pipeline", "stage": "stage", "outcome": "outcome"}); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -230,18 +229,3 @@ func (u *UI) pipelinesSave(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 // staleIDs turns the deals list's stale filter into an id filter.
-func (u *UI) staleFilter(ctx context.Context, ws int64, fs []store.Filter) ([]store.Filter, error) {
-	ids, err := u.d.Pipeline.StaleDealIDs(ctx, ws)
-	if err != nil {
-		return nil, err
-	}
-	if len(ids) == 0 {
-		return append(fs, store.Filter{Field: "id", Value: "0"}), nil
-	}
-	slices.Sort(ids)
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = formatInt(id)
-	}
-	return append(fs, store.Filter{Field: "id", Op: "in", Value: strings.Join(parts, ",")}), nil
-}

@@ -101,6 +101,18 @@ func TestPipelineUI(t *testing.T) {
 		if got := get(t, e, c, "/deals?stale=true").Body; containsAll(got, "Globex — board deal") {
 			t.Errorf("the stale filter lists a deal in order (never stale)")
 		}
+		// A call 35 days on (5 days before the clock) makes the quiet deal fresh again:
+		// the filter runs in SQL against activities, not against a list of ids.
+		quiet, err := e.App.St.Read().ListDeals(ctx, e.A.ID, store.ListParams{Query: "quiet deal"}, nil)
+		if err != nil || len(quiet.Items) != 1 {
+			t.Fatalf("quiet deal: %+v %v", quiet, err)
+		}
+		if _, err := e.App.CRM.CreateActivity(ctx, act, crm.Fields{"kind": "call", "deal_id": float64(quiet.Items[0].ID), "occurred_at": store.Now().Add(35 * 24 * time.Hour).Format(time.RFC3339)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := get(t, e, c, "/deals?stale=true").Body; containsAll(got, "Initech — quiet deal") {
+			t.Errorf("a deal with a call 5 days ago is listed as stale")
+		}
 		ok(t, get(t, e, c, "/pipeline?motion=digital"), 200, "Qualified", "Trial")
 		ok(t, get(t, e, c, "/pipeline?motion=nope"), http.StatusNotFound)
 
