@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	pipelinePkg "github.com/rightsize/rightsize/internal/pipeline"
 	"io"
 	"strings"
 
@@ -71,11 +72,6 @@ func (o Options) Validate() error {
 	default:
 		return &store.FieldError{Field: "delimiter", Message: fmt.Sprintf("%q is not , ; or tab", o.Delimiter)}
 	}
-	if o.Pipeline != "" {
-		if _, ok := model.Pipelines[o.Pipeline]; !ok {
-			return &store.FieldError{Field: "pipeline", Message: fmt.Sprintf("%q is not a pipeline", o.Pipeline)}
-		}
-	}
 	return nil
 }
 
@@ -120,6 +116,16 @@ func (s *Service) store(ctx context.Context, act model.Actor, objectType, filena
 	}
 	if err := opts.Validate(); err != nil {
 		return model.Import{}, err
+	}
+	if opts.Pipeline != "" {
+		// The workspace's own pipelines (they are editable), not the built-in keys.
+		ps, _, err := pipelinePkg.Load(ctx, s.St.Read(), act.Workspace)
+		if err != nil {
+			return model.Import{}, err
+		}
+		if _, ok := pipelinePkg.Find(ps, opts.Pipeline); !ok {
+			return model.Import{}, &store.FieldError{Field: "pipeline", Message: fmt.Sprintf("%q is not a pipeline (%s)", opts.Pipeline, strings.Join(pipelinePkg.Keys(ps), ", "))}
+		}
 	}
 	raw, _ := json.Marshal(opts)
 	im := model.Import{ObjectType: obj, Filename: filename, Options: raw, CreatedBy: act.Label}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"os"
 	"strings"
 	"testing"
@@ -376,6 +377,33 @@ func TestReimportMerges(t *testing.T) {
 		p, _ := st.Read().ListContacts(context.Background(), f.ws, store.ListParams{Count: true, Limit: 1}, nil)
 		if *p.Total != 180 {
 			t.Fatalf("%d contacts, want 180", *p.Total)
+		}
+	})
+}
+
+// The pipeline option names one of the workspace's own (editable) pipelines, not
+// only the built-in keys: a workspace with a "renewals" pipeline imports into it.
+func TestImportIntoWorkspacePipeline(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := setup(t, st)
+		ps := append(pipeline.Defaults(), model.PipelineDef{Key: "renewals", Name: "Renewals", Stages: []model.StageDef{{Key: "due"}, {Key: "renewing"}}})
+		if _, err := (&pipeline.Service{St: st}).Save(ctx, model.Actor{Workspace: f.ws, Label: "test", Role: model.RoleAdmin}, ps); err != nil {
+			t.Fatal(err)
+		}
+		im := f.run(t, "deals", "Deal Name,Amount,Stage\nAcme renewal,100,renewing\n", importer.Options{Pipeline: "renewals"})
+		if im.Accepted != 1 {
+			t.Fatalf("import: %+v %+v", im, f.errs(t, im))
+		}
+		p, err := st.Read().ListDeals(ctx, f.ws, store.ListParams{}, nil)
+		if err != nil || len(p.Items) != 1 || p.Items[0].Pipeline != "renewals" || p.Items[0].Stage != "renewing" {
+			t.Fatalf("deals: %+v %v", p.Items, err)
+		}
+		_, err = f.svc.CreateLocal(ctx, f.act, "deals", "x.csv", strings.NewReader("Deal Name\nX\n"), importer.Options{Pipeline: "plg"})
+		var fe *store.FieldError
+		if !errors.As(err, &fe) || fe.Field != "pipeline" || !strings.Contains(fe.Message, "renewals") {
+			t.Fatalf("unknown pipeline: %v", err)
 		}
 	})
 }

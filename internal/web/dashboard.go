@@ -118,10 +118,20 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	var openCount int64
 	var openAmt, wonAmt int64
-	for _, p := range pipelineOrder {
+	set, err := u.d.Pipeline.Get(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	for _, pd := range set.Pipelines {
+		p := pd.Key
 		var bars []bar
-		for _, st := range model.Pipelines[p] {
-			line := stageLine{Pipeline: pipelineLabel(p), Stage: st, Href: "/deals?outcome=open&pipeline=" + p + "&stage=" + st}
+		for _, sd := range pd.Stages {
+			st := sd.Key
+			if st == "won" {
+				continue // won deals are closed, not open pipeline
+			}
+			line := stageLine{Pipeline: pd.Name, Stage: st, Href: "/deals?outcome=open&pipeline=" + url.QueryEscape(p) + "&stage=" + url.QueryEscape(st)}
 			var inCur int64
 			for _, x := range sum {
 				if x.Pipeline != p || x.Stage != st || x.Outcome != "" {
@@ -140,9 +150,9 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 			if line.Count > 0 {
 				d.Stages = append(d.Stages, line)
 			}
-			bars = append(bars, bar{Label: humanize(st), Value: inCur, Display: formatMoneyShort(inCur, ws.Currency), Href: line.Href})
+			bars = append(bars, bar{Label: sd.Name, Value: inCur, Display: formatMoneyShort(inCur, ws.Currency), Href: line.Href})
 		}
-		d.Pipelines = append(d.Pipelines, newBarChart("chart-pipeline-"+p, "Open pipeline · "+pipelineLabel(p), bars))
+		d.Pipelines = append(d.Pipelines, newBarChart("chart-pipeline-"+p, "Open pipeline · "+pd.Name, bars))
 	}
 	var wonCount int64
 	for _, x := range sum {

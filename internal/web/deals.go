@@ -9,9 +9,6 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 )
 
-// pipelineOrder fixes the display order of model.Pipelines (a map) on the dashboard.
-var pipelineOrder = []string{"high_touch", "digital"}
-
 func pipelineLabel(p string) string {
 	switch p {
 	case "high_touch":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"html"
 	"net/http"
 	"net/url"
@@ -140,6 +141,16 @@ func TestPipelineUI(t *testing.T) {
 		ok(t, r, http.StatusUnprocessableEntity, "pipelines[0].stages[0].forecast_category")
 		r = post(t, e, c, "/settings/pipelines", url.Values{"pipelines": {`[]`}})
 		ok(t, r, http.StatusForbidden)
+
+		// The dashboard charts the workspace's own pipelines and stage names.
+		ps := append(pipeline.Defaults(), model.PipelineDef{Key: "renewals", Name: "Renewals desk", Stages: []model.StageDef{{Key: "due", Name: "Due soon"}}})
+		if _, err := e.App.Pipeline.Save(ctx, model.Actor{Workspace: e.A.ID, Label: "test", Role: model.RoleAdmin}, ps); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.App.CRM.CreateDeal(ctx, act, crm.Fields{"name": "Acme renewal", "pipeline": "renewals", "amount": 100.0}); err != nil {
+			t.Fatal(err)
+		}
+		ok(t, get(t, e, admin, "/"), 200, "Open pipeline · Renewals desk", "Due soon", `/deals?outcome=open&amp;pipeline=renewals&amp;stage=due`)
 	})
 }
 
