@@ -141,8 +141,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &routing.RerouteWorker{Svc: a.Routing})
 		// Due sends, including deferred retries whose due time has come.
 		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
-		// Due sequence steps, claimed in batches (docs/sequences.md).
+		// Due sequence steps: a dispatch cuts them into ranges, one batch job
+		// each, which any worker node runs (docs/sequences.md).
 		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
+		river.AddWorker(workers, &sequences.DueBatchWorker{Svc: a.Sequences})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}

@@ -67,7 +67,7 @@ func TestNurtureThroughMail(t *testing.T) {
 				}
 				return false
 			}
-			e.WaitUntil(t, "sequences_due", func() bool {
+			e.WaitUntil(t, "sequences_due_batch", func() bool {
 				sends, err := e.App.St.Read().ListSends(ctx, e.A.ID, "planned", 10)
 				return err == nil && len(sends) == 1 && notSentB()
 			})

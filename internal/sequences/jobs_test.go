@@ -71,11 +71,11 @@ func TestJobRunsStepWhenDue(t *testing.T) {
 			for done := false; !done; {
 				select {
 				case ev := <-events:
-					if ev.Job.Kind != (sequences.DueArgs{}).Kind() {
+					if ev.Job.Kind != (sequences.DueBatchArgs{}).Kind() {
 						continue
 					}
 					if ev.Kind == river.EventKindJobFailed {
-						t.Fatalf("due-steps job failed: %v", ev.Job.Errors)
+						t.Fatalf("due-steps batch job failed: %v", ev.Job.Errors)
 					}
 					got, err := e.App.St.Read().GetEnrollment(ctx, e.A.ID, es[0].ID, false)
 					if err != nil {

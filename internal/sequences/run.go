@@ -64,13 +64,38 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (RunResult, error) 
 // next due time commit together or not at all (a crashed batch is claimed again
 // and its sends find their keys taken).
 func (s *Service) RunBatch(ctx context.Context, now time.Time) (RunResult, error) {
+	return s.runClaimed(ctx, now, func(q store.Q) ([]model.Enrollment, error) {
+		return q.AdminClaimDueEnrollments(ctx, now, s.batchSize())
+	})
+}
+
+// RunRange runs the due steps of the due-order range (after, upto] that a
+// dispatch handed to one batch job, one claimed batch per transaction until a
+// batch comes back short (steps made due inside the range since the dispatch
+// are run too).
+func (s *Service) RunRange(ctx context.Context, now time.Time, after, upto *store.DueKey) (RunResult, error) {
+	var total RunResult
+	for {
+		res, err := s.runClaimed(ctx, now, func(q store.Q) ([]model.Enrollment, error) {
+			return q.AdminClaimDueRange(ctx, now, after, upto, s.batchSize())
+		})
+		total.add(res)
+		if err != nil || res.Claimed < s.batchSize() {
+			return total, err
+		}
+	}
+}
+
+// runClaimed runs the steps of the enrollments claim returns inside one
+// transaction.
+func (s *Service) runClaimed(ctx context.Context, now time.Time, claim func(q store.Q) ([]model.Enrollment, error)) (RunResult, error) {
 	var res RunResult
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		res = RunResult{}
 		if err := q.PreferKeyedPlans(ctx); err != nil {
 			return err
 		}
-		es, err := q.AdminClaimDueEnrollments(ctx, now, s.batchSize())
+		es, err := claim(q)
 		if err != nil {
 			return err
 		}
