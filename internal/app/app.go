@@ -143,7 +143,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
 		// Due sequence steps, claimed in batches (docs/sequences.md).
 		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
+		// Replies read from the workspaces' IMAP reply mailboxes (docs/mail.md).
+		river.AddWorker(workers, &mail.IMAPPollWorker{Svc: a.Mail})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, mail.IMAPPollPeriodicJob(mail.IMAPPollInterval))
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour

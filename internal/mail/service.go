@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -56,6 +57,9 @@ type Service struct {
 	// Scoring, when set, receives the first human open and click of a send
 	// (email_open, email_click) in the transaction that records it.
 	Scoring *scoring.Service
+	// IMAPTLSConfig, when set, is the TLS configuration reply mailboxes are
+	// dialled with (tests trust their own certificate); nil: system roots.
+	IMAPTLSConfig *tls.Config
 
 	claimer string
 	mu      sync.Mutex
