@@ -56,6 +56,7 @@ func TestAPI(t *testing.T) {
 				{"routing_rules", h.testRoutingRules},
 				{"pools", h.testPools},
 				{"mail_sender", h.testMailSender},
+				{"mail_imap", h.testMailIMAP},
 				{"funnel", h.testFunnel},
 				{"desk", h.testDesk},
 				{"forms", h.testForms},

@@ -229,6 +229,7 @@ func schemas() js {
 	}
 	scoringSchemas(s)
 	mailSchemas(s)
+	mailIMAPSchemas(s)
 	funnelSchemas(s)
 	poolSchemas(s)
 	pipelineSchemas(s)

@@ -198,8 +198,8 @@ func (s *Service) SaveIMAP(ctx context.Context, act model.Actor, in IMAPInput) (
 type IMAPCheck struct {
 	OK       bool   `json:"ok"`
 	Error    string `json:"error,omitempty"`
-	Messages uint32 `json:"messages"`
-	Unseen   uint32 `json:"unseen"`
+	Messages int64  `json:"messages"`
+	Unseen   int64  `json:"unseen"`
 	Mailbox  string `json:"mailbox"`
 }
 
@@ -238,10 +238,10 @@ func (s *Service) TestIMAP(ctx context.Context, ws int64, in IMAPInput) (IMAPChe
 		return out, nil
 	}
 	if st.NumMessages != nil {
-		out.Messages = *st.NumMessages
+		out.Messages = int64(*st.NumMessages)
 	}
 	if st.NumUnseen != nil {
-		out.Unseen = *st.NumUnseen
+		out.Unseen = int64(*st.NumUnseen)
 	}
 	_ = c.Logout().Wait()
 	out.OK = true

@@ -160,6 +160,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/sla", u.page(u.slaSave))
 	mux.HandleFunc("GET /settings/mail", u.page(u.mailSettings))
 	mux.HandleFunc("POST /settings/mail", u.page(u.mailSave))
+	mux.HandleFunc("POST /settings/mail/imap", u.page(u.imapSave))
+	mux.HandleFunc("POST /settings/mail/imap/test", u.page(u.imapTest))
 	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
 	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
