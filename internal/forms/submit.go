@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -305,10 +306,6 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 		}
 		return d, q.AddHistory(ctx, ws, "deal", d.ID, "requested_again", map[string]any{"form": f.Name, "kind": f.Kind, "contact_id": c.ID}, act.Label)
 	}
-	w, err := q.GetWorkspace(ctx, ws)
-	if err != nil {
-		return model.Deal{}, err
-	}
 	// A contact-sales request starts the digital pipeline; a trial request
 	// starts at its trial stage when the workspace's pipeline has one.
 	ps, _, err := pipeline.Load(ctx, q, ws)
@@ -341,11 +338,19 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 			return model.Deal{}, err
 		}
 	}
-	d := model.Deal{Name: name + " (" + what + ")", AccountID: c.AccountID, Currency: w.Currency, Pipeline: "digital", Stage: stage, Custom: model.Custom{}}
-	if err := q.CreateDeal(ctx, ws, &d); err != nil {
+	// Through crm, so the stage gates apply as for any deal: a trial deal
+	// created past a first stage whose exit criteria it does not meet is kept
+	// and flagged needs_review with the unmet gates as the reason, and its
+	// stage stay is opened.
+	df := crm.Fields{"name": name + " (" + what + ")", "pipeline": "digital", "stage": stage}
+	if c.AccountID != nil {
+		df["account_id"] = strconv.FormatInt(*c.AccountID, 10)
+	}
+	d, err := s.CRM.CreateDealIn(ctx, q, act, df)
+	if err != nil {
 		return d, err
 	}
-	if err := q.AddHistory(ctx, ws, "deal", d.ID, "created", map[string]any{"stage": d.Stage, "pipeline": d.Pipeline, "form": f.Name, "kind": f.Kind, "contact_id": c.ID}, act.Label); err != nil {
+	if err := q.AddHistory(ctx, ws, "deal", d.ID, "requested", map[string]any{"stage": d.Stage, "pipeline": d.Pipeline, "form": f.Name, "kind": f.Kind, "contact_id": c.ID, "needs_review": d.NeedsReview}, act.Label); err != nil {
 		return d, err
 	}
 	req.ObjectID = d.ID
@@ -357,8 +362,7 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 	case err != nil:
 		return d, err
 	}
-	d.OwnerID = &asg.UserID
-	if err := q.UpdateDeal(ctx, ws, &d); err != nil {
+	if d, err = s.CRM.UpdateDealIn(ctx, q, act, d.ID, crm.Fields{"owner_id": strconv.FormatInt(asg.UserID, 10)}); err != nil {
 		return d, err
 	}
 	return d, q.AddHistory(ctx, ws, "deal", d.ID, "assigned", map[string]any{"owner_id": asg.UserID, "reason": asg.Reason, "sla_due_at": asg.SLADueAt}, act.Label)
