@@ -43,6 +43,9 @@ type Outcome struct {
 	Asset *model.Asset
 	// Pending is true when double opt-in waits for the contact's confirmation.
 	Pending bool
+	// AssetURL is the hand-over link: the asset's URL, or a signed /d/ link
+	// to its uploaded file ("" while double opt-in is pending).
+	AssetURL string
 }
 
 // Rejection errors the HTTP layer maps to statuses.
@@ -98,6 +101,12 @@ func (s *Service) Submit(ctx context.Context, key string, in Input) (Outcome, er
 	if consented {
 		sub.ConsentVersion = f.ConsentVersion
 	}
+	if f.AssetID != nil {
+		// The signing key is loaded before the transaction (SQLite has one writer).
+		if _, err := s.secret(ctx); err != nil {
+			return out, err
+		}
+	}
 	token := ""
 	if f.DoubleOptIn {
 		sub.Status, token, out.Pending = "pending_confirmation", confirmToken(), true
@@ -135,6 +144,11 @@ func (s *Service) Submit(ctx context.Context, key string, in Input) (Outcome, er
 		}
 		if err := q.InsertSubmission(ctx, ws, &sub, token); err != nil {
 			return err
+		}
+		if out.Asset != nil && !out.Pending {
+			if out.AssetURL, err = s.downloadURL(ctx, ws, *out.Asset, sub.ID); err != nil {
+				return err
+			}
 		}
 		if f.DoubleOptIn && s.Confirmer != nil {
 			if err := s.Confirmer.SendConfirmation(ctx, q, ws, c.ID, f, strings.TrimRight(s.BaseURL, "/")+"/subscribe/confirm/"+token); err != nil {
@@ -413,6 +427,33 @@ func (s *Service) Confirm(ctx context.Context, token string) (model.Submission, 
 		return err
 	})
 	return sub, done, err
+}
+
+// ConfirmedDownload is the hand-over of a confirmed double opt-in submission
+// whose form gates an asset: the asset and its link (nil when the form hands
+// nothing over or the submission is not confirmed).
+func (s *Service) ConfirmedDownload(ctx context.Context, token string) (*model.Asset, string, error) {
+	q := s.St.Read()
+	sub, ws, err := q.SubmissionByToken(ctx, token)
+	if err != nil || sub.Status != "accepted" {
+		return nil, "", err
+	}
+	f, err := q.GetForm(ctx, ws, sub.FormID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.AssetID == nil) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := q.GetAsset(ctx, ws, *f.AssetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := s.downloadURL(ctx, ws, a, sub.ID)
+	return &a, u, err
 }
 
 // FieldsFor is what the embed script renders for a visitor: the form's fields,
