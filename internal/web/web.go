@@ -125,6 +125,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /content", u.page(u.contentCreate))
 	mux.HandleFunc("GET /content/{id}/edit", u.page(u.contentEdit))
 	mux.HandleFunc("POST /content/{id}", u.page(u.contentUpdate))
+	mux.HandleFunc("GET /content/{id}/file", u.page(u.contentFile))
 	mux.HandleFunc("GET /sequences", u.page(u.sequenceList))
 	mux.HandleFunc("GET /sequences/new", u.page(u.sequenceNew))
 	mux.HandleFunc("POST /sequences", u.page(u.sequenceSave))
