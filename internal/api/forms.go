@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"mime"
 	"net/http"
 
 	"github.com/rightsize/rightsize/internal/auth"
@@ -212,6 +213,9 @@ func createAsset(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princip
 	if _, err := onlyParams(r); err != nil {
 		return err
 	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		return createAssetUpload(a, w, r, p)
+	}
 	var in assetInput
 	if err := body(r, &in); err != nil {
 		return err
@@ -294,7 +298,9 @@ var (
 	listSubmissionsDoc = op{id: "listFormSubmissions", tag: "forms", summary: "A form's latest submissions, and its counts by status (accepted + pending_confirmation + spam = every post received)",
 		params: limitOnly, resp: ok200("SubmissionList")}
 	listAssetsDoc  = op{id: "listContent", tag: "content", summary: "The content library, newest first", resp: ok200("AssetList")}
-	createAssetDoc = op{id: "createContent", tag: "content", summary: "Add a content library item", body: jsonBody("AssetInput"), resp: []resp{{http.StatusCreated, "application/json", "Asset", "", true}}}
+	createAssetDoc = op{id: "createContent", tag: "content", summary: "Add a content library item: JSON with a url, or multipart/form-data with the same fields and an uploaded file (part file, at most 20 MiB)",
+		body: []content{{"application/json", ref("AssetInput"), nil}, {"multipart/form-data", js{"type": "object", "required": []string{"title", "type", "file"}, "properties": uploadFields}, nil}},
+		resp: []resp{{http.StatusCreated, "application/json", "Asset", "", true}}}
 	getAssetDoc    = op{id: "getContent", tag: "content", summary: "One content library item", resp: ok200("Asset")}
 	updateAssetDoc = op{id: "updateContent", tag: "content", summary: "Change a content library item; absent properties keep their value", body: jsonBody("AssetInput"), resp: ok200("Asset")}
 	deleteAssetDoc = op{id: "deleteContent", tag: "content", summary: "Delete a content library item; forms that gated it stop handing it out", resp: []resp{{http.StatusNoContent, "", "", "deleted", false}}}
@@ -343,7 +349,9 @@ func formSchemas(s js) {
 		"stage": enum(append([]string{""}, model.AssetStages...)...), "segment": enum(append([]string{""}, model.Segments...)...), "topic": str(200),
 	}
 	s["AssetInput"] = object(nil, aprops)
-	aout := js{"id": tID, "created_at": tTime, "updated_at": tTime}
+	aout := js{"id": tID, "created_at": tTime, "updated_at": tTime,
+		"file": withDesc(object([]string{"name", "content_type", "size"}, js{"name": str(0), "content_type": str(0), "size": withDesc(tCount, "bytes")}),
+			"the uploaded file the item serves (GET /api/v1/content/{id}/file); absent when the item is its url")}
 	for k, v := range aprops {
 		aout[k] = v
 	}

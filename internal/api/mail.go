@@ -108,3 +108,84 @@ func mailSchemas(s js) {
 		"track_engagement": nullable(withDesc(js{"type": "boolean"}, "open pixel and click tracking; left out keeps the setting (on for a new sender)")),
 	})
 }
+
+// The workspace's reply mailbox (IMAP polling, docs/mail.md "Replies"). The
+// password is write-only: password_set says whether one is stored.
+
+func getMailIMAP(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	v, err := a.d.Mail.IMAP(r.Context(), p.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, v)
+	return nil
+}
+
+func putMailIMAP(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	var in mail.IMAPInput
+	if err := body(r, &in); err != nil {
+		return err
+	}
+	v, err := a.d.Mail.SaveIMAP(r.Context(), p.Actor(httpx.ClientIP(r)), in)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, v)
+	return nil
+}
+
+// testMailIMAP connects with the given settings (a left-out or empty password
+// uses the stored one) and says whether login and the mailbox worked.
+func testMailIMAP(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if _, err := onlyParams(r); err != nil {
+		return err
+	}
+	var in mail.IMAPInput
+	if err := body(r, &in); err != nil {
+		return err
+	}
+	res, err := a.d.Mail.TestIMAP(r.Context(), p.WorkspaceID, in)
+	if err != nil {
+		return err
+	}
+	httpx.JSON(w, http.StatusOK, res)
+	return nil
+}
+
+var (
+	getMailIMAPDoc = op{id: "getMailIMAP", tag: "mail", summary: "The workspace's reply mailbox (IMAP) that is polled for replies, and the outcome of the latest poll; the password is never returned", resp: ok200("MailIMAP")}
+	putMailIMAPDoc = op{id: "putMailIMAP", tag: "mail", summary: "Set the reply mailbox; password left out keeps the stored one (required the first time). Stored encrypted (admin, manager)",
+		body: jsonBody("MailIMAPInput"), resp: ok200("MailIMAP")}
+	testMailIMAPDoc = op{id: "testMailIMAP", tag: "mail", summary: "Connect, log in and open the mailbox with these settings, changing nothing; ok false with error naming the step that failed (admin, manager)",
+		body: jsonBody("MailIMAPInput"), resp: ok200("MailIMAPCheck")}
+)
+
+func mailIMAPSchemas(s js) {
+	s["MailIMAP"] = object([]string{"configured", "enabled", "password_set", "last_fetched"}, js{
+		"configured": withDesc(js{"type": "boolean"}, "false until a mailbox is saved"),
+		"enabled":    withDesc(js{"type": "boolean"}, "polled every minute when true"),
+		"host":       str(0), "port": js{"type": "integer"}, "tls": enum(mail.IMAPModes...), "username": str(0), "mailbox": str(0),
+		"password_set": withDesc(js{"type": "boolean"}, "a password is stored (encrypted; never returned)"),
+		"last_poll_at": tTime, "last_error": withDesc(str(0), "why the latest poll failed; absent when it worked"),
+		"last_fetched": withDesc(tCount, "messages the latest poll read"),
+		"updated_by":   str(0), "updated_at": tTime,
+	})
+	s["MailIMAPInput"] = object([]string{"host", "username"}, js{
+		"enabled":  nullable(withDesc(js{"type": "boolean"}, "left out keeps the setting (on for a new mailbox)")),
+		"host":     str(253),
+		"port":     withDesc(js{"type": "integer"}, "default 993 with tls, 143 otherwise"),
+		"tls":      withDesc(enum(mail.IMAPModes...), "tls (implicit, default), starttls or none"),
+		"username": str(320), "mailbox": withDesc(str(200), "default INBOX"),
+		"password": nullable(withDesc(str(1000), "left out (or empty in a test) keeps the stored password")),
+	})
+	s["MailIMAPCheck"] = object([]string{"ok", "messages", "unseen", "mailbox"}, js{
+		"ok": js{"type": "boolean"}, "error": withDesc(str(0), "which step failed (connect, TLS, login, mailbox) and the server's answer"),
+		"messages": tCount, "unseen": tCount, "mailbox": str(0),
+	})
+}

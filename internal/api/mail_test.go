@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rightsize/rightsize/internal/mail"
@@ -96,4 +97,42 @@ func (h *harness) testMailSender(t *testing.T) {
 		t.Errorf("B sees A's sends: %v", got)
 	}
 	wantProblem(t, h.call(t, ldr, "GET", "/api/v1/mail/sends?state=lost", ""), http.StatusBadRequest, "state")
+}
+
+// testMailIMAP sets the reply mailbox: unconfigured first, field errors, the
+// password required once and never returned, admin-only writes, B untouched;
+// the connection test reports a refused login and a working mailbox against a
+// real IMAP server on loopback.
+func (h *harness) testMailIMAP(t *testing.T) {
+	addr := imapTestServer(t, "replies@a.example", "imap-pw-123")
+	host, port, _ := strings.Cut(addr, ":")
+	if got := h.want(t, http.StatusOK, h.adminA(), "GET", "/api/v1/mail/imap", ""); got["configured"] != false {
+		t.Errorf("before any save: %v", got)
+	}
+	base := fmt.Sprintf(`"host":%q,"port":%s,"tls":"none","username":"replies@a.example"`, host, port)
+	wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/imap", "{"+base+"}"), http.StatusBadRequest, "password")
+	wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/imap", `{"host":"imap://x","username":"u","password":"p"}`), http.StatusBadRequest, "host")
+	wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/imap", `{"host":"imap.x.example","username":"u","password":"p","tls":"ssl"}`), http.StatusBadRequest, "tls")
+	wantProblem(t, h.call(t, h.adminA(), "PUT", "/api/v1/mail/imap", `{"host":"imap.x.example","username":"u","password":"p","port":70000}`), http.StatusBadRequest, "port")
+	wantProblem(t, h.call(t, h.env.A.Keys[model.RoleAE], "PUT", "/api/v1/mail/imap", "{"+base+`,"password":"imap-pw-123"}`), http.StatusForbidden, "")
+	// A wrong password: the test answers which step failed.
+	bad := h.want(t, http.StatusOK, h.adminA(), "POST", "/api/v1/mail/imap/test", "{"+base+`,"password":"nope"}`)
+	if bad["ok"] != false || !strings.Contains(fmt.Sprint(bad["error"]), "login as") {
+		t.Errorf("wrong password test: %v", bad)
+	}
+	saved := h.want(t, http.StatusOK, h.env.A.Keys[model.RoleManager], "PUT", "/api/v1/mail/imap", "{"+base+`,"password":"imap-pw-123"}`)
+	expectFields(t, "saved", saved, map[string]any{"configured": true, "enabled": true, "password_set": true, "mailbox": "INBOX", "tls": "none"})
+	res := h.call(t, h.adminA(), "GET", "/api/v1/mail/imap", "")
+	if strings.Contains(string(res.Body), "imap-pw-123") || res.Status != 200 {
+		t.Fatalf("GET shows the password: %s", res.Body)
+	}
+	// The stored password is used when the test leaves it out.
+	if ok := h.want(t, http.StatusOK, h.adminA(), "POST", "/api/v1/mail/imap/test", "{"+base+"}"); ok["ok"] != true || ok["mailbox"] != "INBOX" {
+		t.Errorf("test with the stored password: %v", ok)
+	}
+	if got := h.want(t, http.StatusOK, h.adminB(), "GET", "/api/v1/mail/imap", ""); got["configured"] != false {
+		t.Errorf("B after A's save: %v", got)
+	}
+	// B has no stored password to fall back on.
+	wantProblem(t, h.call(t, h.adminB(), "POST", "/api/v1/mail/imap/test", "{"+base+"}"), http.StatusBadRequest, "password")
 }

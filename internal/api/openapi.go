@@ -229,6 +229,7 @@ func schemas() js {
 	}
 	scoringSchemas(s)
 	mailSchemas(s)
+	mailIMAPSchemas(s)
 	funnelSchemas(s)
 	poolSchemas(s)
 	pipelineSchemas(s)
@@ -524,7 +525,11 @@ func operation(rt route) js {
 			if r.schema != "" {
 				s = ref(r.schema)
 			}
-			e["content"] = js{r.ctype: js{"schema": s}}
+			c := js{}
+			for _, ct := range strings.Split(r.ctype, "|") { // several media types: a file download
+				c[ct] = js{"schema": s}
+			}
+			e["content"] = c
 		}
 		if r.loc {
 			e["headers"] = js{"Location": js{"description": "URL of the new resource", "schema": str(0)}}
@@ -550,6 +555,10 @@ func operation(rt route) js {
 	}
 	if rt.doc.id == "updateDeal" {
 		problem(422, "gate_unmet: the move leaves a stage whose exit criteria the deal does not meet; extra.unmet lists each (stage, code, field/kind/role, need/have, message)")
+	}
+	if rt.doc.id == "createContent" || rt.doc.id == "putContentFile" {
+		problem(413, "file larger than 20 MiB")
+		problem(415, "putContentFile: not multipart/form-data")
 	}
 	if rt.doc.id == "createImport" {
 		problem(413, "file too large")

@@ -145,7 +145,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		// each, which any worker node runs (docs/sequences.md).
 		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
 		river.AddWorker(workers, &sequences.DueBatchWorker{Svc: a.Sequences})
+		// Replies read from the workspaces' IMAP reply mailboxes (docs/mail.md).
+		river.AddWorker(workers, &mail.IMAPPollWorker{Svc: a.Mail})
+		// Delivery right after a send is planned (mail.Service.Kick).
+		river.AddWorker(workers, &mail.DeliverNowWorker{Svc: a.Mail})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, mail.IMAPPollPeriodicJob(mail.IMAPPollInterval))
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -159,6 +164,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports.River = rc
 	a.Routing.River = rc
 	a.Sequences.River = rc
+	// A planned send starts a delivery run in its own transaction.
+	a.Mail.Kick = func(ctx context.Context, q store.Q) error {
+		if q.Tx() == nil {
+			return nil
+		}
+		_, err := rc.InsertTx(ctx, q.Tx(), mail.DeliverNowArgs{}, nil)
+		return err
+	}
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)

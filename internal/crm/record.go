@@ -334,6 +334,21 @@ func (s *Service) CreateDeal(ctx context.Context, act model.Actor, f Fields) (mo
 	})
 }
 
+// CreateDealIn is CreateDeal inside the caller's transaction: forms open a
+// raised hand's deal with the submission, through the same gates (a deal
+// created past stages whose exit criteria it does not meet is flagged
+// needs_review with the unmet gates as the reason) and stage history.
+func (s *Service) CreateDealIn(ctx context.Context, q store.Q, act model.Actor, f Fields) (model.Deal, error) {
+	k, f, err := gatedDealKind(act, f)
+	if err != nil {
+		return model.Deal{}, err
+	}
+	d := model.Deal{Custom: model.Custom{}}
+	return createIn(s, ctx, q, act, k, d, f, func(q store.Q, d *model.Deal) error {
+		return useWorkspaceCurrency(ctx, act.Workspace, &d.Currency)(q)
+	})
+}
+
 // UpdateDeal applies a partial change; stage and outcome changes land in history.
 // A move forward past a stage whose exit criteria the deal does not meet is
 // refused with *model.GateError unless an admin gives override_reason.

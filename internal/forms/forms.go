@@ -67,6 +67,10 @@ type Service struct {
 	// Limits caps submissions per IP and per form (nil: DefaultLimits).
 	Limits     *Limiter
 	limitsOnce sync.Once
+	// Secret signs gated download links (nil: the install secret
+	// "content_download" in the database, shared by every serve process).
+	Secret   []byte
+	secretMu sync.Mutex
 }
 
 func (s *Service) now() time.Time {
@@ -274,16 +278,17 @@ func (s *Service) UpdateForm(ctx context.Context, act model.Actor, id int64, f m
 	return f, err
 }
 
-// validateAsset checks a content library item.
-func validateAsset(a *model.Asset) error {
+// validateAsset checks a content library item; hasFile says an uploaded file
+// is (or will be) stored, which makes the URL optional.
+func validateAsset(a *model.Asset, hasFile bool) error {
 	a.Title, a.URL = strings.TrimSpace(a.Title), strings.TrimSpace(a.URL)
 	switch {
 	case a.Title == "":
 		return fe("title", "is required")
 	case len(a.Title) > maxName:
 		return fe("title", "is longer than %d characters", maxName)
-	case a.URL == "":
-		return fe("url", "is required")
+	case a.URL == "" && !hasFile:
+		return fe("url", "is required (or upload a file)")
 	case !slices.Contains(model.AssetTypes, a.Type):
 		return fe("type", "%q is not one of %s", a.Type, strings.Join(model.AssetTypes, ", "))
 	case a.Stage != "" && !slices.Contains(model.AssetStages, a.Stage):
@@ -293,27 +298,17 @@ func validateAsset(a *model.Asset) error {
 	case len(a.Topic) > maxName:
 		return fe("topic", "is longer than %d characters", maxName)
 	}
+	if a.URL == "" {
+		return nil
+	}
 	if err := absURL(a.URL); err != nil {
 		return fe("url", "%s", err)
 	}
 	return nil
 }
 
-// SaveAsset creates (a.ID == 0) or updates a content library item.
+// SaveAsset creates (a.ID == 0) or updates a content library item; an
+// uploaded file it has is kept (SaveAssetFile replaces it).
 func (s *Service) SaveAsset(ctx context.Context, act model.Actor, a model.Asset) (model.Asset, error) {
-	if err := validateAsset(&a); err != nil {
-		return a, err
-	}
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		if a.ID == 0 {
-			return q.CreateAsset(ctx, act.Workspace, &a)
-		}
-		old, err := q.GetAsset(ctx, act.Workspace, a.ID)
-		if err != nil {
-			return err
-		}
-		a.CreatedAt = old.CreatedAt
-		return q.UpdateAsset(ctx, act.Workspace, &a)
-	})
-	return a, err
+	return s.SaveAssetFile(ctx, act, a, nil)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
@@ -542,5 +543,58 @@ func TestIsolation(t *testing.T) {
 			t.Fatal("A's form wrote into B")
 		}
 		a.contact("p@x.io")
+	})
+}
+
+// A trial request opens its deal through crm, so the digital pipeline's gates
+// apply as for any deal: the workspace requires an amount to leave
+// "qualified", the trial deal is created at "trial" without one, so it is kept
+// and flagged needs_review with the unmet gate as the reason, and its stage
+// stay is opened. A contact-sales request starts at "qualified": nothing left
+// behind, no review.
+func TestRaisedHandMeetsGates(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, true)
+		ps := pipeline.Defaults()
+		for i := range ps {
+			if ps[i].Key == "digital" {
+				ps[i].Stages[0].Exit.RequiredFields = []string{"amount"}
+			}
+		}
+		if _, err := (&pipeline.Service{St: st}).Save(f.ctx, model.Actor{Workspace: f.ws, Role: model.RoleAdmin, Label: "test"}, ps); err != nil {
+			t.Fatal(err)
+		}
+		deal := func(kind, email string) model.Deal {
+			t.Helper()
+			g := f.form(model.Form{Name: kind + email, Kind: kind})
+			if r := f.post("/f/"+g.Key, "application/json", `{"email":"`+email+`"}`); r.status != 200 {
+				t.Fatalf("post %d %s", r.status, r.body)
+			}
+			subs, _ := st.Read().Submissions(f.ctx, f.ws, g.ID, 10)
+			if len(subs) != 1 || subs[0].DealID == nil {
+				t.Fatalf("submission %+v", subs)
+			}
+			d, err := st.Read().GetDeal(f.ctx, f.ws, *subs[0].DealID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		trial := deal("trial_request", "trial@bakery.io")
+		if trial.Stage != "trial" || !trial.NeedsReview || !strings.HasPrefix(trial.ReviewReason, "gates_unmet: ") || !strings.Contains(trial.ReviewReason, "amount") {
+			t.Fatalf("trial deal %+v: want needs_review with the unmet amount gate", trial)
+		}
+		if trial.OwnerID == nil || *trial.OwnerID != f.ae || trial.Currency != "EUR" {
+			t.Fatalf("trial deal owner/currency %+v", trial)
+		}
+		stays, err := st.Read().StageHistory(f.ctx, f.ws, trial.ID)
+		if err != nil || len(stays) != 1 || stays[0].Stage != "trial" || stays[0].LeftAt != nil {
+			t.Fatalf("stage history %+v %v: want one open stay in trial", stays, err)
+		}
+		sales := deal("contact_sales", "cfo@bakery.io")
+		if sales.Stage != "qualified" || sales.NeedsReview || sales.ReviewReason != "" {
+			t.Fatalf("contact-sales deal %+v: want qualified, no review", sales)
+		}
 	})
 }

@@ -53,6 +53,8 @@ func (p *Public) Register(mux *http.ServeMux) {
 	mux.HandleFunc("OPTIONS /f/{key}/fields", p.preflight)
 	mux.HandleFunc("GET /subscribe/confirm/{token}", p.confirmPage)
 	mux.HandleFunc("POST /subscribe/confirm/{token}", p.confirm)
+	// Gated downloads of uploaded content files (content.go).
+	mux.HandleFunc("GET /d/{token}", p.download)
 }
 
 // BypassPatterns are the routes http.CrossOriginProtection must not refuse.
@@ -273,7 +275,7 @@ func (p *Public) done(w http.ResponseWriter, r *http.Request, o Outcome, asJSON 
 		res.Status = "accepted" // a bot learns nothing
 	}
 	if o.Asset != nil && !o.Pending {
-		res.AssetURL = o.Asset.URL
+		res.AssetURL = o.AssetURL
 	}
 	if asJSON {
 		cors(w, r, o.Form)
@@ -312,7 +314,15 @@ func (p *Public) confirm(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	p.html(w, http.StatusOK, pageData{Title: "Confirmed", Message: "Thank you, your address is confirmed."})
+	d := pageData{Title: "Confirmed", Message: "Thank you, your address is confirmed."}
+	// A gated form hands its content over now that the address is confirmed.
+	if a, link, err := p.Svc.ConfirmedDownload(r.Context(), r.PathValue("token")); err != nil {
+		slog.Error("forms: hand-over after confirmation", "err", err)
+	} else if a != nil {
+		d.Message += " Here is your copy of “" + a.Title + "”."
+		d.AssetURL = link
+	}
+	p.html(w, http.StatusOK, d)
 }
 
 type pageData struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type Outcome struct {
 	Asset *model.Asset
 	// Pending is true when double opt-in waits for the contact's confirmation.
 	Pending bool
+	// AssetURL is the hand-over link: the asset's URL, or a signed /d/ link
+	// to its uploaded file ("" while double opt-in is pending).
+	AssetURL string
 }
 
 // Rejection errors the HTTP layer maps to statuses.
@@ -97,6 +101,12 @@ func (s *Service) Submit(ctx context.Context, key string, in Input) (Outcome, er
 	if consented {
 		sub.ConsentVersion = f.ConsentVersion
 	}
+	if f.AssetID != nil {
+		// The signing key is loaded before the transaction (SQLite has one writer).
+		if _, err := s.secret(ctx); err != nil {
+			return out, err
+		}
+	}
 	token := ""
 	if f.DoubleOptIn {
 		sub.Status, token, out.Pending = "pending_confirmation", confirmToken(), true
@@ -134,6 +144,11 @@ func (s *Service) Submit(ctx context.Context, key string, in Input) (Outcome, er
 		}
 		if err := q.InsertSubmission(ctx, ws, &sub, token); err != nil {
 			return err
+		}
+		if out.Asset != nil && !out.Pending {
+			if out.AssetURL, err = s.downloadURL(ctx, ws, *out.Asset, sub.ID); err != nil {
+				return err
+			}
 		}
 		if f.DoubleOptIn && s.Confirmer != nil {
 			if err := s.Confirmer.SendConfirmation(ctx, q, ws, c.ID, f, strings.TrimRight(s.BaseURL, "/")+"/subscribe/confirm/"+token); err != nil {
@@ -305,10 +320,6 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 		}
 		return d, q.AddHistory(ctx, ws, "deal", d.ID, "requested_again", map[string]any{"form": f.Name, "kind": f.Kind, "contact_id": c.ID}, act.Label)
 	}
-	w, err := q.GetWorkspace(ctx, ws)
-	if err != nil {
-		return model.Deal{}, err
-	}
 	// A contact-sales request starts the digital pipeline; a trial request
 	// starts at its trial stage when the workspace's pipeline has one.
 	ps, _, err := pipeline.Load(ctx, q, ws)
@@ -341,11 +352,19 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 			return model.Deal{}, err
 		}
 	}
-	d := model.Deal{Name: name + " (" + what + ")", AccountID: c.AccountID, Currency: w.Currency, Pipeline: "digital", Stage: stage, Custom: model.Custom{}}
-	if err := q.CreateDeal(ctx, ws, &d); err != nil {
+	// Through crm, so the stage gates apply as for any deal: a trial deal
+	// created past a first stage whose exit criteria it does not meet is kept
+	// and flagged needs_review with the unmet gates as the reason, and its
+	// stage stay is opened.
+	df := crm.Fields{"name": name + " (" + what + ")", "pipeline": "digital", "stage": stage}
+	if c.AccountID != nil {
+		df["account_id"] = strconv.FormatInt(*c.AccountID, 10)
+	}
+	d, err := s.CRM.CreateDealIn(ctx, q, act, df)
+	if err != nil {
 		return d, err
 	}
-	if err := q.AddHistory(ctx, ws, "deal", d.ID, "created", map[string]any{"stage": d.Stage, "pipeline": d.Pipeline, "form": f.Name, "kind": f.Kind, "contact_id": c.ID}, act.Label); err != nil {
+	if err := q.AddHistory(ctx, ws, "deal", d.ID, "requested", map[string]any{"stage": d.Stage, "pipeline": d.Pipeline, "form": f.Name, "kind": f.Kind, "contact_id": c.ID, "needs_review": d.NeedsReview}, act.Label); err != nil {
 		return d, err
 	}
 	req.ObjectID = d.ID
@@ -357,8 +376,7 @@ func (s *Service) raiseHand(ctx context.Context, q store.Q, act model.Actor, f m
 	case err != nil:
 		return d, err
 	}
-	d.OwnerID = &asg.UserID
-	if err := q.UpdateDeal(ctx, ws, &d); err != nil {
+	if d, err = s.CRM.UpdateDealIn(ctx, q, act, d.ID, crm.Fields{"owner_id": strconv.FormatInt(asg.UserID, 10)}); err != nil {
 		return d, err
 	}
 	return d, q.AddHistory(ctx, ws, "deal", d.ID, "assigned", map[string]any{"owner_id": asg.UserID, "reason": asg.Reason, "sla_due_at": asg.SLADueAt}, act.Label)
@@ -409,6 +427,33 @@ func (s *Service) Confirm(ctx context.Context, token string) (model.Submission, 
 		return err
 	})
 	return sub, done, err
+}
+
+// ConfirmedDownload is the hand-over of a confirmed double opt-in submission
+// whose form gates an asset: the asset and its link (nil when the form hands
+// nothing over or the submission is not confirmed).
+func (s *Service) ConfirmedDownload(ctx context.Context, token string) (*model.Asset, string, error) {
+	q := s.St.Read()
+	sub, ws, err := q.SubmissionByToken(ctx, token)
+	if err != nil || sub.Status != "accepted" {
+		return nil, "", err
+	}
+	f, err := q.GetForm(ctx, ws, sub.FormID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && f.AssetID == nil) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	a, err := q.GetAsset(ctx, ws, *f.AssetID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	u, err := s.downloadURL(ctx, ws, a, sub.ID)
+	return &a, u, err
 }
 
 // FieldsFor is what the embed script renders for a visitor: the form's fields,

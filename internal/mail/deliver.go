@@ -59,6 +59,34 @@ func (s *Service) Drain(ctx context.Context) (Stats, error) {
 	return total, firstErr
 }
 
+// DrainOnce is Drain, one at a time per process: asked while a drain runs,
+// it returns at once and the running drain goes round once more (so rows
+// planned after its last claim are not left for the periodic run). Drains in
+// other processes run beside it; the claim keeps them apart.
+func (s *Service) DrainOnce(ctx context.Context) (Stats, error) {
+	s.drainMu.Lock()
+	if s.draining {
+		s.again = true
+		s.drainMu.Unlock()
+		return Stats{}, nil
+	}
+	s.draining = true
+	s.drainMu.Unlock()
+	var total Stats
+	for {
+		st, err := s.Drain(ctx)
+		total.add(st)
+		s.drainMu.Lock()
+		if err != nil || !s.again {
+			s.draining, s.again = false, false
+			s.drainMu.Unlock()
+			return total, err
+		}
+		s.again = false
+		s.drainMu.Unlock()
+	}
+}
+
 func (s *Service) backoff(attempts int) time.Duration {
 	d := s.RetryBase
 	for i := 1; i < attempts && d < s.RetryMax; i++ {
@@ -264,12 +292,41 @@ func (w *DeliverWorker) Work(ctx context.Context, _ *river.Job[DeliverArgs]) err
 	if _, err := w.Svc.Recover(ctx, w.Svc.Now().Add(-RecoverStale)); err != nil {
 		return err
 	}
-	st, err := w.Svc.Drain(ctx)
+	return w.Svc.drainJob(ctx)
+}
+
+func (s *Service) drainJob(ctx context.Context) error {
+	st, err := s.DrainOnce(ctx)
 	if err != nil {
 		return fmt.Errorf("mail: drain: %w", err)
 	}
-	w.Svc.Log.Debug("mail: drained", "accepted", st.Accepted, "deferred", st.Deferred, "bounced", st.Bounced, "suppressed", st.Suppressed, "unknown", st.Unknown)
+	if st != (Stats{}) {
+		s.Log.Info("mail: drained", "claimer", s.claimer, "accepted", st.Accepted, "deferred", st.Deferred, "bounced", st.Bounced, "suppressed", st.Suppressed, "unknown", st.Unknown)
+	}
 	return nil
+}
+
+// DeliverNowArgs is a delivery run asked for by Plan (Service.Kick), inserted
+// in the transaction that planned the rows. Not unique: one inserted while a
+// drain runs must not be dropped (DrainOnce coalesces them in a process).
+type DeliverNowArgs struct{}
+
+// Kind names the job.
+func (DeliverNowArgs) Kind() string { return "mail_deliver_now" }
+
+// InsertOpts: a failed run is retried a few times; the periodic drain is the
+// backstop.
+func (DeliverNowArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+// DeliverNowWorker drains due sends right after they were planned.
+type DeliverNowWorker struct {
+	river.WorkerDefaults[DeliverNowArgs]
+	Svc *Service
+}
+
+// Work drains.
+func (w *DeliverNowWorker) Work(ctx context.Context, _ *river.Job[DeliverNowArgs]) error {
+	return w.Svc.drainJob(ctx)
 }
 
 // DeliverPeriodicJob runs the drain every interval: deferred rows become due

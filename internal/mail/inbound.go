@@ -80,6 +80,18 @@ func (e *InboundError) Error() string { return e.Where + ": " + e.Msg }
 // recorded once (a redelivery is a no-op). Auto-replies (RFC 3834 headers and
 // the usual out-of-office subjects) are recorded as such and fire nothing.
 func (s *Service) Reply(ctx context.Context, raw []byte) (ReplyResult, error) {
+	return s.reply(ctx, 0, raw)
+}
+
+// ReplyIn is Reply for a message read from ws's own reply mailbox (IMAP): it
+// matches only ws's sends, so one workspace's mailbox cannot record replies in
+// another.
+func (s *Service) ReplyIn(ctx context.Context, ws int64, raw []byte) (ReplyResult, error) {
+	return s.reply(ctx, ws, raw)
+}
+
+// reply matches raw to a send (of any workspace when only is 0) and records it.
+func (s *Service) reply(ctx context.Context, only int64, raw []byte) (ReplyResult, error) {
 	msg, err := netmail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
 		return ReplyResult{}, &InboundError{"message", "not an RFC 5322 message: " + err.Error()}
@@ -102,6 +114,9 @@ func (s *Service) Reply(ctx context.Context, raw []byte) (ReplyResult, error) {
 		}
 		if err != nil {
 			return ReplyResult{}, err
+		}
+		if only != 0 && snd.Workspace != only {
+			continue
 		}
 		send, found = snd, true
 		break

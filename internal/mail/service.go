@@ -9,11 +9,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -56,13 +58,26 @@ type Service struct {
 	// Scoring, when set, receives the first human open and click of a send
 	// (email_open, email_click) in the transaction that records it.
 	Scoring *scoring.Service
+	// Kick, when set, enqueues a delivery run in q's transaction (the app
+	// inserts a mail_deliver_now job): Plan and PlanBatch call it when they
+	// planned a row, so mail leaves when it is planned rather than at the
+	// next periodic drain.
+	Kick func(ctx context.Context, q store.Q) error
+	// IMAPTLSConfig, when set, is the TLS configuration reply mailboxes are
+	// dialled with (tests trust their own certificate); nil: system roots.
+	IMAPTLSConfig *tls.Config
 
 	claimer string
-	mu      sync.Mutex
-	limits  map[int64]*limiter
-	senders map[int64]senderEntry
-	tmpls   map[[2]int64]tmplEntry
-	engage  *engageKeys
+	// drainMu guards draining/again: one drain per process at a time; a
+	// drain asked for while one runs makes the running one go round again.
+	drainMu  sync.Mutex
+	draining bool
+	again    bool
+	mu       sync.Mutex
+	limits   map[int64]*limiter
+	senders  map[int64]senderEntry
+	tmpls    map[[2]int64]tmplEntry
+	engage   *engageKeys
 }
 
 type limiter struct {
@@ -186,6 +201,9 @@ func (s *Service) Plan(ctx context.Context, q store.Q, ws int64, r PlanRequest) 
 	row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID, Vars: r.Vars,
 		ToEmail: c.Email, MessageID: MessageID(ws, r.DedupeKey, domainOf(snd.FromAddress)), DueAt: r.DueAt}
 	created, err := q.PlanSend(ctx, ws, &row)
+	if err == nil && created && s.Kick != nil {
+		err = s.Kick(ctx, q)
+	}
 	return row, created, err
 }
 
@@ -228,6 +246,11 @@ func (s *Service) PlanBatch(ctx context.Context, q store.Q, ws int64, reqs []Pla
 		row := store.Send{DedupeKey: r.DedupeKey, EnrollmentID: r.EnrollmentID, StepID: r.StepID, ContactID: c.ID, TemplateID: r.TemplateID, Vars: r.Vars,
 			ToEmail: c.Email, MessageID: MessageID(ws, r.DedupeKey, domain), DueAt: r.DueAt}
 		if out[i], err = q.PlanSend(ctx, ws, &row); err != nil {
+			return nil, err
+		}
+	}
+	if s.Kick != nil && slices.Contains(out, true) {
+		if err := s.Kick(ctx, q); err != nil {
 			return nil, err
 		}
 	}

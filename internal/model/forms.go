@@ -66,13 +66,23 @@ var (
 // Asset is a content library item: useful content nurture sends and gated
 // forms hand over. Views and downloads count as engagement.
 type Asset struct {
-	ID        int64     `json:"id"`
-	Title     string    `json:"title"`
-	URL       string    `json:"url"`
-	Type      string    `json:"type"`
-	Stage     string    `json:"stage,omitempty"`
-	Segment   string    `json:"segment,omitempty"`
-	Topic     string    `json:"topic,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID      int64  `json:"id"`
+	Title   string `json:"title"`
+	URL     string `json:"url"`
+	Type    string `json:"type"`
+	Stage   string `json:"stage,omitempty"`
+	Segment string `json:"segment,omitempty"`
+	Topic   string `json:"topic,omitempty"`
+	// File is the uploaded file the asset serves (nil: the asset is its URL).
+	File      *AssetFile `json:"file,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// AssetFile describes an uploaded content file (the bytes live in the
+// database, internal/store content_files).
+type AssetFile struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
 }

@@ -181,6 +181,11 @@ func (q Q) Submissions(ctx context.Context, ws, formID int64, limit int) ([]mode
 	return out, rows.Err()
 }
 
+// GetSubmission reads submission id of ws.
+func (q Q) GetSubmission(ctx context.Context, ws, id int64) (model.Submission, error) {
+	return scanSubmission(q.db.QueryRowContext(ctx, `SELECT `+submissionCols+` FROM form_submissions WHERE workspace_id=$1 AND id=$2`, ws, id))
+}
+
 // SubmissionByToken finds a pending double opt-in by its confirmation token and
 // returns it with its workspace.
 func (q Q) SubmissionByToken(ctx context.Context, token string) (model.Submission, int64, error) {
@@ -230,12 +235,16 @@ func (q Q) OpenTrialDeal(ctx context.Context, ws, contactID int64) (int64, bool,
 	return id, true, nil
 }
 
-const assetCols = `id, title, url, type, stage, segment, topic, created_at, updated_at`
+const assetCols = `id, title, url, type, stage, segment, topic, created_at, updated_at, file_name, file_type, file_size`
 
 func scanAsset(r rowScanner) (model.Asset, error) {
 	var a model.Asset
 	var c, u dbTime
-	err := r.Scan(&a.ID, &a.Title, &a.URL, &a.Type, &a.Stage, &a.Segment, &a.Topic, &c, &u)
+	var f model.AssetFile
+	err := r.Scan(&a.ID, &a.Title, &a.URL, &a.Type, &a.Stage, &a.Segment, &a.Topic, &c, &u, &f.Name, &f.ContentType, &f.Size)
+	if err == nil && f.ContentType != "" {
+		a.File = &f
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -294,6 +303,54 @@ func (q Q) DeleteAsset(ctx context.Context, ws, id int64) error {
 	if _, err := q.db.ExecContext(ctx, `UPDATE forms SET asset_id = NULL WHERE workspace_id=$1 AND asset_id=$2`, ws, id); err != nil {
 		return wrapWrite("delete asset", err)
 	}
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM content_files WHERE workspace_id=$1 AND asset_id=$2`, ws, id); err != nil {
+		return wrapWrite("delete asset file", err)
+	}
 	res, err := q.db.ExecContext(ctx, `DELETE FROM content_assets WHERE workspace_id=$1 AND id=$2`, ws, id)
 	return affected(res, err, "delete asset")
+}
+
+// PutAssetFile stores (or replaces) the uploaded file of asset id of ws and
+// its metadata on the asset row; ErrNotFound for an asset outside ws.
+func (q Q) PutAssetFile(ctx context.Context, ws, id int64, f model.AssetFile, sha256 string, data []byte) error {
+	now := Now()
+	res, err := q.db.ExecContext(ctx, `UPDATE content_assets SET file_name=$3, file_type=$4, file_size=$5, updated_at=$6 WHERE workspace_id=$1 AND id=$2`,
+		ws, id, f.Name, f.ContentType, int64(len(data)), now)
+	if err := affected(res, err, "put asset file"); err != nil {
+		return err
+	}
+	_, err = q.db.ExecContext(ctx, `INSERT INTO content_files (workspace_id, asset_id, sha256, data, created_at) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (workspace_id, asset_id) DO UPDATE SET sha256=excluded.sha256, data=excluded.data, created_at=excluded.created_at`,
+		ws, id, sha256, data, now)
+	if err != nil {
+		return wrapWrite("put asset file", err)
+	}
+	return nil
+}
+
+// RemoveAssetFile drops the uploaded file of asset id of ws.
+func (q Q) RemoveAssetFile(ctx context.Context, ws, id int64) error {
+	res, err := q.db.ExecContext(ctx, `UPDATE content_assets SET file_name='', file_type='', file_size=0, updated_at=$3 WHERE workspace_id=$1 AND id=$2`, ws, id, Now())
+	if err := affected(res, err, "remove asset file"); err != nil {
+		return err
+	}
+	if _, err = q.db.ExecContext(ctx, `DELETE FROM content_files WHERE workspace_id=$1 AND asset_id=$2`, ws, id); err != nil {
+		return wrapWrite("remove asset file", err)
+	}
+	return nil
+}
+
+// AssetFileData reads the bytes of asset id's uploaded file in ws;
+// ErrNotFound when the asset is outside ws or has no file.
+func (q Q) AssetFileData(ctx context.Context, ws, id int64) ([]byte, string, error) {
+	var data []byte
+	var sum string
+	err := q.db.QueryRowContext(ctx, `SELECT data, sha256 FROM content_files WHERE workspace_id=$1 AND asset_id=$2`, ws, id).Scan(&data, &sum)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("store: asset file: %w", err)
+	}
+	return data, sum, nil
 }

@@ -35,6 +35,8 @@ type field struct {
 	Wide        bool
 	Groups      []optGroup
 	Autofocus   bool
+	// Accept is a file input's accept list (default: CSV).
+	Accept string
 }
 
 type optGroup struct {

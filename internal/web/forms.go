@@ -367,15 +367,69 @@ func (u *UI) formUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 
 // ---- content library ---------------------------------------------------------------
 
-func assetForm(action, submit string) *form {
-	return newForm(action, submit, "/content", []field{
+// fileAccept is what the upload input offers (the server sniffs the bytes).
+const fileAccept = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.mp4,.txt,.csv,.docx,.xlsx,.pptx"
+
+func assetForm(action, submit string, stored *model.AssetFile) *form {
+	fileHint := "Or upload the file (at most 20 MB): PDF, images, MP4, text, CSV, Word/Excel/PowerPoint. Gated forms hand it over by a private link."
+	if stored != nil {
+		fileHint = "Stored: " + stored.Name + " (" + formatBytes(stored.Size) + "). Choose a file to replace it."
+	}
+	fields := []field{
 		{Name: "title", Label: "Title", Type: "text", Required: true, Placeholder: "The SMB pricing guide"},
-		{Name: "url", Label: "URL", Type: "text", Required: true, Placeholder: "https://cdn.example.com/guide.pdf", Hint: "Where the file or page lives; gated forms hand this link over."},
+		{Name: "url", Label: "URL", Type: "text", Placeholder: "https://cdn.example.com/guide.pdf", Hint: "Where the file or page lives; gated forms hand this link over (an uploaded file wins)."},
+		{Name: "file", Label: "File", Type: "file", Accept: fileAccept, Hint: fileHint},
 		{Name: "type", Label: "Type", Type: "select", Required: true, Groups: opts(model.AssetTypes, noBlank)},
 		{Name: "stage", Label: "Buying stage", Type: "select", Groups: opts(model.AssetStages, "Any stage")},
 		{Name: "segment", Label: "Segment", Type: "select", Groups: opts(model.Segments, "Every segment")},
 		{Name: "topic", Label: "Topic", Type: "text", Placeholder: "onboarding"},
-	})
+	}
+	if stored != nil {
+		fields = append(fields, field{Name: "remove_file", Label: "Remove the stored file", Type: "select", Groups: []optGroup{{Options: []option{{"", "No"}, {"yes", "Yes, hand over the URL instead"}}}}})
+	}
+	return newForm(action, submit, "/content", fields)
+}
+
+// formatBytes is a file size for people (binary units, as the cap is).
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+	case n >= 1<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 1, 64) + " kB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+// readAssetForm reads a (multipart) content form: the fields, and the file
+// when one was chosen. A file over the cap answers 413; other upload trouble
+// is a field error on file.
+func (f *form) readAssetUpload(w http.ResponseWriter, r *http.Request) (*forms.Upload, int) {
+	httpx.LiftBodyLimit(w, r, forms.MaxFileBytes+(1<<20))
+	file, hdr, err := r.FormFile("file")
+	for _, fd := range f.Fields {
+		if fd.Type != "file" {
+			f.Values[fd.Name] = strings.TrimSpace(r.FormValue(fd.Name))
+		}
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		f.Errors["file"] = forms.ErrFileTooLarge.Msg
+		return nil, http.StatusRequestEntityTooLarge
+	case errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart):
+		return nil, 0
+	case err != nil:
+		f.Errors["file"] = "the upload could not be read; try again"
+		return nil, http.StatusUnprocessableEntity
+	}
+	defer file.Close()
+	up, err := forms.ReadUpload(file, hdr.Filename)
+	if err != nil {
+		f.Errors["file"] = forms.ErrFileTooLarge.Msg
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	return &up, 0
 }
 
 type contentPage struct {
@@ -384,7 +438,7 @@ type contentPage struct {
 }
 
 func (u *UI) contentList(w http.ResponseWriter, r *http.Request, s *session) {
-	u.showContent(w, r, s, http.StatusOK, assetForm("/content", "Add to library"))
+	u.showContent(w, r, s, http.StatusOK, assetForm("/content", "Add to library", nil))
 }
 
 func (u *UI) showContent(w http.ResponseWriter, r *http.Request, s *session, status int, f *form) {
@@ -401,9 +455,13 @@ func (f *form) asset() model.Asset {
 }
 
 func (u *UI) contentCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	f := assetForm("/content", "Add to library")
-	f.read(r)
-	if _, err := u.d.Forms.SaveAsset(r.Context(), s.Actor(), f.asset()); err != nil {
+	f := assetForm("/content", "Add to library", nil)
+	up, status := f.readAssetUpload(w, r)
+	if status != 0 {
+		u.showContent(w, r, s, status, f)
+		return
+	}
+	if _, err := u.d.Forms.SaveAssetFile(r.Context(), s.Actor(), f.asset(), up); err != nil {
 		if !f.setError(err) {
 			u.fail(w, r, s, err)
 			return
@@ -414,12 +472,32 @@ func (u *UI) contentCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	redirect(w, r, "/content?notice=created")
 }
 
+// contentFile serves an item's uploaded file to a logged-in user of its
+// workspace (attachment, nosniff).
+func (u *UI) contentFile(w http.ResponseWriter, r *http.Request, s *session) {
+	id, err := httpx.PathID(r, "id")
+	if err != nil {
+		u.notFound(w, r, s)
+		return
+	}
+	a, data, err := u.d.Forms.AssetFile(r.Context(), s.WS(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		u.notFound(w, r, s)
+		return
+	}
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	forms.ServeFile(w, r, a, data)
+}
+
 func (u *UI) contentEdit(w http.ResponseWriter, r *http.Request, s *session) {
 	a, ok := u.loadAsset(w, r, s)
 	if !ok {
 		return
 	}
-	f := assetForm(fmt.Sprintf("/content/%d", a.ID), "Save")
+	f := assetForm(fmt.Sprintf("/content/%d", a.ID), "Save", a.File)
 	f.Values = map[string]string{"title": a.Title, "url": a.URL, "type": a.Type, "stage": a.Stage, "segment": a.Segment, "topic": a.Topic}
 	u.render(w, r, http.StatusOK, "form", view{Title: "Edit content", Section: "content", S: s, D: formPage{Heading: "Edit “" + a.Title + "”", F: f}})
 }
@@ -429,11 +507,19 @@ func (u *UI) contentUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	if !ok {
 		return
 	}
-	f := assetForm(fmt.Sprintf("/content/%d", a.ID), "Save")
-	f.read(r)
+	f := assetForm(fmt.Sprintf("/content/%d", a.ID), "Save", a.File)
+	up, status := f.readAssetUpload(w, r)
+	if status != 0 {
+		u.render(w, r, status, "form", view{Title: "Edit content", Section: "content", S: s, D: formPage{Heading: "Edit “" + a.Title + "”", F: f}})
+		return
+	}
 	in := f.asset()
 	in.ID = a.ID
-	if _, err := u.d.Forms.SaveAsset(r.Context(), s.Actor(), in); err != nil {
+	_, err := u.d.Forms.SaveAssetFile(r.Context(), s.Actor(), in, up)
+	if err == nil && up == nil && a.File != nil && f.Values["remove_file"] == "yes" {
+		_, err = u.d.Forms.RemoveAssetFile(r.Context(), s.Actor(), a.ID)
+	}
+	if err != nil {
 		if !f.setError(err) {
 			u.fail(w, r, s, err)
 			return

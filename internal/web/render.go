@@ -44,6 +44,7 @@ func loadViews(a *assets) *views {
 		"money":      formatMoney,
 		"moneyShort": formatMoneyShort,
 		"num":        formatNumber,
+		"fileSize":   formatBytes,
 		// count renders "1 deal" / "2,000 deals".
 		"count": func(n int64, one, many string) string {
 			if n == 1 {

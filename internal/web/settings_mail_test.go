@@ -38,3 +38,44 @@ func TestMailSettings(t *testing.T) {
 		ok(t, get(t, e, other, "/settings/mail"), 200, "No sender yet")
 	})
 }
+
+// The reply mailbox section: the test-connection action names a refused login
+// and reports a working mailbox (a real IMAP server on loopback) without
+// saving; save stores it without ever showing the password; other roles read.
+func TestMailSettingsIMAP(t *testing.T) {
+	eachKind(t, func(t *testing.T, e *apptest.Env) {
+		addr := imapTestServer(t, "replies@alpha.example", "imap-secret-9")
+		host, port, _ := strings.Cut(addr, ":")
+		admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+		ok(t, get(t, e, admin, "/settings/mail"), 200, "Reply mailbox (IMAP)", `name="host"`, `type="password"`, "Test connection")
+		vals := url.Values{"host": {host}, "port": {port}, "tls": {"none"}, "username": {"replies@alpha.example"}, "password": {"wrong-one"}, "mailbox": {""}, "enabled": {"on"}}
+		r := post(t, e, admin, "/settings/mail/imap/test", vals)
+		ok(t, r, 200, "Connection test failed: login as", "refused")
+		if strings.Contains(r.Body, "wrong-one") {
+			t.Error("the page echoed the password")
+		}
+		vals.Set("password", "imap-secret-9")
+		ok(t, post(t, e, admin, "/settings/mail/imap/test", vals), 200, "Connection works: INBOX has 0 messages")
+		if v, _ := e.App.Mail.IMAP(t.Context(), e.A.ID); v.Configured {
+			t.Fatal("a connection test saved the mailbox")
+		}
+		bad := url.Values{"host": {host}, "port": {"port"}, "tls": {"none"}, "username": {"u"}, "password": {"x"}}
+		ok(t, post(t, e, admin, "/settings/mail/imap", bad), http.StatusUnprocessableEntity, `id="i-port-err"`, "must be a whole number")
+		if r := post(t, e, admin, "/settings/mail/imap", vals); r.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", r.Status, snippet(r.Body))
+		}
+		page := get(t, e, admin, "/settings/mail?notice=imap")
+		ok(t, page, 200, "Reply mailbox saved", `value="replies@alpha.example"`, "A password is stored.", "Not yet")
+		if strings.Contains(page.Body, "imap-secret-9") {
+			t.Error("the page shows the stored password")
+		}
+		ae := e.Browser(t, e.A.Users[model.RoleAE].Email)
+		ok(t, get(t, e, ae, "/settings/mail"), 200, "replies@alpha.example at 127.0.0.1:"+port)
+		ok(t, post(t, e, ae, "/settings/mail/imap", vals), http.StatusForbidden)
+		ok(t, post(t, e, ae, "/settings/mail/imap/test", vals), http.StatusForbidden)
+		other := e.Browser(t, e.B.Users[model.RoleAdmin].Email)
+		if strings.Contains(get(t, e, other, "/settings/mail").Body, "replies@alpha.example") {
+			t.Error("B sees A's mailbox")
+		}
+	})
+}
