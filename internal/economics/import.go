@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/crm"
@@ -134,7 +135,11 @@ func (s *Service) ImportSpend(ctx context.Context, act model.Actor, filename str
 		var re *csvin.RowError
 		if errors.As(err, &re) {
 			rep.Rows++
-			rep.reject(re.Line, re.Col, re.Column, re.Reason, strings.Join(row.Fields, string(cr.Delimiter())))
+			field := re.Column
+			if f, ok := spendColumns[normKey(re.Column)]; ok {
+				field = f
+			}
+			rep.reject(re.Line, re.Col, field, re.Reason, strings.Join(row.Fields, string(cr.Delimiter())))
 			continue
 		}
 		if err != nil {
@@ -261,6 +266,11 @@ func (s *Service) ImportSpend(ctx context.Context, act model.Actor, filename str
 	if err != nil {
 		return rep, err
 	}
+	// Rows checked while reading and rows checked while writing, in file order.
+	sort.SliceStable(rep.Errors, func(i, j int) bool {
+		a, b := rep.Errors[i], rep.Errors[j]
+		return a.Line < b.Line || (a.Line == b.Line && a.Column < b.Column)
+	})
 	rep.Reconciles = rep.Rows == rep.Accepted+rep.Merged+rep.Rejected
 	return rep, nil
 }
