@@ -230,6 +230,7 @@ func (a *App) Handler() http.Handler {
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
 		Pipeline: a.Pipeline,
+		Econ:     a.Econ, Staffing: a.Staffing,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.
