@@ -332,7 +332,9 @@ func measures(c staffing.Comparison, cur string) []measureRow {
 			}
 			return s
 		}},
-		{"LTV:CAC", "", func(p staffing.Plan) string { return opt(p.Summary.LTVToCAC, func(v float64) string { return num(v, 2) + ":1" }) }},
+		{"LTV:CAC", "", func(p staffing.Plan) string {
+			return opt(p.Summary.LTVToCAC, func(v float64) string { return num(v, 2) + ":1" })
+		}},
 		{"Per rep: productive months over a tenure (P)", "", func(p staffing.Plan) string {
 			if p.Summary.PerRep == nil {
 				return "—"
