@@ -95,7 +95,8 @@ func newLineChart(id, title string, xs []string, series []seriesIn, format func(
 		step = int(math.Ceil(float64(len(xs)) / 12))
 	}
 	for i, l := range xs {
-		if i%step == 0 || i == len(xs)-1 {
+		// Every step-th label, and the last one when it does not crowd the one before.
+		if i%step == 0 || (i == len(xs)-1 && i%step >= step/2+1) {
 			c.XTicks = append(c.XTicks, lineTick{Pos: x(i), Label: l})
 		}
 	}

@@ -265,6 +265,19 @@ func sortedSegments[V any](m map[string]V) []string {
 type econSettingsPage struct {
 	F        *form
 	Settings economics.Settings
+	Defaults string // the settings still at their default, in words
+}
+
+func defaultsText(st economics.Settings) string {
+	var out []string
+	for _, d := range st.Defaults {
+		if seg, ok := strings.CutPrefix(d, "payback_target_months."); ok {
+			out = append(out, "payback target for "+humanize(seg))
+			continue
+		}
+		out = append(out, strings.ToLower(humanize(d)))
+	}
+	return strings.Join(out, ", ")
 }
 
 func (u *UI) econSettingsForm(r *http.Request, s *session, st economics.Settings) *form {
@@ -281,7 +294,12 @@ func (u *UI) econSettingsForm(r *http.Request, s *session, st economics.Settings
 		}
 	}
 	for _, seg := range segs {
-		fields = append(fields, field{Name: "payback." + seg, Label: "CAC payback target, " + humanize(seg) + " (months)", Type: "number", Hint: "Empty: the default."})
+		fd := field{Name: "payback." + seg, Label: "CAC payback target, " + humanize(seg) + " (months)", Type: "number", Hint: "Empty: no target."}
+		if d, ok := economics.DefaultPaybackTargets[seg]; ok {
+			fd.Placeholder = strconv.FormatFloat(d, 'f', -1, 64) + " (default)"
+			fd.Hint = "Empty: the default, " + fd.Placeholder[:len(fd.Placeholder)-len(" (default)")] + " months."
+		}
+		fields = append(fields, fd)
 	}
 	fields = append(fields, field{Name: "plan_margins", Label: "Gross margin per plan", Type: "textarea", Wide: true, Placeholder: "pro = 85\nenterprise = 78",
 		Hint: "One plan per line, \"plan = percent\"; plans not listed use the workspace's gross margin."})
@@ -325,7 +343,7 @@ func (u *UI) economicsSettings(w http.ResponseWriter, r *http.Request, s *sessio
 	if r.URL.Query().Get("notice") == "saved" {
 		note = "Economics settings saved."
 	}
-	u.render(w, r, http.StatusOK, "economics_settings", view{Title: "Economics settings", Section: "economics", S: s, D: econSettingsPage{F: u.econSettingsForm(r, s, st), Settings: st}, Notice: note})
+	u.render(w, r, http.StatusOK, "economics_settings", view{Title: "Economics settings", Section: "economics", S: s, D: econSettingsPage{F: u.econSettingsForm(r, s, st), Settings: st, Defaults: defaultsText(st)}, Notice: note})
 }
 
 func (u *UI) economicsSettingsSave(w http.ResponseWriter, r *http.Request, s *session) {
@@ -405,7 +423,7 @@ func (u *UI) economicsSettingsSave(w http.ResponseWriter, r *http.Request, s *se
 			return
 		}
 	}
-	u.render(w, r, http.StatusUnprocessableEntity, "economics_settings", view{Title: "Economics settings", Section: "economics", S: s, D: econSettingsPage{F: f, Settings: st}})
+	u.render(w, r, http.StatusUnprocessableEntity, "economics_settings", view{Title: "Economics settings", Section: "economics", S: s, D: econSettingsPage{F: f, Settings: st, Defaults: defaultsText(st)}})
 }
 
 // settingsField maps the service's field names onto the form's.

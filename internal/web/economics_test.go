@@ -108,7 +108,7 @@ func testEconomicsSpend(t *testing.T, e *apptest.Env) {
 	}
 	// Another workspace's entry cannot be deleted from here.
 	b, _ := e.App.Econ.CreateSpend(ctx, actor(t, e, e.B), econInput("2026-01", 77))
-	ok(t, post(t, e, c, "/economics/spend/"+itoa(b.ID)+"/delete", nil), http.StatusNotFound)
+	ok(t, post(t, e, c, "/economics/spend/"+econItoa(b.ID)+"/delete", nil), http.StatusNotFound)
 	if _, err := e.App.St.Read().GetSpend(ctx, e.B.ID, b.ID); err != nil {
 		t.Errorf("B's entry is gone: %v", err)
 	}
@@ -138,7 +138,7 @@ func testEconomicsPeople(t *testing.T, e *apptest.Env) {
 	if len(ps) != 1 || ps[0].Cost.Annual != 10_360_000 {
 		t.Fatalf("profiles %+v", ps)
 	}
-	id := itoa(ps[0].ID)
+	id := econItoa(ps[0].ID)
 	// 50,000 × 2 + 3,600 = 103,600 a year, 8,633.33 a month.
 	ok(t, get(t, e, c, "/economics/people"), 200, "$103,600.00", "$8,633.33", "2× multiplier")
 	ok(t, post(t, e, c, "/economics/people/"+id+"/headcount?year=2026", url.Values{"hc.2026-01": {"two"}}), http.StatusUnprocessableEntity, "is not a number")
@@ -226,7 +226,7 @@ func testEconomicsStaffing(t *testing.T, e *apptest.Env) {
 	ok(t, post(t, e, c, "/economics/staffing", form), http.StatusUnprocessableEntity, `id="new-ramp_curve-err"`, "has 1 values for 2 ramp months")
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+func econItoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func econInput(month string, amount int64) economics.SpendInput {
 	cat := "tools"
