@@ -154,7 +154,7 @@ func listSpend(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal
 	if err != nil {
 		return err
 	}
-	f := store.SpendFilter{Limit: spendPageDefault, Category: v.Get("category"), Channel: v.Get("channel")}
+	f := store.SpendFilter{Limit: spendPageDefault, Category: v.Get("category"), Channel: economics.ChannelKey(v.Get("channel"))}
 	for _, k := range []string{"from", "to"} {
 		if s := v.Get(k); s != "" {
 			m, err := economics.ParseMonth(s)

@@ -126,6 +126,9 @@ func ValidateSpend(e *model.SpendEntry, defCurrency string) error {
 	return nil
 }
 
+// ChannelKey is how a channel is stored: "Paid Search" → paid_search.
+func ChannelKey(s string) string { return normKey(s) }
+
 func channelKey(field, s string) (string, error) {
 	k := normKey(s)
 	if k != "" && !keyRE.MatchString(k) {

@@ -174,11 +174,21 @@ const (
 // (sql → opportunity × opportunity → customer, funnel report conventions),
 // else the configured rate, else none.
 func (s *Service) Conversion(ctx context.Context, ws int64, motion string, configured *float64) (Conversion, error) {
-	to := s.now()
-	r, err := funnel.Report(ctx, s.St, ws, funnel.Params{From: to.AddDate(0, 0, -364), To: to, By: "motion"})
+	r, err := s.funnel(ctx, ws)
 	if err != nil {
 		return Conversion{}, err
 	}
+	return conversionFrom(r, motion, configured), nil
+}
+
+// funnel is the workspace's funnel by motion over the last 365 days; a
+// comparison reads it once for all its scenarios.
+func (s *Service) funnel(ctx context.Context, ws int64) (funnel.Result, error) {
+	to := s.now()
+	return funnel.Report(ctx, s.St, ws, funnel.Params{From: to.AddDate(0, 0, -364), To: to, By: "motion"})
+}
+
+func conversionFrom(r funnel.Result, motion string, configured *float64) Conversion {
 	g, scope := r.Total, "all contacts"
 	if motion != "" {
 		g, scope = funnel.Group{}, "contacts of the "+motion+" motion"
@@ -201,7 +211,7 @@ func (s *Service) Conversion(ctx context.Context, ws int64, motion string, confi
 		rate := *sqlC.Rate * *oppC.Rate
 		return Conversion{SQLToWon: &rate, Source: "workspace_data",
 			Detail: fmt.Sprintf("sql → opportunity %s (%d of %d) × opportunity → customer %s (%d of %d), %s, %s to %s (funnel report conventions)",
-				economics.Percent(*sqlC.Rate), sqlC.Converted, sqlC.Denominator, economics.Percent(*oppC.Rate), oppC.Converted, oppC.Denominator, scope, r.From, r.To)}, nil
+				economics.Percent(*sqlC.Rate), sqlC.Converted, sqlC.Denominator, economics.Percent(*oppC.Rate), oppC.Converted, oppC.Denominator, scope, r.From, r.To)}
 	}
 	have := 0
 	if sqlC != nil {
@@ -209,17 +219,25 @@ func (s *Service) Conversion(ctx context.Context, ws int64, motion string, confi
 	}
 	if configured != nil {
 		return Conversion{SQLToWon: configured, Source: "configured",
-			Detail: fmt.Sprintf("the scenario's configured rate %s: the workspace's funnel has %d SQLs in the last 365 days (%s), fewer than the %d SQLs and %d opportunities needed", economics.Percent(*configured), have, scope, MinSQLs, MinOpportunities)}, nil
+			Detail: fmt.Sprintf("the scenario's configured rate %s: the workspace's funnel has %d SQLs in the last 365 days (%s), fewer than the %d SQLs and %d opportunities needed", economics.Percent(*configured), have, scope, MinSQLs, MinOpportunities)}
 	}
-	return Conversion{Source: "none", Detail: fmt.Sprintf("no SQL→won rate: the workspace's funnel has %d SQLs in the last 365 days (%s) and the scenario configures none", have, scope)}, nil
+	return Conversion{Source: "none", Detail: fmt.Sprintf("no SQL→won rate: the workspace's funnel has %d SQLs in the last 365 days (%s) and the scenario configures none", have, scope)}
 }
 
 // Plan projects a scenario of ws with the workspace's inputs.
 func (s *Service) Plan(ctx context.Context, ws int64, sc Scenario) (Plan, error) {
+	r, err := s.funnel(ctx, ws)
+	if err != nil {
+		return Plan{}, err
+	}
 	set, err := s.Econ.Settings(ctx, ws)
 	if err != nil {
 		return Plan{}, err
 	}
+	return s.plan(ctx, ws, sc, r, set)
+}
+
+func (s *Service) plan(ctx context.Context, ws int64, sc Scenario, r funnel.Result, set economics.Settings) (Plan, error) {
 	env := Env{GrossMargin: set.GrossMargin, GrossMarginSource: "workspace settings", LifetimeCapMonths: set.LifetimeCapMonths}
 	if set.IsDefault("gross_margin") {
 		env.GrossMarginSource = "default"
@@ -227,17 +245,20 @@ func (s *Service) Plan(ctx context.Context, ws int64, sc Scenario) (Plan, error)
 	if sc.GrossMargin != nil {
 		env.GrossMargin, env.GrossMarginSource = *sc.GrossMargin, "scenario"
 	}
-	if env.Conversion, err = s.Conversion(ctx, ws, sc.Motion, sc.SQLToWon); err != nil {
-		return Plan{}, err
+	env.Conversion = conversionFrom(r, sc.Motion, sc.SQLToWon)
+	problem := func(format string, a ...any) Plan {
+		return Plan{Scenario: sc, Months: []Month{}, Conversion: env.Conversion, GrossMargin: env.GrossMargin, Conventions: Conventions, Problem: fmt.Sprintf(format, a...)}
 	}
 	if sc.Kind == InHouse && sc.CostProfileID != nil {
 		p, err := s.Econ.Profile(ctx, ws, *sc.CostProfileID)
 		if errors.Is(err, store.ErrNotFound) {
-			return Plan{Scenario: sc, Months: []Month{}, Conversion: env.Conversion, GrossMargin: env.GrossMargin, Conventions: Conventions,
-				Problem: fmt.Sprintf("the cost profile %d no longer exists: choose another one", *sc.CostProfileID)}, nil
+			return problem("the cost profile %d no longer exists: choose another one", *sc.CostProfileID), nil
 		}
 		if err != nil {
 			return Plan{}, err
+		}
+		if p.Currency != sc.Currency {
+			return problem("the cost profile %q is now in %s and the scenario in %s: amounts are never converted", p.Name, p.Currency, sc.Currency), nil
 		}
 		env.RepMonthlyCost, env.ProfileName = p.Cost.Monthly, p.Name
 	}
@@ -254,9 +275,17 @@ func (s *Service) Comparison(ctx context.Context, ws int64) (Comparison, error) 
 	if err != nil {
 		return Comparison{}, err
 	}
+	r, err := s.funnel(ctx, ws)
+	if err != nil {
+		return Comparison{}, err
+	}
+	set, err := s.Econ.Settings(ctx, ws)
+	if err != nil {
+		return Comparison{}, err
+	}
 	plans := make([]Plan, 0, len(scs))
 	for _, sc := range scs {
-		p, err := s.Plan(ctx, ws, sc)
+		p, err := s.plan(ctx, ws, sc, r, set)
 		if err != nil {
 			return Comparison{}, err
 		}

@@ -147,6 +147,15 @@ func TestScenarioService(t *testing.T) {
 			t.Errorf("B deletes A's scenario: %v", err)
 		}
 
+		// A profile moved to another currency is not mixed into the scenario's amounts.
+		pin := staffing.ArticleProfile("EUR")
+		if _, err := econ.ReplaceProfile(ctx, a, profiles[0].ID, pin); err != nil {
+			t.Fatal(err)
+		}
+		sc0, _ := svc.Get(ctx, a.Workspace, made[0].ID)
+		if p, err := svc.Plan(ctx, a.Workspace, sc0); err != nil || !strings.Contains(p.Problem, "EUR") || len(p.Months) != 0 {
+			t.Errorf("plan with a profile in another currency: %v %+v", err, p.Problem)
+		}
 		// Deleting the profile leaves the scenario with a problem, not made-up costs.
 		if err := econ.DeleteProfile(ctx, a, profiles[0].ID); err != nil {
 			t.Fatal(err)
