@@ -14,6 +14,7 @@ import (
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
@@ -22,6 +23,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
+	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -47,6 +49,9 @@ type Deps struct {
 	Pipeline *pipeline.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
+	// Econ keeps the unit economics inputs; Staffing the staffing planner.
+	Econ     *economics.Service
+	Staffing *staffing.Service
 }
 
 // API is the /api/v1 surface.
@@ -208,6 +213,36 @@ var routes = []route{
 
 	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
 	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},
+
+	{"GET", "/api/v1/economics/inputs", admin, getEconomicsInputs, getEconomicsInputsDoc},
+	{"GET", "/api/v1/economics/settings", admin, getEconomicsSettings, getEconomicsSettingsDoc},
+	{"PUT", "/api/v1/economics/settings", admin, putEconomicsSettings, putEconomicsSettingsDoc},
+	{"GET", "/api/v1/economics/people-cost", admin, getPeopleCost, getPeopleCostDoc},
+	{"GET", "/api/v1/economics/market-sizing", admin, getMarketSizing, getMarketSizingDoc},
+	{"PUT", "/api/v1/economics/market-sizing", admin, putMarketSizing, putMarketSizingDoc},
+	{"GET", "/api/v1/economics/market-sizing/preset", admin, getMarketPreset, getMarketPresetDoc},
+	{"GET", "/api/v1/spend", admin, listSpend, listSpendDoc},
+	{"POST", "/api/v1/spend", admin, createSpend, createSpendDoc},
+	{"GET", "/api/v1/spend/{id}", admin, getSpend, getSpendDoc},
+	{"PATCH", "/api/v1/spend/{id}", admin, updateSpend, updateSpendDoc},
+	{"DELETE", "/api/v1/spend/{id}", admin, deleteSpend, deleteSpendDoc},
+	{"POST", "/api/v1/spend/import", admin, importSpend, importSpendDoc},
+	{"GET", "/api/v1/spend/summary", admin, getSpendSummary, getSpendSummaryDoc},
+	{"GET", "/api/v1/spend/allocation-rules", admin, getAllocationRules, getAllocationRulesDoc},
+	{"PUT", "/api/v1/spend/allocation-rules", admin, putAllocationRules, putAllocationRulesDoc},
+	{"GET", "/api/v1/cost-profiles", admin, listCostProfiles, listCostProfilesDoc},
+	{"POST", "/api/v1/cost-profiles", admin, createCostProfile, createCostProfileDoc},
+	{"GET", "/api/v1/cost-profiles/{id}", admin, getCostProfile, getCostProfileDoc},
+	{"PUT", "/api/v1/cost-profiles/{id}", admin, putCostProfile, putCostProfileDoc},
+	{"DELETE", "/api/v1/cost-profiles/{id}", admin, deleteCostProfile, deleteCostProfileDoc},
+	{"PUT", "/api/v1/cost-profiles/{id}/headcount", admin, putHeadcount, putHeadcountDoc},
+	{"GET", "/api/v1/staffing/scenarios", admin, listScenarios, listScenariosDoc},
+	{"POST", "/api/v1/staffing/scenarios", admin, createScenario, createScenarioDoc},
+	{"GET", "/api/v1/staffing/scenarios/{id}", admin, getScenario, getScenarioDoc},
+	{"PUT", "/api/v1/staffing/scenarios/{id}", admin, putScenario, putScenarioDoc},
+	{"DELETE", "/api/v1/staffing/scenarios/{id}", admin, deleteScenario, deleteScenarioDoc},
+	{"GET", "/api/v1/staffing/comparison", admin, getStaffingComparison, getStaffingComparisonDoc},
+	{"POST", "/api/v1/staffing/article-example", admin, createArticleExample, createArticleExampleDoc},
 
 	{"POST", "/api/v1/imports", write, createImport, createImportDoc},
 	{"GET", "/api/v1/imports", read, listImports, listImportsDoc},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -64,6 +65,7 @@ func TestAPI(t *testing.T) {
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
+				{"economics", h.testEconomics},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1075,6 +1077,7 @@ var deskBodies = map[string]string{
 // this test cannot build a call for fails, so new routes are covered or noticed.
 func (h *harness) testCrossWorkspace(t *testing.T) {
 	targets := h.targets()
+	maps.Copy(targets, h.economicsTargets())
 	walked := 0
 	for _, rt := range h.api.Routes() {
 		if !strings.Contains(rt.Pattern, "{id}") {
@@ -1111,6 +1114,10 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				// A valid form, so only the path id is wrong; the snapshot's
 				// lifecycle_stage proves the desk action did not run.
 				body = deskBodies[suffix]
+			case rt.Method == "PUT" && (seg == "cost-profiles" || seg == "staffing") && suffix == "":
+				body = tg.patch
+			case rt.Method == "PUT" && seg == "cost-profiles" && suffix == "/headcount":
+				body = `{"months":{"2026-01":1}}`
 			case rt.Method == "PUT" && seg == "sequences":
 				body = fmt.Sprintf(seqBody, uniq("hijack"))
 			case rt.Method == "POST" && seg == "sequences" && suffix == "/enrollments":

@@ -237,6 +237,7 @@ func schemas() js {
 	formSchemas(s)
 	trackingSchemas(s)
 	sequenceSchemas(s)
+	economicsSchemas(s)
 	return s
 }
 

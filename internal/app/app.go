@@ -21,6 +21,7 @@ import (
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
@@ -29,6 +30,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
+	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
@@ -66,6 +68,11 @@ type App struct {
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
 	ready     bool
+
+	// Econ keeps the unit economics inputs; Staffing the staffing planner
+	// (docs/economics.md).
+	Econ     *economics.Service
+	Staffing *staffing.Service
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -100,6 +107,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	a.Pipeline = &pipeline.Service{St: st}
+	a.Econ = &economics.Service{St: st}
+	a.Staffing = &staffing.Service{St: st, Econ: a.Econ}
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {
 		if tr, err = mail.NewTransport(cfg); err != nil {
@@ -221,6 +230,8 @@ func (a *App) Handler() http.Handler {
 		Sequences:      a.Sequences,
 		Pipeline:       a.Pipeline,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
+		Econ:           a.Econ,
+		Staffing:       a.Staffing,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
 	a.Mail.Register(mux)
@@ -234,6 +245,7 @@ func (a *App) Handler() http.Handler {
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
 		Pipeline: a.Pipeline,
+		Econ:     a.Econ, Staffing: a.Staffing,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

@@ -46,9 +46,10 @@ func init() {
 		"workspace": {"create or list workspaces", runWorkspace},
 		"user":      {"create users, reset passwords", runUser},
 		"apikey":    {"create, list and revoke API keys", runAPIKey},
-		"import":    {"import a CSV file of accounts, contacts, deals or activities", runImport},
+		"import":    {"import a CSV file of accounts, contacts, deals or activities (import spend file.csv: the spend ledger)", runImport},
 		"export":    {"export records as CSV", runExport},
 		"report":    {"print a report (funnel) as a table or JSON", runReport},
+		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},
 		"version":   {"print the version", runVersion},
 	}
 }

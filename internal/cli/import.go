@@ -17,6 +17,9 @@ import (
 )
 
 func runImport(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "spend" {
+		return runImportSpend(ctx, e, args[1:])
+	}
 	fs := e.flags("import", "import --workspace slug --object contacts --file data.csv [--map mapping.json] [--date-format dmy] [--json]")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)

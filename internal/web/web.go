@@ -11,6 +11,7 @@ import (
 	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/desk"
+	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
@@ -18,6 +19,7 @@ import (
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
+	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -51,6 +53,9 @@ type Deps struct {
 	Mail *mail.Service
 	// Pipeline keeps pipelines, gates and committees (board, deal page, settings).
 	Pipeline *pipeline.Service
+	// Econ keeps the unit economics inputs; Staffing the staffing planner.
+	Econ     *economics.Service
+	Staffing *staffing.Service
 }
 
 // UI is the browser surface.
@@ -168,6 +173,28 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
 	mux.HandleFunc("GET /settings/tracking", u.page(u.trackingSettings))
 	mux.HandleFunc("POST /settings/tracking", u.page(u.trackingSiteCreate))
+
+	mux.HandleFunc("GET /economics", u.page(u.economicsHub))
+	mux.HandleFunc("GET /economics/settings", u.page(u.economicsSettings))
+	mux.HandleFunc("POST /economics/settings", u.page(u.economicsSettingsSave))
+	mux.HandleFunc("GET /economics/market", u.page(u.economicsMarket))
+	mux.HandleFunc("POST /economics/market", u.page(u.economicsMarketSave))
+	mux.HandleFunc("GET /economics/spend", u.page(u.economicsSpend))
+	mux.HandleFunc("POST /economics/spend", u.page(u.economicsSpendCreate))
+	mux.HandleFunc("POST /economics/spend/{id}/delete", u.page(u.economicsSpendDelete))
+	mux.HandleFunc("POST /economics/spend/import", u.page(u.economicsSpendImport))
+	mux.HandleFunc("POST /economics/spend/rules", u.page(u.economicsRuleSave))
+	mux.HandleFunc("POST /economics/spend/rules/delete", u.page(u.economicsRuleDelete))
+	mux.HandleFunc("GET /economics/people", u.page(u.economicsPeople))
+	mux.HandleFunc("POST /economics/people", u.page(u.economicsProfileSave))
+	mux.HandleFunc("POST /economics/people/{id}", u.page(u.economicsProfileSave))
+	mux.HandleFunc("POST /economics/people/{id}/delete", u.page(u.economicsProfileDelete))
+	mux.HandleFunc("POST /economics/people/{id}/headcount", u.page(u.economicsHeadcountSave))
+	mux.HandleFunc("GET /economics/staffing", u.page(u.economicsStaffing))
+	mux.HandleFunc("POST /economics/staffing", u.page(u.economicsScenarioSave))
+	mux.HandleFunc("POST /economics/staffing/example", u.page(u.economicsStaffingExample))
+	mux.HandleFunc("POST /economics/staffing/{id}", u.page(u.economicsScenarioSave))
+	mux.HandleFunc("POST /economics/staffing/{id}/delete", u.page(u.economicsScenarioDelete))
 
 	// Everything no other surface claims is a 404 page in the UI's layout.
 	mux.HandleFunc("/", u.notFoundRoute)
