@@ -30,6 +30,7 @@ import (
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
@@ -66,6 +67,10 @@ type App struct {
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
 	ready     bool
+
+	// Success opens the CSM handoff of a won deal and keeps customer health
+	// (docs/success.md).
+	Success *success.Service
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -100,6 +105,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	a.Pipeline = &pipeline.Service{St: st}
+	// A won deal opens its CSM handoff, checklist and first health score in
+	// the deal's transaction (docs/success.md).
+	a.Success = &success.Service{St: st, Assign: a.Assignment}
+	a.CRM.Won = append(a.CRM.Won, a.Success)
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {
 		if tr, err = mail.NewTransport(cfg); err != nil {
@@ -144,6 +153,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		// Due sequence steps, claimed in batches (docs/sequences.md).
 		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
+		// Customer health: the daily recompute per workspace, and the
+		// recompute after a settings change (docs/success.md).
+		river.AddWorker(workers, &success.SweepWorker{Svc: a.Success})
+		river.AddWorker(workers, &success.DailyWorker{Svc: a.Success})
+		river.AddWorker(workers, &success.RecomputeWorker{Svc: a.Success})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, success.SweepPeriodicJob())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -157,6 +172,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports.River = rc
 	a.Routing.River = rc
 	a.Sequences.River = rc
+	a.Success.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
