@@ -70,9 +70,9 @@ func TestComputeHandComputed(t *testing.T) {
 		},
 		{
 			// Base 10 − 25 (no usage in the window) − 15 (NPS 0) = −30, clamped to 0.
-			name: "clamped low",
-			h:    func() success.HealthSettings { x := h; x.Base = 10; return x }(),
-			in:   success.Inputs{Usage: i64(0), NPS: &store.NPSResponse{Score: 0, RespondedAt: nov2}},
+			name:   "clamped low",
+			h:      func() success.HealthSettings { x := h; x.Base = 10; return x }(),
+			in:     success.Inputs{Usage: i64(0), NPS: &store.NPSResponse{Score: 0, RespondedAt: nov2}},
 			points: map[string]int{"usage": -25, "engagement": 0, "support": 0, "nps": -15, "sentiment": 0},
 			sum:    -30, score: 0, band: success.BandCritical,
 		},

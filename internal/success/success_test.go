@@ -542,12 +542,18 @@ func TestWorkspaceIsolation(t *testing.T) {
 		one := int64(1)
 		five := 5
 		calls := map[string]func() error{
-			"handoff":   func() error { _, err := b.svc.Handoff(ctx, b.ws, acct.ID, nil); return err },
-			"note":      func() error { _, err := b.svc.UpdateHandoff(ctx, actB, acct.ID, nil, success.HandoffPatch{Goals: &s}); return err },
-			"accept":    func() error { _, err := b.svc.Accept(ctx, actB, acct.ID, nil); return err },
-			"item":      func() error { _, err := b.svc.SetItem(ctx, actB, acct.ID, nil, ha.Items[0].ID, true); return err },
-			"health":    func() error { _, err := b.svc.Health(ctx, b.ws, acct.ID); return err },
-			"usage":     func() error { _, err := b.svc.RecordUsage(ctx, actB, acct.ID, []success.UsageInput{{Quantity: &one}}); return err },
+			"handoff": func() error { _, err := b.svc.Handoff(ctx, b.ws, acct.ID, nil); return err },
+			"note": func() error {
+				_, err := b.svc.UpdateHandoff(ctx, actB, acct.ID, nil, success.HandoffPatch{Goals: &s})
+				return err
+			},
+			"accept": func() error { _, err := b.svc.Accept(ctx, actB, acct.ID, nil); return err },
+			"item":   func() error { _, err := b.svc.SetItem(ctx, actB, acct.ID, nil, ha.Items[0].ID, true); return err },
+			"health": func() error { _, err := b.svc.Health(ctx, b.ws, acct.ID); return err },
+			"usage": func() error {
+				_, err := b.svc.RecordUsage(ctx, actB, acct.ID, []success.UsageInput{{Quantity: &one}})
+				return err
+			},
 			"nps":       func() error { _, err := b.svc.RecordNPS(ctx, actB, acct.ID, success.NPSIn{Score: &five}); return err },
 			"support":   func() error { _, err := b.svc.SetSupport(ctx, actB, acct.ID, &one); return err },
 			"sentiment": func() error { _, err := b.svc.SetSentiment(ctx, actB, acct.ID, "negative", "x"); return err },
