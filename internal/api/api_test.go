@@ -62,6 +62,7 @@ func TestAPI(t *testing.T) {
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
+				{"success", h.testSuccess},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1014,6 +1015,8 @@ func (h *harness) targets() map[string]target {
 		},
 		// /api/v1/tracking/sites/{id}: the walk's segment is "tracking".
 		"tracking": h.trackingTarget(),
+		// /api/v1/customers/{id}/…: {id} is the account of a won customer.
+		"customers": h.customersTarget(),
 		"sequences": {
 			create: func(t *testing.T, ws apptest.WS) int64 {
 				return id(t, h.want(t, http.StatusCreated, ws.Keys[model.RoleAdmin], "POST", "/api/v1/sequences", fmt.Sprintf(seqBody, uniq("victim"))), "id")
@@ -1113,6 +1116,8 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = fmt.Sprintf(seqBody, uniq("hijack"))
 			case rt.Method == "POST" && seg == "sequences" && suffix == "/enrollments":
 				body = fmt.Sprintf(`{"contact_ids":[%d]}`, h.mk(t, h.adminB(), "contacts", fmt.Sprintf(`{"email":"%s@b.example"}`, uniq("xws"))))
+			case seg == "customers":
+				body = customerBodies[rt.Method+" "+suffix]
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
@@ -1127,6 +1132,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				path := strings.Replace(rt.Pattern, "{id}", idText, 1)
 				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
 				path = strings.Replace(path, "{contact_id}", "1", 1)
+				path = strings.Replace(path, "{item_id}", "1", 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

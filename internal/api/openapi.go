@@ -236,6 +236,7 @@ func schemas() js {
 	formSchemas(s)
 	trackingSchemas(s)
 	sequenceSchemas(s)
+	successSchemas(s)
 	return s
 }
 
@@ -550,6 +551,9 @@ func operation(rt route) js {
 	}
 	if rt.doc.id == "updateDeal" {
 		problem(422, "gate_unmet: the move leaves a stage whose exit criteria the deal does not meet; extra.unmet lists each (stage, code, field/kind/role, need/have, message)")
+	}
+	if d, ok := successProblems[rt.doc.id]; ok {
+		problem(422, d)
 	}
 	if rt.doc.id == "createImport" {
 		problem(413, "file too large")

@@ -221,6 +221,7 @@ func (a *App) Handler() http.Handler {
 		Tracking:       a.Tracking,
 		Sequences:      a.Sequences,
 		Pipeline:       a.Pipeline,
+		Success:        a.Success,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
