@@ -19,6 +19,7 @@ import (
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -51,6 +52,9 @@ type Deps struct {
 	Mail *mail.Service
 	// Pipeline keeps pipelines, gates and committees (board, deal page, settings).
 	Pipeline *pipeline.Service
+	// Success runs CSM handoffs and customer health (/success, a customer's
+	// success section, settings/success).
+	Success *success.Service
 }
 
 // UI is the browser surface.
@@ -165,6 +169,18 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
 	mux.HandleFunc("GET /settings/tracking", u.page(u.trackingSettings))
 	mux.HandleFunc("POST /settings/tracking", u.page(u.trackingSiteCreate))
+
+	mux.HandleFunc("GET /success", u.page(u.successQueue))
+	mux.HandleFunc("GET /customers/{id}/success", u.page(u.customerSuccessShow))
+	mux.HandleFunc("POST /customers/{id}/success/note", u.page(u.successNote))
+	mux.HandleFunc("POST /customers/{id}/success/accept", u.page(u.successAccept))
+	mux.HandleFunc("POST /customers/{id}/success/csm", u.page(u.successCSM))
+	mux.HandleFunc("POST /customers/{id}/success/items/{item_id}", u.page(u.successItem))
+	mux.HandleFunc("POST /customers/{id}/success/sentiment", u.page(u.successSentiment))
+	mux.HandleFunc("POST /customers/{id}/success/nps", u.page(u.successNPS))
+	mux.HandleFunc("POST /customers/{id}/success/support", u.page(u.successSupport))
+	mux.HandleFunc("GET /settings/success", u.page(u.successSettings))
+	mux.HandleFunc("POST /settings/success", u.page(u.successSettingsSave))
 
 	// Everything no other surface claims is a 404 page in the UI's layout.
 	mux.HandleFunc("/", u.notFoundRoute)
