@@ -200,6 +200,8 @@ func (u *UI) showCustomerSuccess(w http.ResponseWriter, r *http.Request, s *sess
 		note = "Saved; the health score was recomputed."
 	case "csm":
 		note = "CSM changed."
+	case "item":
+		note = "Onboarding checklist updated."
 	}
 	u.render(w, r, status, "customer_success_page", view{Title: acct.Name + " · Customer success", Section: "success", S: s, D: customerSuccessPage{Account: acct, Success: sec}, Notice: note})
 }
@@ -333,7 +335,7 @@ func (u *UI) successItem(w http.ResponseWriter, r *http.Request, s *session) {
 		u.successRefused(w, r, s, err, nil)
 		return
 	}
-	successBack(w, r, id, "input")
+	successBack(w, r, id, "item")
 }
 
 func (u *UI) successSentiment(w http.ResponseWriter, r *http.Request, s *session) {
