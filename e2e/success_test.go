@@ -89,7 +89,7 @@ func TestCustomerSuccessHandoff(t *testing.T) {
 				chromedp.WaitVisible(`li.done[data-item="kickoff_call"]`),
 			)
 			mustContain(t, "checklist", b.text(`#cs-handoff .cs-sub`), "1 of 5")
-			mustContain(t, "health", b.text(`#cs-health`), "Health", "At risk", "0 usage: no data yet")
+			mustContain(t, "health", b.text(`#cs-health`), "Health", "No data yet", "0 usage: no data yet")
 			b.screenshot(string(kind) + "-customer-success")
 
 			h, err := e.App.Success.Handoff(ctx, e.A.ID, acct.ID, nil)

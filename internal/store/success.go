@@ -313,13 +313,27 @@ type UsageEvent struct {
 }
 
 // InsertUsageEvents writes an account's usage events of ws and returns how many
-// were new (an event whose key was seen before is skipped).
+// were new (an event whose key was seen before is skipped). Rows go in
+// multi-row statements of usageChunk.
 func (q Q) InsertUsageEvents(ctx context.Context, ws, accountID int64, es []UsageEvent) (int, error) {
+	const usageChunk = 200
 	now := Now()
 	n := 0
-	for _, e := range es {
-		res, err := q.db.ExecContext(ctx, `INSERT INTO cs_usage_events (workspace_id, account_id, kind, quantity, occurred_at, dedupe_key, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (workspace_id, account_id, dedupe_key) DO NOTHING`, ws, accountID, e.Kind, e.Quantity, e.OccurredAt.UTC(), nullStr(e.DedupeKey), now)
+	for start := 0; start < len(es); start += usageChunk {
+		chunk := es[start:min(start+usageChunk, len(es))]
+		var b strings.Builder
+		args := make([]any, 0, len(chunk)*7)
+		b.WriteString(`INSERT INTO cs_usage_events (workspace_id, account_id, kind, quantity, occurred_at, dedupe_key, created_at) VALUES `)
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			k := len(args)
+			fmt.Fprintf(&b, "($%d,$%d,$%d,$%d,$%d,$%d,$%d)", k+1, k+2, k+3, k+4, k+5, k+6, k+7)
+			args = append(args, ws, accountID, e.Kind, e.Quantity, e.OccurredAt.UTC(), nullStr(e.DedupeKey), now)
+		}
+		b.WriteString(` ON CONFLICT (workspace_id, account_id, dedupe_key) DO NOTHING`)
+		res, err := q.db.ExecContext(ctx, b.String(), args...)
 		if err != nil {
 			return n, wrapWrite("insert usage events", err)
 		}

@@ -18,10 +18,14 @@ const (
 	BandHealthy  = "healthy"
 	BandAtRisk   = "at_risk"
 	BandCritical = "critical"
+	// BandNoData is a customer none of whose inputs has data yet: its score
+	// is the base, which says nothing about risk, so it is kept out of the
+	// at-risk queue.
+	BandNoData = "no_data"
 )
 
-// Bands lists the bands, best first.
-var Bands = []string{BandHealthy, BandAtRisk, BandCritical}
+// Bands lists the bands, best first, then no_data.
+var Bands = []string{BandHealthy, BandAtRisk, BandCritical, BandNoData}
 
 // Causes of a recompute, recorded on each history row.
 const (
@@ -58,7 +62,7 @@ const Convention = "score = clamp(base + sum of points, 0, 100). usage and engag
 	"over the window ending at as_of (half the target scores 0); support: −weight × min(open, cap) ÷ cap; NPS (latest response no older " +
 	"than max_age_days): 9–10 promoter +weight, 7–8 passive 0, 0–6 detractor −weight; CSM sentiment: positive +weight, neutral 0, " +
 	"negative −weight. Each input's points are rounded half away from zero; an input with no data, or weight 0, adds 0. " +
-	"Bands: healthy ≥ healthy_min, critical < critical_below, else at_risk."
+	"Bands: healthy ≥ healthy_min, critical < critical_below, else at_risk; no_data when no input has data yet."
 
 // Inputs are what a score is computed from. A nil pointer (or empty
 // Sentiment) is "no data": the input was never reported.
@@ -237,7 +241,20 @@ func Compute(h HealthSettings, in Inputs) Breakdown {
 	}
 	b.Score = min(max(b.Sum, 0), 100)
 	b.Band = band(h, b.Score)
+	if !anyData(b.Parts) {
+		b.Band = BandNoData
+	}
 	return b
+}
+
+// anyData reports whether some input counted (had data and a weight).
+func anyData(ps []Part) bool {
+	for _, p := range ps {
+		if !p.NoData && p.Weight != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func band(h HealthSettings, score int) string {

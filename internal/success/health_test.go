@@ -134,7 +134,18 @@ func TestReasons(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("reasons\n got %q\nwant %q", got, want)
 	}
-	none := success.Compute(success.DefaultHealth(), success.Inputs{}).Reasons()
+	empty := success.Compute(success.DefaultHealth(), success.Inputs{})
+	// Nothing reported: the base, and no band that claims a risk.
+	if empty.Score != 50 || empty.Band != success.BandNoData {
+		t.Errorf("no data: %d %s", empty.Score, empty.Band)
+	}
+	// Data only for an input that is off is still no data.
+	off := success.DefaultHealth()
+	off.Usage.Weight = 0
+	if b := success.Compute(off, success.Inputs{Usage: i64(5)}); b.Band != success.BandNoData {
+		t.Errorf("data only for an off input: %s", b.Band)
+	}
+	none := empty.Reasons()
 	for _, r := range none {
 		if !strings.HasPrefix(r, "0 ") || !(strings.Contains(r, "no data") || strings.Contains(r, "not set") || strings.Contains(r, "no response")) {
 			t.Errorf("no-data reason %q", r)

@@ -48,7 +48,7 @@ func TestCustomerSuccessUI(t *testing.T) {
 		admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
 
 		r := get(t, e, ae, page)
-		ok(t, r, http.StatusOK, "Success Widgets", `data-status="awaiting_note"`, "The AE's note still needs", "Kickoff call held", "Unassigned", `data-band="at_risk"`, "0 usage: no data yet", `href="/success" aria-current="page"`)
+		ok(t, r, http.StatusOK, "Success Widgets", `data-status="awaiting_note"`, "The AE's note still needs", "Kickoff call held", "Unassigned", `data-band="no_data"`, "0 usage: no data yet", `href="/success" aria-current="page"`)
 		if strings.Contains(r.Body, "data-accept") {
 			t.Error("the AE is offered the accept button")
 		}
