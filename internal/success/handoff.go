@@ -72,8 +72,13 @@ func (s *Service) DealWon(ctx context.Context, q store.Q, act model.Actor, d *mo
 	if err := s.assignCSM(ctx, q, ws, acct, &h); err != nil {
 		return err
 	}
-	if _, err := q.InsertCSHandoff(ctx, ws, &h); err != nil {
+	created, err := q.InsertCSHandoff(ctx, ws, &h)
+	if err != nil {
 		return err
+	}
+	if !created {
+		// A concurrent write won the same deal first and opened its handoff.
+		return nil
 	}
 	tmpl := set.Checklists[h.Motion]
 	items := make([]store.OnboardingItem, len(tmpl))
