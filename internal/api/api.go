@@ -25,6 +25,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -47,6 +48,8 @@ type Deps struct {
 	Sequences *sequences.Service
 	// Pipeline keeps pipelines, gates and buying committees.
 	Pipeline *pipeline.Service
+	// Success runs CSM handoffs and customer health (docs/success.md).
+	Success *success.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
@@ -249,6 +252,21 @@ var routes = []route{
 	{"GET", "/api/v1/imports/{id}", read, getImport, getImportDoc},
 	{"GET", "/api/v1/imports/{id}/errors", read, listImportErrors, listImportErrorsDoc},
 	{"GET", "/api/v1/imports/{id}/errors.csv", read, importErrorsCSV, importErrorsCSVDoc},
+
+	{"GET", "/api/v1/customers/{id}/handoff", read, getHandoff, getHandoffDoc},
+	{"PATCH", "/api/v1/customers/{id}/handoff", write, patchHandoff, patchHandoffDoc},
+	{"POST", "/api/v1/customers/{id}/handoff/accept", write, acceptHandoff, acceptHandoffDoc},
+	{"PATCH", "/api/v1/customers/{id}/handoff/items/{item_id}", write, patchHandoffItem, patchHandoffItemDoc},
+	{"GET", "/api/v1/customers/{id}/health", read, getHealth, getHealthDoc},
+	{"POST", "/api/v1/customers/{id}/usage", write, postUsage, postUsageDoc},
+	{"POST", "/api/v1/customers/{id}/nps", write, postNPS, postNPSDoc},
+	{"PUT", "/api/v1/customers/{id}/support", write, putSupport, putSupportDoc},
+	{"PUT", "/api/v1/customers/{id}/sentiment", write, putSentiment, putSentimentDoc},
+	{"GET", "/api/v1/success/queue", read, getSuccessQueue, getSuccessQueueDoc},
+	{"GET", "/api/v1/success/health-settings", read, getHealthSettings, getHealthSettingsDoc},
+	{"PUT", "/api/v1/success/health-settings", admin, putHealthSettings, putHealthSettingsDoc},
+	{"GET", "/api/v1/success/checklists", read, getChecklists, getChecklistsDoc},
+	{"PUT", "/api/v1/success/checklists", admin, putChecklists, putChecklistsDoc},
 }
 
 // RouteInfo names one route of the API.

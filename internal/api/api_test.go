@@ -66,6 +66,7 @@ func TestAPI(t *testing.T) {
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
 				{"economics", h.testEconomics},
+				{"success", h.testSuccess},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1018,6 +1019,8 @@ func (h *harness) targets() map[string]target {
 		},
 		// /api/v1/tracking/sites/{id}: the walk's segment is "tracking".
 		"tracking": h.trackingTarget(),
+		// /api/v1/customers/{id}/…: {id} is the account of a won customer.
+		"customers": h.customersTarget(),
 		"sequences": {
 			create: func(t *testing.T, ws apptest.WS) int64 {
 				return id(t, h.want(t, http.StatusCreated, ws.Keys[model.RoleAdmin], "POST", "/api/v1/sequences", fmt.Sprintf(seqBody, uniq("victim"))), "id")
@@ -1124,6 +1127,8 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = fmt.Sprintf(`{"contact_ids":[%d]}`, h.mk(t, h.adminB(), "contacts", fmt.Sprintf(`{"email":"%s@b.example"}`, uniq("xws"))))
 			case rt.Method == "PUT" && seg == "content" && suffix == "/file":
 				// No body: a foreign id answers before the upload is read.
+			case seg == "customers":
+				body = customerBodies[rt.Method+" "+suffix]
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
@@ -1138,6 +1143,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				path := strings.Replace(rt.Pattern, "{id}", idText, 1)
 				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
 				path = strings.Replace(path, "{contact_id}", "1", 1)
+				path = strings.Replace(path, "{item_id}", "1", 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

@@ -238,6 +238,7 @@ func schemas() js {
 	trackingSchemas(s)
 	sequenceSchemas(s)
 	economicsSchemas(s)
+	successSchemas(s)
 	return s
 }
 
@@ -560,6 +561,9 @@ func operation(rt route) js {
 	if rt.doc.id == "createContent" || rt.doc.id == "putContentFile" {
 		problem(413, "file larger than 20 MiB")
 		problem(415, "putContentFile: not multipart/form-data")
+	}
+	if d, ok := successProblems[rt.doc.id]; ok {
+		problem(422, d)
 	}
 	if rt.doc.id == "createImport" {
 		problem(413, "file too large")

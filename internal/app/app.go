@@ -32,6 +32,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
@@ -73,6 +74,9 @@ type App struct {
 	// (docs/economics.md).
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Success opens the CSM handoff of a won deal and keeps customer health
+	// (docs/success.md).
+	Success *success.Service
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -109,6 +113,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Pipeline = &pipeline.Service{St: st}
 	a.Econ = &economics.Service{St: st}
 	a.Staffing = &staffing.Service{St: st, Econ: a.Econ}
+	// A won deal opens its CSM handoff, checklist and first health score in
+	// the deal's transaction (docs/success.md).
+	a.Success = &success.Service{St: st, Assign: a.Assignment}
+	a.CRM.Won = append(a.CRM.Won, a.Success)
 	var tr *mail.Transport
 	if cfg.SMTPHost != "" {
 		if tr, err = mail.NewTransport(cfg); err != nil {
@@ -160,6 +168,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &mail.DeliverNowWorker{Svc: a.Mail})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, mail.IMAPPollPeriodicJob(mail.IMAPPollInterval))
+		// Customer health: the daily recompute per workspace, and the
+		// recompute after a settings change (docs/success.md).
+		river.AddWorker(workers, &success.SweepWorker{Svc: a.Success})
+		river.AddWorker(workers, &success.DailyWorker{Svc: a.Success})
+		river.AddWorker(workers, &success.RecomputeWorker{Svc: a.Success})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, success.SweepPeriodicJob())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -181,6 +195,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		_, err := rc.InsertTx(ctx, q.Tx(), mail.DeliverNowArgs{}, nil)
 		return err
 	}
+	a.Success.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
@@ -229,6 +244,7 @@ func (a *App) Handler() http.Handler {
 		Tracking:       a.Tracking,
 		Sequences:      a.Sequences,
 		Pipeline:       a.Pipeline,
+		Success:        a.Success,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Econ:           a.Econ,
 		Staffing:       a.Staffing,
@@ -246,6 +262,7 @@ func (a *App) Handler() http.Handler {
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
 		Pipeline: a.Pipeline,
 		Econ:     a.Econ, Staffing: a.Staffing,
+		Success: a.Success,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

@@ -45,6 +45,8 @@ type Result struct {
 	Submissions, WebEvents int
 	// Enrollments are the guide's readers waiting in the follow-up sequence.
 	Enrollments int
+	// Handoffs are the recent won deals handed to customer success.
+	Handoffs int
 }
 
 type gen struct {
@@ -113,6 +115,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			g.contacts,
 			g.deals,
 			g.desk,
+			g.success,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -56,6 +57,9 @@ type Deps struct {
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Success runs CSM handoffs and customer health (/success, a customer's
+	// success section, settings/success).
+	Success *success.Service
 }
 
 // UI is the browser surface.
@@ -195,6 +199,17 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /economics/staffing/example", u.page(u.economicsStaffingExample))
 	mux.HandleFunc("POST /economics/staffing/{id}", u.page(u.economicsScenarioSave))
 	mux.HandleFunc("POST /economics/staffing/{id}/delete", u.page(u.economicsScenarioDelete))
+	mux.HandleFunc("GET /success", u.page(u.successQueue))
+	mux.HandleFunc("GET /customers/{id}/success", u.page(u.customerSuccessShow))
+	mux.HandleFunc("POST /customers/{id}/success/note", u.page(u.successNote))
+	mux.HandleFunc("POST /customers/{id}/success/accept", u.page(u.successAccept))
+	mux.HandleFunc("POST /customers/{id}/success/csm", u.page(u.successCSM))
+	mux.HandleFunc("POST /customers/{id}/success/items/{item_id}", u.page(u.successItem))
+	mux.HandleFunc("POST /customers/{id}/success/sentiment", u.page(u.successSentiment))
+	mux.HandleFunc("POST /customers/{id}/success/nps", u.page(u.successNPS))
+	mux.HandleFunc("POST /customers/{id}/success/support", u.page(u.successSupport))
+	mux.HandleFunc("GET /settings/success", u.page(u.successSettings))
+	mux.HandleFunc("POST /settings/success", u.page(u.successSettingsSave))
 
 	// Everything no other surface claims is a 404 page in the UI's layout.
 	mux.HandleFunc("/", u.notFoundRoute)
