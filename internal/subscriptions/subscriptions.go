@@ -524,9 +524,12 @@ func (s *Service) checkEffective(ctx context.Context, q store.Q, ws int64, sub *
 	if sub.EndDate != "" && day >= sub.EndDate {
 		return fe(field, "the subscription ends on %s; reactivate it before changing its terms after that", sub.EndDate)
 	}
-	last, _, err := lastChange(ctx, q, ws, sub.ID)
+	last, cs, err := lastChange(ctx, q, ws, sub.ID)
 	if err != nil {
 		return err
+	}
+	if last.Kind == "end" && len(cs) > 1 { // a scheduled end: compare with what came before it
+		last = cs[len(cs)-2]
 	}
 	if day < last.EffectiveDate {
 		return fe(field, "%s is before the last recorded change (%s, %s); changes are recorded in order", day, last.Kind, last.EffectiveDate)
