@@ -42,7 +42,7 @@ func TestRenewalJob(t *testing.T) {
 		monthly := f.account("Monthly", "smb")
 		fixed := f.account("Fixed term", "enterprise")
 		a := f.create(annual, 10, 120_00, "year", "2025-09-01") // 10 × 120/yr = 100.00/month, renews 2026-09-01
-		f.create(monthly, 1, 50_00, "month", "2026-05-20")     // renews 2026-06-20
+		f.create(monthly, 1, 50_00, "month", "2026-05-20")      // renews 2026-06-20
 		off := false
 		x, err := f.svc.Create(f.ctx, f.act, subscriptions.Input{AccountID: &fixed, UnitPrice: p(int64(2400_00)), Interval: p("year"), StartDate: p("2024-10-01"),
 			TermMonths: p(int64(24)), AutoRenew: &off}) // 200.00/month, renews 2026-10-01
