@@ -23,6 +23,7 @@ import (
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -45,6 +46,8 @@ type Deps struct {
 	Sequences *sequences.Service
 	// Pipeline keeps pipelines, gates and buying committees.
 	Pipeline *pipeline.Service
+	// Subscriptions keeps subscriptions, customers, MRR and renewals.
+	Subscriptions *subscriptions.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 }
@@ -208,6 +211,20 @@ var routes = []route{
 	{"GET", "/api/v1/imports/{id}", read, getImport, getImportDoc},
 	{"GET", "/api/v1/imports/{id}/errors", read, listImportErrors, listImportErrorsDoc},
 	{"GET", "/api/v1/imports/{id}/errors.csv", read, importErrorsCSV, importErrorsCSVDoc},
+
+	{"GET", "/api/v1/subscriptions", read, listSubscriptions, listSubscriptionsDoc},
+	{"POST", "/api/v1/subscriptions", write, createSubscription, createSubscriptionDoc},
+	{"GET", "/api/v1/subscriptions/{id}", read, getSubscription, getSubscriptionDoc},
+	{"PATCH", "/api/v1/subscriptions/{id}", write, updateSubscription, updateSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/cancel", write, cancelSubscription, cancelSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/reactivate", write, reactivateSubscription, reactivateSubscriptionDoc},
+	{"GET", "/api/v1/customers", read, listCustomers, listCustomersDoc},
+	{"GET", "/api/v1/customers/{id}", read, getCustomer, getCustomerDoc},
+	{"GET", "/api/v1/renewals", read, listRenewals, listRenewalsDoc},
+	{"POST", "/api/v1/renewals/{id}/outcome", write, renewalOutcome, renewalOutcomeDoc},
+	{"GET", "/api/v1/renewals/settings", read, getRenewalSettings, getRenewalSettingsDoc},
+	{"PUT", "/api/v1/renewals/settings", admin, putRenewalSettings, putRenewalSettingsDoc},
+	{"GET", "/api/v1/reports/mrr", read, getMRRReport, getMRRReportDoc},
 }
 
 // RouteInfo names one route of the API.

@@ -62,6 +62,7 @@ func TestAPI(t *testing.T) {
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
+				{"subscriptions", h.testSubscriptions},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -976,7 +977,7 @@ func (h *harness) targets() map[string]target {
 		}
 		return tg
 	}
-	return map[string]target{
+	tg := map[string]target{
 		"accounts": withSub(record("accounts", `{"name":"%s account","employees":1200}`, `{"name":"Hijacked"}`),
 			func(id int64) string { return fmt.Sprintf("/api/v1/accounts/%d/routing", id) }),
 		"contacts": withSub(record("contacts", `{"email":"%s@victim.example","title":"VP"}`, `{"first_name":"Mallory"}`),
@@ -1058,6 +1059,8 @@ func (h *harness) targets() map[string]target {
 			},
 		},
 	}
+	h.subscriptionTargets(tg)
+	return tg
 }
 
 // deskBodies are valid desk action forms, by route suffix.
@@ -1113,6 +1116,11 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = fmt.Sprintf(seqBody, uniq("hijack"))
 			case rt.Method == "POST" && seg == "sequences" && suffix == "/enrollments":
 				body = fmt.Sprintf(`{"contact_ids":[%d]}`, h.mk(t, h.adminB(), "contacts", fmt.Sprintf(`{"email":"%s@b.example"}`, uniq("xws"))))
+			case rt.Method == "POST" && seg == "subscriptions":
+				// cancel and reactivate with their defaults: only the path id is wrong.
+				body = `{}`
+			case rt.Method == "POST" && seg == "renewals":
+				body = `{"outcome":"renew"}`
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:

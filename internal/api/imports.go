@@ -42,7 +42,7 @@ func createImport(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 	}
 	obj := v.Get("object")
 	if _, ok := importer.ObjectTypes[obj]; !ok {
-		return badField("object", "%q is not one of accounts, contacts, deals, activities", obj)
+		return badField("object", "%q is not one of accounts, contacts, deals, activities, subscriptions", obj)
 	}
 	opts, err := importOptions(v.Get("options"))
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
 	"github.com/riverqueue/river"
@@ -66,6 +67,10 @@ type App struct {
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
 	ready     bool
+
+	// Subscriptions keeps customers' subscriptions, MRR movements and
+	// renewals (docs/subscriptions.md).
+	Subscriptions *subscriptions.Service
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -94,7 +99,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// (internal/app/wiring.go).
 	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
 	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
-	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
+	// A deal won through crm opens its subscription (the account becomes a
+	// customer) in the deal's transaction; an account merge carries the
+	// loser's subscriptions over (docs/subscriptions.md).
+	a.Subscriptions = &subscriptions.Service{St: st}
+	a.CRM.Won = append(a.CRM.Won, a.Subscriptions)
+	a.CRM.Merged = append(a.CRM.Merged, a.Subscriptions)
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
@@ -143,7 +154,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &mail.DeliverWorker{Svc: a.Mail})
 		// Due sequence steps, claimed in batches (docs/sequences.md).
 		river.AddWorker(workers, &sequences.DueWorker{Svc: a.Sequences})
+		// Renewals: an hourly sweep enqueues one job per workspace (docs/subscriptions.md).
+		river.AddWorker(workers, &subscriptions.SweepWorker{Svc: a.Subscriptions})
+		river.AddWorker(workers, &subscriptions.RenewalsWorker{Svc: a.Subscriptions})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, subscriptions.SweepPeriodicJob())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -205,6 +220,7 @@ func (a *App) Handler() http.Handler {
 		Tracking:       a.Tracking,
 		Sequences:      a.Sequences,
 		Pipeline:       a.Pipeline,
+		Subscriptions:  a.Subscriptions,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
@@ -217,7 +233,7 @@ func (a *App) Handler() http.Handler {
 		Routing: a.Routing, Desk: a.Desk,
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
-		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
+		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail, Subscriptions: a.Subscriptions,
 		Pipeline: a.Pipeline,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another

@@ -445,7 +445,7 @@ type CustomerRow struct {
 	Since       string `json:"customer_since"`
 	Active      int64  `json:"active_subscriptions"`
 	Future      int64  `json:"future_subscriptions"`
-	Total       int64  `json:"subscriptions"`
+	Total       int64  `json:"subscription_count"`
 	NextRenewal string `json:"next_renewal,omitempty"`
 	Currency    string `json:"currency"`
 	MRR         int64  `json:"mrr"`

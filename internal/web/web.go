@@ -19,6 +19,7 @@ import (
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -51,6 +52,9 @@ type Deps struct {
 	Mail *mail.Service
 	// Pipeline keeps pipelines, gates and committees (board, deal page, settings).
 	Pipeline *pipeline.Service
+	// Subscriptions keeps customers, subscriptions and renewals (nil: the
+	// customer pages answer 404).
+	Subscriptions *subscriptions.Service
 }
 
 // UI is the browser surface.
