@@ -466,8 +466,18 @@ type CustomerFilter struct {
 	Limit     int
 }
 
-// ListCustomers pages through the accounts that have a subscription.
-func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]CustomerRow, string, error) {
+// customersFrom is the customer list's FROM: one row per account with a
+// subscription, its counts on $2 (today) and its MRR at the end of $2.
+const customersFrom = ` FROM (SELECT account_id, MIN(start_date) AS since, MIN(currency) AS currency, COUNT(*) AS total,
+			SUM(CASE WHEN start_date <= $2 AND (end_date IS NULL OR end_date > $2) THEN 1 ELSE 0 END) AS active,
+			SUM(CASE WHEN start_date > $2 THEN 1 ELSE 0 END) AS future,
+			MIN(CASE WHEN end_date IS NULL THEN renewal_date END) AS next_renewal
+		FROM subscriptions WHERE workspace_id = $1 GROUP BY account_id) c
+	JOIN accounts a ON a.id = c.account_id AND a.workspace_id = $1
+	LEFT JOIN (SELECT m.account_id, SUM(` + signedAmount + `) AS mrr FROM mrr_movements m WHERE m.workspace_id = $1 AND m.effective_date <= $2 GROUP BY m.account_id) m ON m.account_id = c.account_id`
+
+// customerWhere turns a filter (without its cursor) into conditions and args.
+func customerWhere(ws int64, f CustomerFilter) ([]string, []any, func(any) string) {
 	args := []any{ws, f.Today}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	var where []string
@@ -492,6 +502,29 @@ func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]Cus
 		pat := arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s)) + "%")
 		where = append(where, "(LOWER(a.name) LIKE "+pat+` ESCAPE '\' OR LOWER(COALESCE(a.domain,'')) LIKE `+pat+` ESCAPE '\')`)
 	}
+	return where, args, func(v any) string { return arg(v) }
+}
+
+func whereSQL(where []string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(where, " AND ")
+}
+
+// CountCustomers counts the customers a filter matches (its cursor ignored).
+func (q Q) CountCustomers(ctx context.Context, ws int64, f CustomerFilter) (int64, error) {
+	where, args, _ := customerWhere(ws, f)
+	var n int64
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*)`+customersFrom+whereSQL(where), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count customers: %w", err)
+	}
+	return n, nil
+}
+
+// ListCustomers pages through the accounts that have a subscription.
+func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]CustomerRow, string, error) {
+	where, args, arg := customerWhere(ws, f)
 	byMRR := f.Sort == "-mrr"
 	mrrExpr := "COALESCE(m.mrr, 0)"
 	if f.Cursor != "" {
@@ -503,11 +536,10 @@ func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]Cus
 		if err != nil {
 			return nil, "", err
 		}
+		va, ia := arg(v), arg(id)
 		if byMRR {
-			va, ia := arg(v), arg(id)
 			where = append(where, "("+mrrExpr+" < "+va+" OR ("+mrrExpr+" = "+va+" AND a.id > "+ia+"))")
 		} else {
-			va, ia := arg(v), arg(id)
 			where = append(where, "(a.name > "+va+" OR (a.name = "+va+" AND a.id > "+ia+"))")
 		}
 	}
@@ -519,19 +551,8 @@ func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]Cus
 	if limit <= 0 || limit > MaxPageSize {
 		limit = DefaultPageSize
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := q.db.QueryContext(ctx, `SELECT a.id, a.name, COALESCE(a.domain, ''), a.segment, a.motion, c.since, c.active, c.future, c.total, COALESCE(c.next_renewal, ''), c.currency, `+mrrExpr+`
-		FROM (SELECT account_id, MIN(start_date) AS since, MIN(currency) AS currency, COUNT(*) AS total,
-				SUM(CASE WHEN start_date <= $2 AND (end_date IS NULL OR end_date > $2) THEN 1 ELSE 0 END) AS active,
-				SUM(CASE WHEN start_date > $2 THEN 1 ELSE 0 END) AS future,
-				MIN(CASE WHEN end_date IS NULL THEN renewal_date END) AS next_renewal
-			FROM subscriptions WHERE workspace_id = $1 GROUP BY account_id) c
-		JOIN accounts a ON a.id = c.account_id AND a.workspace_id = $1
-		LEFT JOIN (SELECT m.account_id, SUM(`+signedAmount+`) AS mrr FROM mrr_movements m WHERE m.workspace_id = $1 AND m.effective_date <= $2 GROUP BY m.account_id) m ON m.account_id = c.account_id`+
-		cond+` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), args...)
+	rows, err := q.db.QueryContext(ctx, `SELECT a.id, a.name, COALESCE(a.domain, ''), a.segment, a.motion, c.since, c.active, c.future, c.total, COALESCE(c.next_renewal, ''), c.currency, `+mrrExpr+
+		customersFrom+whereSQL(where)+` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list customers: %w", err)
 	}

@@ -164,3 +164,9 @@ func (s *Service) IsCustomer(ctx context.Context, ws, accountID int64) (bool, er
 	}
 	return ok, err
 }
+
+// CountCustomers counts the customers a filter matches.
+func (s *Service) CountCustomers(ctx context.Context, ws int64, f store.CustomerFilter) (int64, error) {
+	f.Today = s.Today()
+	return s.St.Read().CountCustomers(ctx, ws, f)
+}

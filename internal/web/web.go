@@ -112,6 +112,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
 
+	mux.HandleFunc("GET /customers", u.page(u.customerList))
+	mux.HandleFunc("GET /customers/{id}", u.page(u.customerShow))
+	mux.HandleFunc("POST /customers/{id}/renewals/{renewal_id}", u.page(u.renewalOutcome))
+
 	mux.HandleFunc("GET /desk", u.page(u.deskShow))
 	mux.HandleFunc("POST /desk/{id}/qualify", u.page(u.deskAct("qualify", deskQualify)))
 	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
