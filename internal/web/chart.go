@@ -100,7 +100,13 @@ const (
 )
 
 func newColumnChart(id, title string, bars []bar) columnChart {
-	c := columnChart{ID: id, Title: title, Width: chartWidth, Height: colChartHeight, BaseY: colChartHeight - colChartBottom}
+	return newColumnChartWidth(id, title, bars, chartWidth)
+}
+
+// newColumnChartWidth draws into a wider viewBox, for a chart that spans the
+// page (its text stays the size of the other charts').
+func newColumnChartWidth(id, title string, bars []bar, width int) columnChart {
+	c := columnChart{ID: id, Title: title, Width: width, Height: colChartHeight, BaseY: colChartHeight - colChartBottom}
 	var max int64
 	var desc []string
 	for _, b := range bars {

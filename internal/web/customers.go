@@ -81,7 +81,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, s *session) {
 					bars = append(bars, bar{Label: monthLabel(m.Month), Value: m.End, Display: formatMoneyShort(m.End, b.Currency)})
 				}
 			}
-			c := newColumnChart("mrr-history", "MRR at the end of each month, "+b.Currency, bars)
+			c := newColumnChartWidth("mrr-history", "MRR at the end of each month, "+b.Currency, bars, 1100)
 			d.Chart = &c
 		}
 	}
