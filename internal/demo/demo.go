@@ -17,6 +17,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -45,6 +46,9 @@ type Result struct {
 	Submissions, WebEvents int
 	// Enrollments are the guide's readers waiting in the follow-up sequence.
 	Enrollments int
+	// Customers and Subscriptions come from the won deals, with a history of
+	// expansions, contractions, churn and reactivations (docs/subscriptions.md).
+	Customers, Subscriptions int
 }
 
 type gen struct {
@@ -58,6 +62,8 @@ type gen struct {
 	accts  []acct
 	mqls   []mqlRef        // MQL contacts, for the LDR desk step
 	leads  []model.Contact // lead contacts, some of which the desk step disqualifies
+	won    []model.Deal    // won deals, for the customers step
+	subs   *subscriptions.Service
 }
 
 type mqlRef struct {
@@ -102,6 +108,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 	}
 	err = st.InTx(ctx, func(q store.Q) error {
 		g := &gen{ctx: ctx, q: q, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.Now, owners: map[string][]int64{}, res: &res}
+		g.subs = &subscriptions.Service{St: st, Now: func() time.Time { return o.Now }}
 		w := model.Workspace{Name: "Northwind Software (demo)", Slug: o.Slug, Currency: "USD"}
 		if err := q.CreateWorkspace(ctx, &w); err != nil {
 			return fmt.Errorf("demo: workspace: %w", err)
@@ -113,6 +120,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			g.contacts,
 			g.deals,
 			g.desk,
+			g.customers,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -315,6 +323,9 @@ func (g *gen) deals() error {
 			return fmt.Errorf("demo: deal: %w", err)
 		}
 		g.res.Deals++
+		if d.Outcome == "won" {
+			g.won = append(g.won, d)
+		}
 		if err := g.activities(a, &d, created, closeAt); err != nil {
 			return err
 		}

@@ -394,11 +394,19 @@ func (s *Service) Change(ctx context.Context, act model.Actor, id int64, in Chan
 	var sub model.Subscription
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		var err error
-		if sub, err = load(ctx, q, act.Workspace, id); err != nil {
-			return err
-		}
-		return s.changeIn(ctx, q, act, &sub, in)
+		sub, err = s.ChangeIn(ctx, q, act, id, in)
+		return err
 	})
+	return sub, err
+}
+
+// ChangeIn is Change inside the caller's transaction.
+func (s *Service) ChangeIn(ctx context.Context, q store.Q, act model.Actor, id int64, in ChangeInput) (model.Subscription, error) {
+	sub, err := load(ctx, q, act.Workspace, id)
+	if err != nil {
+		return sub, err
+	}
+	err = s.changeIn(ctx, q, act, &sub, in)
 	return sub, err
 }
 
@@ -542,23 +550,31 @@ func (s *Service) Cancel(ctx context.Context, act model.Actor, id int64, in Canc
 	var sub model.Subscription
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		var err error
-		if sub, err = load(ctx, q, act.Workspace, id); err != nil {
-			return err
-		}
-		end := s.Today()
-		if in.EndDate != nil {
-			if end, err = parseDay("end_date", *in.EndDate); err != nil {
-				return err
-			}
-		}
-		note := ""
-		if in.Note != nil {
-			if note, err = checkText("note", *in.Note, 2000); err != nil {
-				return err
-			}
-		}
-		return s.cancelIn(ctx, q, act, &sub, end, note, "end_date")
+		sub, err = s.CancelIn(ctx, q, act, id, in)
+		return err
 	})
+	return sub, err
+}
+
+// CancelIn is Cancel inside the caller's transaction.
+func (s *Service) CancelIn(ctx context.Context, q store.Q, act model.Actor, id int64, in CancelInput) (model.Subscription, error) {
+	sub, err := load(ctx, q, act.Workspace, id)
+	if err != nil {
+		return sub, err
+	}
+	end := s.Today()
+	if in.EndDate != nil {
+		if end, err = parseDay("end_date", *in.EndDate); err != nil {
+			return sub, err
+		}
+	}
+	note := ""
+	if in.Note != nil {
+		if note, err = checkText("note", *in.Note, 2000); err != nil {
+			return sub, err
+		}
+	}
+	err = s.cancelIn(ctx, q, act, &sub, end, note, "end_date")
 	return sub, err
 }
 
@@ -626,23 +642,31 @@ func (s *Service) Reactivate(ctx context.Context, act model.Actor, id int64, in 
 	var sub model.Subscription
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		var err error
-		if sub, err = load(ctx, q, act.Workspace, id); err != nil {
-			return err
-		}
-		day := ""
-		if in.Date != nil {
-			if day, err = parseDay("date", *in.Date); err != nil {
-				return err
-			}
-		}
-		note := ""
-		if in.Note != nil {
-			if note, err = checkText("note", *in.Note, 2000); err != nil {
-				return err
-			}
-		}
-		return s.reactivateIn(ctx, q, act, &sub, day, note)
+		sub, err = s.ReactivateIn(ctx, q, act, id, in)
+		return err
 	})
+	return sub, err
+}
+
+// ReactivateIn is Reactivate inside the caller's transaction.
+func (s *Service) ReactivateIn(ctx context.Context, q store.Q, act model.Actor, id int64, in ReactivateInput) (model.Subscription, error) {
+	sub, err := load(ctx, q, act.Workspace, id)
+	if err != nil {
+		return sub, err
+	}
+	day := ""
+	if in.Date != nil {
+		if day, err = parseDay("date", *in.Date); err != nil {
+			return sub, err
+		}
+	}
+	note := ""
+	if in.Note != nil {
+		if note, err = checkText("note", *in.Note, 2000); err != nil {
+			return sub, err
+		}
+	}
+	err = s.reactivateIn(ctx, q, act, &sub, day, note)
 	return sub, err
 }
 
