@@ -59,6 +59,7 @@ func TestCustomerPages(t *testing.T) {
 			t.Fatalf("a non-customer account links to a customer page: %d", r.Status)
 		}
 		ok(t, get(t, e, c, fmt.Sprintf("/customers/%d", plain.ID)), http.StatusNotFound)
+		ok(t, get(t, e, c, "/imports/new"), 200, `<option value="subscription">`)
 
 		// A refused outcome is shown next to the form; nothing changes.
 		outcome := fmt.Sprintf("/customers/%d/renewals/%d", acct.ID, rs[0].ID)

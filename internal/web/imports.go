@@ -67,7 +67,7 @@ func (u *UI) importList(w http.ResponseWriter, r *http.Request, s *session) {
 
 func importForm() *form {
 	f := newForm("/imports", "Upload and import", "/imports", []field{
-		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(model.ObjectTypes, noBlank)},
+		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(importer.ImportObjectTypes, noBlank)},
 		{Name: "file", Label: "CSV file", Type: "file", Required: true, Hint: "UTF-8 CSV with a header row. Rows that cannot be imported are reported with line and column; the rest are imported."},
 		{Name: "date_format", Label: "Ambiguous dates such as 03/04/2024", Type: "select", Hint: "By default each date column is decided from its own values; the report says how.",
 			Groups: []optGroup{{Options: []option{{"", "Decide per column"}, {"dmy", "Day first (03/04 = 3 April)"}, {"mdy", "Month first (03/04 = 4 March)"}, {"iso", "Year first only (2024-04-03)"}}}}},
@@ -104,7 +104,7 @@ func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	case err != nil:
 		f.Errors["file"] = "the upload could not be read; try again"
 	}
-	if !model.Contains(model.ObjectTypes, f.Values["object_type"]) {
+	if !model.Contains(importer.ImportObjectTypes, f.Values["object_type"]) {
 		f.Errors["object_type"] = "pick what the file holds"
 	}
 	if len(f.Errors) > 0 {
