@@ -366,3 +366,61 @@ func TestValidation(t *testing.T) {
 		}
 	})
 }
+
+// TestProductChurnCases are the PRODUCT.md §6 checks that read the bridge:
+// start MRR 100 with churn 10, contraction 10 and expansion 10 gives a gross
+// MRR churn of (10 + 10) ÷ 100 = 20 % and a net one of (10 + 10 − 10) ÷ 100 =
+// 10 %; new + expansion of 24k against contraction + churn of 4k is a quick
+// ratio of 6. The bridge must deliver exactly those components from real
+// subscription changes.
+func TestProductChurnCases(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		a := f.create(f.account("A", "smb"), 6, 10_00, "month", "2025-01-05") // 60.00
+		b := f.create(f.account("B", "smb"), 3, 10_00, "month", "2025-01-05") // 30.00
+		c := f.create(f.account("C", "smb"), 1, 10_00, "month", "2025-01-05") // 10.00
+		f.cancel(c.ID, "2025-03-10")                                          // churn 10
+		if _, err := f.svc.Change(f.ctx, f.act, a.ID, subscriptions.ChangeInput{Quantity: p(int64(5)), EffectiveDate: p("2025-03-12")}); err != nil {
+			t.Fatal(err) // contraction 10
+		}
+		if _, err := f.svc.Change(f.ctx, f.act, b.ID, subscriptions.ChangeInput{Quantity: p(int64(4)), EffectiveDate: p("2025-03-20")}); err != nil {
+			t.Fatal(err) // expansion 10
+		}
+		r, err := f.svc.Bridge(f.ctx, f.act.Workspace, "2025-03-01", "2025-03-31", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := r.Totals[0]
+		if m.Start != 100_00 || m.Churn != 10_00 || m.Contraction != 10_00 || m.Expansion != 10_00 || m.New != 0 || m.Reactivation != 0 || m.End != 90_00 || !m.Holds {
+			t.Fatalf("bridge %+v", m)
+		}
+		if gross, net := float64(m.Churn+m.Contraction)/float64(m.Start), float64(m.Churn+m.Contraction-m.Expansion-m.Reactivation)/float64(m.Start); gross != 0.2 || net != 0.1 {
+			t.Fatalf("gross %v net %v", gross, net)
+		}
+
+		// April: 20k new (two customers), 4k expansion, 1k contraction, 3k churn.
+		for i, mrr := range []int64{12_000_00, 8_000_00} {
+			f.create(f.account(fmt.Sprintf("New %d", i), "enterprise"), 1, mrr, "month", "2025-04-02")
+		}
+		if _, err := f.svc.Change(f.ctx, f.act, b.ID, subscriptions.ChangeInput{UnitPrice: p(int64(1_010_00)), EffectiveDate: p("2025-04-03")}); err != nil {
+			t.Fatal(err) // 4 × 1,010.00 = 4,040.00: expansion 4,000.00
+		}
+		big := f.create(f.account("Big", "enterprise"), 1, 4_000_00, "month", "2025-01-05")
+		if _, err := f.svc.Change(f.ctx, f.act, big.ID, subscriptions.ChangeInput{UnitPrice: p(int64(3_000_00)), EffectiveDate: p("2025-04-04")}); err != nil {
+			t.Fatal(err) // contraction 1,000.00
+		}
+		f.cancel(big.ID, "2025-04-20") // churn 3,000.00
+		r, err = f.svc.Bridge(f.ctx, f.act.Workspace, "2025-04-01", "2025-04-30", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m = r.Totals[0]
+		if m.New+m.Expansion != 24_000_00 || m.Contraction+m.Churn != 4_000_00 || !m.Holds {
+			t.Fatalf("April bridge %+v", m)
+		}
+		if qr := float64(m.New+m.Expansion) / float64(m.Contraction+m.Churn); qr != 6 {
+			t.Fatalf("quick ratio %v", qr)
+		}
+	})
+}
