@@ -353,19 +353,21 @@ func (q Q) DeleteMovement(ctx context.Context, ws, id int64) error {
 // signedAmount is a movement's effect on MRR in SQL.
 const signedAmount = `CASE WHEN m.kind IN ('contraction', 'churn') THEN -m.amount ELSE m.amount END`
 
-// groupExpr maps a bridge grouping to the account column it reads and the
-// GROUP BY prefix it needs (PostgreSQL refuses a constant there); anything
-// else is a programming error.
-func groupExpr(by string) (string, string, error) {
+// groupExpr maps a bridge grouping to the account column it reads, the
+// GROUP BY prefix it needs (PostgreSQL refuses a constant there) and the join
+// that brings the account in (none ungrouped: the sums then read only the
+// covering date index); anything else is a programming error.
+func groupExpr(by string) (string, string, string, error) {
+	const join = " JOIN accounts a ON a.id = m.account_id"
 	switch by {
 	case "":
-		return "''", "", nil
+		return "''", "", "", nil
 	case "segment":
-		return "a.segment", "a.segment, ", nil
+		return "a.segment", "a.segment, ", join, nil
 	case "motion":
-		return "a.motion", "a.motion, ", nil
+		return "a.motion", "a.motion, ", join, nil
 	}
-	return "", "", fmt.Errorf("store: no movement grouping %q", by)
+	return "", "", "", fmt.Errorf("store: no movement grouping %q", by)
 }
 
 // MovementTotal is a sum of movements: per group (the account's current segment
@@ -408,19 +410,19 @@ func (q Q) totals(ctx context.Context, what, query string, withMonth, withKind b
 // MRRBefore sums the signed movements dated before day: the MRR at the start
 // of day, per group and currency.
 func (q Q) MRRBefore(ctx context.Context, ws int64, day, by string) ([]MovementTotal, error) {
-	g, gb, err := groupExpr(by)
+	g, gb, join, err := groupExpr(by)
 	if err != nil {
 		return nil, err
 	}
 	return q.totals(ctx, "mrr before", `SELECT `+g+`, m.currency, COALESCE(SUM(`+signedAmount+`), 0), COUNT(*)
-		FROM mrr_movements m JOIN accounts a ON a.id = m.account_id
+		FROM mrr_movements m`+join+`
 		WHERE m.workspace_id=$1 AND m.effective_date < $2 GROUP BY `+gb+`m.currency`, false, false, ws, day)
 }
 
 // MovementTotals sums the movements dated from..to (inclusive) by group,
 // currency and kind, and by month too when monthly.
 func (q Q) MovementTotals(ctx context.Context, ws int64, from, to, by string, monthly bool) ([]MovementTotal, error) {
-	g, gb, err := groupExpr(by)
+	g, gb, join, err := groupExpr(by)
 	if err != nil {
 		return nil, err
 	}
@@ -429,7 +431,7 @@ func (q Q) MovementTotals(ctx context.Context, ws int64, from, to, by string, mo
 		cols += "m.month, "
 	}
 	return q.totals(ctx, "movement totals", `SELECT `+g+`, `+cols+`m.kind, COALESCE(SUM(m.amount), 0), COUNT(*)
-		FROM mrr_movements m JOIN accounts a ON a.id = m.account_id
+		FROM mrr_movements m`+join+`
 		WHERE m.workspace_id=$1 AND m.effective_date >= $2 AND m.effective_date <= $3 GROUP BY `+gb+cols+`m.kind`, monthly, true, ws, from, to)
 }
 

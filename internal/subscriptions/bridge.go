@@ -129,7 +129,9 @@ func (s *Service) Bridge(ctx context.Context, ws int64, from, to, by string) (Re
 	if err != nil {
 		return r, err
 	}
-	moves, err := q.MovementTotals(ctx, ws, r.From, r.To, by, false)
+	// One pass over the period, by month: the period's totals (per group)
+	// and the months' (all groups) are both sums of it.
+	moves, err := q.MovementTotals(ctx, ws, r.From, r.To, by, true)
 	if err != nil {
 		return r, err
 	}
@@ -189,20 +191,14 @@ func (s *Service) Bridge(ctx context.Context, ws int64, from, to, by string) (Re
 		t.Holds = t.End == t.Start+t.Net()
 		r.Totals = append(r.Totals, *t)
 	}
-	if r.Months, err = s.months(ctx, q, ws, r.From, r.To, r.Totals); err != nil {
-		return r, err
-	}
+	r.Months = months(r.From, r.To, r.Totals, moves)
 	return r, nil
 }
 
 // months splits the period into calendar months (the first and last clipped
 // to it), per currency, walking from the period's start MRR.
-func (s *Service) months(ctx context.Context, q store.Q, ws int64, from, to string, totals []Bridge) ([]MonthBridge, error) {
+func months(from, to string, totals []Bridge, moves []store.MovementTotal) []MonthBridge {
 	out := []MonthBridge{}
-	moves, err := q.MovementTotals(ctx, ws, from, to, "", true)
-	if err != nil {
-		return nil, err
-	}
 	type key struct{ month, cur string }
 	byMonth := map[key]*Bridge{}
 	for _, t := range moves {
@@ -240,7 +236,7 @@ func (s *Service) months(ctx context.Context, q store.Q, ws int64, from, to stri
 			out[i].Holds = run == tot.End
 		}
 	}
-	return out, nil
+	return out
 }
 
 func nextMonth(m string) string {

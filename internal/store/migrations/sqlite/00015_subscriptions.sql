@@ -67,7 +67,8 @@ CREATE TABLE mrr_movements (
     created_at      DATETIME NOT NULL
 );
 CREATE UNIQUE INDEX mrr_movements_day ON mrr_movements(workspace_id, account_id, currency, effective_date);
-CREATE INDEX mrr_movements_date ON mrr_movements(workspace_id, effective_date);
+-- Covering for the bridge's sums: a period is read from the index alone.
+CREATE INDEX mrr_movements_date ON mrr_movements(workspace_id, effective_date, currency, kind, amount, month, account_id);
 CREATE INDEX mrr_movements_month ON mrr_movements(workspace_id, month, kind);
 -- Renewal opportunities: one per subscription and renewal date (the idempotency
 -- key of the renewal job), open until an outcome is recorded.
