@@ -62,7 +62,18 @@ func dateParam(s, name string) (string, error) {
 	return s, nil
 }
 
+// writer refuses the roles that may not change subscriptions (LDRs) with 403.
+func writer(p *auth.Principal) error {
+	if !subscriptions.CanWrite(p.Role) {
+		return httpx.ErrForbidden
+	}
+	return nil
+}
+
 func createSubscription(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := writer(p); err != nil {
+		return err
+	}
 	if _, err := onlyParams(r); err != nil {
 		return err
 	}
@@ -99,6 +110,9 @@ func getSubscription(a *API, w http.ResponseWriter, r *http.Request, p *auth.Pri
 // body and answer with the subscription.
 func subscriptionWrite[T any](do func(a *API, r *http.Request, act model.Actor, id int64, in T) (model.Subscription, error)) handler {
 	return func(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+		if err := writer(p); err != nil {
+			return err
+		}
 		id, err := httpx.PathID(r, "id")
 		if err != nil {
 			return err
@@ -195,6 +209,9 @@ func listRenewals(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 func renewalOutcome(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {
+	if err := writer(p); err != nil {
+		return err
+	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		return err
@@ -290,18 +307,18 @@ var (
 		},
 		resp: ok200("SubscriptionPage")}
 	createSubscriptionDoc = op{id: "createSubscription", tag: "subscriptions",
-		summary: "Open a subscription for an account (it becomes a customer); writes the new, reactivation or expansion MRR movement on its start date, and churn or contraction on its end date when one is given",
+		summary: "Open a subscription for an account (it becomes a customer; admin, manager, csm, ae); writes the new, reactivation or expansion MRR movement on its start date, and churn or contraction on its end date when one is given",
 		body:    []content{{"application/json", ref("SubscriptionCreate"), map[string]any{"account_id": 42, "plan": "Growth", "quantity": 10, "unit_price": 120000, "interval": "year", "start_date": "2026-01-15"}}},
 		resp:    []resp{{http.StatusCreated, "application/json", "Subscription", "", true}}}
 	getSubscriptionDoc    = op{id: "getSubscription", tag: "subscriptions", summary: "A subscription and its recorded changes in effect order", resp: ok200("SubscriptionDetail")}
 	updateSubscriptionDoc = op{id: "updateSubscription", tag: "subscriptions",
-		summary: "Change a subscription: new terms (plan, quantity, unit_price, interval) take effect on effective_date (default today; not before the last recorded change) and write an expansion or contraction; term_months, renewal_date, auto_renew and external_id only change the record",
+		summary: "Change a subscription (admin, manager, csm, ae): new terms (plan, quantity, unit_price, interval) take effect on effective_date (default today; not before the last recorded change) and write an expansion or contraction; term_months, renewal_date, auto_renew and external_id only change the record",
 		body:    jsonBody("SubscriptionUpdate"), resp: ok200("Subscription")}
 	cancelSubscriptionDoc = op{id: "cancelSubscription", tag: "subscriptions",
-		summary: "End a subscription on end_date (default today; a later date schedules it): churn when it was the customer's last active subscription, else contraction; its open renewal closes as churn",
+		summary: "End a subscription (admin, manager, csm, ae) on end_date (default today; a later date schedules it): churn when it was the customer's last active subscription, else contraction; its open renewal closes as churn",
 		body:    jsonBody("SubscriptionCancel"), resp: ok200("Subscription")}
 	reactivateSubscriptionDoc = op{id: "reactivateSubscription", tag: "subscriptions",
-		summary: "Restart an ended subscription on date (default today) with its last terms — a reactivation when the customer had no other active subscription, else an expansion — or, without a date, withdraw an end that has not come yet",
+		summary: "Restart an ended subscription (admin, manager, csm, ae) on date (default today) with its last terms — a reactivation when the customer had no other active subscription, else an expansion — or, without a date, withdraw an end that has not come yet",
 		body:    jsonBody("SubscriptionReactivate"), resp: ok200("Subscription")}
 	listCustomersDoc = op{id: "listCustomers", tag: "customers", summary: "Customers (accounts with a subscription) with MRR as of today, plans, next renewal and status",
 		params: []param{
@@ -326,7 +343,7 @@ var (
 		},
 		resp: ok200("RenewalList")}
 	renewalOutcomeDoc = op{id: "recordRenewalOutcome", tag: "renewals",
-		summary: "Close an open renewal: renew (same terms), expand or contract (the renewed quantity and/or unit_price must raise or lower MRR), churn (the subscription ends on the renewal date); applied on the renewal date",
+		summary: "Close an open renewal (admin, manager, csm, ae): renew (same terms), expand or contract (the renewed quantity and/or unit_price must raise or lower MRR), churn (the subscription ends on the renewal date); applied on the renewal date",
 		body:    []content{{"application/json", ref("RenewalOutcome"), map[string]any{"outcome": "expand", "quantity": 12, "note": "two more teams"}}}, resp: ok200("Renewal")}
 	getRenewalSettingsDoc = op{id: "getRenewalSettings", tag: "renewals", summary: "How many days before its renewal date a renewal opens (default 90)", resp: ok200("RenewalSettings")}
 	putRenewalSettingsDoc = op{id: "putRenewalSettings", tag: "renewals", summary: "Set the renewal lead time (admin, manager)", body: jsonBody("RenewalSettingsInput"), resp: ok200("RenewalSettings")}

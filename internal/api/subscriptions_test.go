@@ -109,6 +109,20 @@ func (h *harness) testSubscriptions(t *testing.T) {
 	}
 	wantProblem(t, h.call(t, csm, "POST", fmt.Sprintf("/api/v1/renewals/%d/outcome", rid), `{"outcome":"renew"}`), http.StatusBadRequest, "outcome")
 
+	// LDRs read customers but do not change what they pay.
+	ldr := a.Keys[model.RoleLDR]
+	h.want(t, http.StatusOK, ldr, "GET", fmt.Sprintf("/api/v1/customers/%d", acct2), "")
+	h.want(t, http.StatusForbidden, ldr, "POST", "/api/v1/subscriptions", fmt.Sprintf(`{"account_id":%d,"unit_price":100,"interval":"month"}`, acct2))
+	h.want(t, http.StatusForbidden, ldr, "PATCH", fmt.Sprintf("/api/v1/subscriptions/%d", sub2), `{"quantity":3}`)
+	h.want(t, http.StatusForbidden, ldr, "POST", fmt.Sprintf("/api/v1/subscriptions/%d/cancel", sub2), `{}`)
+	h.want(t, http.StatusForbidden, ldr, "POST", fmt.Sprintf("/api/v1/renewals/%d/outcome", rid), `{"outcome":"renew"}`)
+	ldrImport := h.request(t, ldr, "POST", "/api/v1/imports?object=subscriptions", "")
+	ldrImport.Body = io.NopCloser(strings.NewReader("Account ID,Price,Interval,Start Date\nx,1,monthly,2025-01-01\n"))
+	ldrImport.Header.Set("Content-Type", "text/csv")
+	if res := h.do(t, ldrImport); res.Status != http.StatusForbidden {
+		t.Fatalf("LDR subscriptions import: %d %s", res.Status, res.Body)
+	}
+
 	// Settings: everyone reads, admins and managers write.
 	if s := h.want(t, http.StatusOK, ae, "GET", "/api/v1/renewals/settings", ""); s["renewal_lead_days"] != 90.0 {
 		t.Fatalf("default lead %v", s)

@@ -37,6 +37,14 @@ func (s *Service) now() time.Time {
 // Today is the service's current day, YYYY-MM-DD (UTC).
 func (s *Service) Today() string { return s.now().Format(time.DateOnly) }
 
+// WriterRoles may create and change subscriptions and record renewal
+// outcomes: everyone who sells to or looks after customers. LDRs qualify
+// leads and read customers but do not change what a customer pays.
+var WriterRoles = []string{model.RoleAdmin, model.RoleManager, model.RoleCSM, model.RoleAE}
+
+// CanWrite reports whether role may change subscriptions (see WriterRoles).
+func CanWrite(role string) bool { return model.Contains(WriterRoles, role) }
+
 // Limits keep quantity × unit price × 2 far inside int64.
 const (
 	MaxQuantity  = 1_000_000

@@ -115,9 +115,11 @@ type customerPage struct {
 	Closed    []model.Renewal
 	Subs      map[int64]model.Subscription
 	MoveSub   map[int64]string // movement id → the subscription it names
-	Err       string           // a refused renewal outcome
-	ErrFor    int64            // the renewal it was about
-	Success   any
+	// CanWrite: the viewer may record renewal outcomes (not LDRs).
+	CanWrite bool
+	Err      string // a refused renewal outcome
+	ErrFor   int64  // the renewal it was about
+	Success  any
 }
 
 func (u *UI) customerShow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -135,7 +137,7 @@ func (u *UI) showCustomer(w http.ResponseWriter, r *http.Request, s *session, id
 		u.fail(w, r, s, err)
 		return
 	}
-	p := customerPage{C: c, ARR: 12 * c.MRR, Subs: map[int64]model.Subscription{}, Err: errMsg, ErrFor: errFor}
+	p := customerPage{C: c, ARR: 12 * c.MRR, Subs: map[int64]model.Subscription{}, Err: errMsg, ErrFor: errFor, CanWrite: subscriptions.CanWrite(s.Role)}
 	for _, x := range c.Subscriptions {
 		p.Subs[x.ID] = x
 	}
@@ -181,6 +183,10 @@ func (u *UI) renewalOutcome(w http.ResponseWriter, r *http.Request, s *session) 
 	rid, err2 := httpx.PathID(r, "renewal_id")
 	if err1 != nil || err2 != nil || u.d.Subscriptions == nil {
 		u.notFound(w, r, s)
+		return
+	}
+	if !subscriptions.CanWrite(s.Role) {
+		u.forbidden(w, r, s)
 		return
 	}
 	ren, err := u.d.St.Read().GetRenewal(r.Context(), s.WS(), rid)

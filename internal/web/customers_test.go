@@ -76,6 +76,13 @@ func TestCustomerPages(t *testing.T) {
 		}
 		ok(t, get(t, e, c, page+"?notice=renewal"), 200, "Renewal outcome recorded.", "Expand", "the ops team joins", "+$60.00")
 
+		// An LDR sees the customer but may not decide its renewal.
+		ldr := e.Browser(t, e.A.Users[model.RoleLDR].Email)
+		if r := get(t, e, ldr, page); r.Status != 200 || !strings.Contains(r.Body, "Initech Customer") || strings.Contains(r.Body, "Record outcome") {
+			t.Fatalf("LDR view of the customer: %d", r.Status)
+		}
+		ok(t, post(t, e, ldr, outcome, url.Values{"outcome": {"renew"}}), http.StatusForbidden)
+
 		// Workspace B sees neither the customer nor its renewal.
 		cb := e.Browser(t, e.B.Users[model.RoleAdmin].Email)
 		ok(t, get(t, e, cb, page), http.StatusNotFound)

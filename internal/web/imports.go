@@ -12,6 +12,7 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 )
 
 // importErrorsShown caps the rejected rows listed on the report page; the CSV
@@ -106,6 +107,8 @@ func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if !model.Contains(importer.ImportObjectTypes, f.Values["object_type"]) {
 		f.Errors["object_type"] = "pick what the file holds"
+	} else if f.Values["object_type"] == "subscription" && !subscriptions.CanWrite(s.Role) {
+		f.Errors["object_type"] = "your role cannot import subscriptions (admins, managers, CSMs and AEs can)"
 	}
 	if len(f.Errors) > 0 {
 		u.render(w, r, http.StatusUnprocessableEntity, "import_new", view{Title: "New import", Section: "imports", S: s, D: formPage{Heading: "Import a CSV file", F: f}})
