@@ -32,6 +32,10 @@ func TestDemoPages(t *testing.T) {
 	if err != nil || len(subs) != 1 || subs[0].ContactID == nil {
 		t.Fatalf("submissions %+v %v", subs, err)
 	}
+	top, _, err := e.App.Subscriptions.Customers(ctx, res.Workspace.ID, store.CustomerFilter{Status: "active", Sort: "-mrr", Limit: 1})
+	if err != nil || len(top) != 1 {
+		t.Fatalf("demo customers %v %v", top, err)
+	}
 	b.run("sign in to the demo",
 		chromedp.Navigate(e.URL+"/login"),
 		chromedp.WaitVisible(`#email`),
@@ -50,6 +54,8 @@ func TestDemoPages(t *testing.T) {
 		{"/settings/tracking", `.crumbs`, "demo-tracking"},
 		{"/settings/mail", `#m-postal_address`, "demo-mail"},
 		{"/sequences", `a[href^="/sequences/"]`, "demo-sequences"},
+		{"/customers", `#customers`, "demo-customers"},
+		{fmt.Sprintf("/customers/%d", top[0].AccountID), `#movements`, "demo-customer"},
 		{fmt.Sprintf("/contacts/%d", *subs[0].ContactID), `.record-main`, "demo-contact-web"},
 	} {
 		b.run("open "+p.path, chromedp.Navigate(e.URL+p.path))

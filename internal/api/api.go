@@ -25,6 +25,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -50,6 +51,8 @@ type Deps struct {
 	Pipeline *pipeline.Service
 	// Success runs CSM handoffs and customer health (docs/success.md).
 	Success *success.Service
+	// Subscriptions keeps subscriptions, customers, MRR and renewals.
+	Subscriptions *subscriptions.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
@@ -267,6 +270,19 @@ var routes = []route{
 	{"PUT", "/api/v1/success/health-settings", admin, putHealthSettings, putHealthSettingsDoc},
 	{"GET", "/api/v1/success/checklists", read, getChecklists, getChecklistsDoc},
 	{"PUT", "/api/v1/success/checklists", admin, putChecklists, putChecklistsDoc},
+	{"GET", "/api/v1/subscriptions", read, listSubscriptions, listSubscriptionsDoc},
+	{"POST", "/api/v1/subscriptions", write, createSubscription, createSubscriptionDoc},
+	{"GET", "/api/v1/subscriptions/{id}", read, getSubscription, getSubscriptionDoc},
+	{"PATCH", "/api/v1/subscriptions/{id}", write, updateSubscription, updateSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/cancel", write, cancelSubscription, cancelSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/reactivate", write, reactivateSubscription, reactivateSubscriptionDoc},
+	{"GET", "/api/v1/customers", read, listCustomers, listCustomersDoc},
+	{"GET", "/api/v1/customers/{id}", read, getCustomer, getCustomerDoc},
+	{"GET", "/api/v1/renewals", read, listRenewals, listRenewalsDoc},
+	{"POST", "/api/v1/renewals/{id}/outcome", write, renewalOutcome, renewalOutcomeDoc},
+	{"GET", "/api/v1/renewals/settings", read, getRenewalSettings, getRenewalSettingsDoc},
+	{"PUT", "/api/v1/renewals/settings", admin, putRenewalSettings, putRenewalSettingsDoc},
+	{"GET", "/api/v1/reports/mrr", read, getMRRReport, getMRRReportDoc},
 }
 
 // RouteInfo names one route of the API.

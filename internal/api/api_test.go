@@ -67,6 +67,7 @@ func TestAPI(t *testing.T) {
 				{"pipelines", h.testPipelines},
 				{"economics", h.testEconomics},
 				{"success", h.testSuccess},
+				{"subscriptions", h.testSubscriptions},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -981,7 +982,7 @@ func (h *harness) targets() map[string]target {
 		}
 		return tg
 	}
-	return map[string]target{
+	tg := map[string]target{
 		"accounts": withSub(record("accounts", `{"name":"%s account","employees":1200}`, `{"name":"Hijacked"}`),
 			func(id int64) string { return fmt.Sprintf("/api/v1/accounts/%d/routing", id) }),
 		"contacts": withSub(record("contacts", `{"email":"%s@victim.example","title":"VP"}`, `{"first_name":"Mallory"}`),
@@ -1065,6 +1066,8 @@ func (h *harness) targets() map[string]target {
 			},
 		},
 	}
+	h.subscriptionTargets(tg)
+	return tg
 }
 
 // deskBodies are valid desk action forms, by route suffix.
@@ -1129,6 +1132,11 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				// No body: a foreign id answers before the upload is read.
 			case seg == "customers":
 				body = customerBodies[rt.Method+" "+suffix]
+			case rt.Method == "POST" && seg == "subscriptions":
+				// cancel and reactivate with their defaults: only the path id is wrong.
+				body = `{}`
+			case rt.Method == "POST" && seg == "renewals":
+				body = `{"outcome":"renew"}`
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:

@@ -20,6 +20,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 )
 
 // defaultMaxUpload bounds an import file when Deps does not; the importer streams
@@ -42,7 +43,10 @@ func createImport(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 	}
 	obj := v.Get("object")
 	if _, ok := importer.ObjectTypes[obj]; !ok {
-		return badField("object", "%q is not one of accounts, contacts, deals, activities", obj)
+		return badField("object", "%q is not one of accounts, contacts, deals, activities, subscriptions", obj)
+	}
+	if importer.ObjectTypes[obj] == "subscription" && !subscriptions.CanWrite(p.Role) {
+		return httpx.ErrForbidden
 	}
 	opts, err := importOptions(v.Get("options"))
 	if err != nil {

@@ -181,7 +181,7 @@ func schemas() js {
 			"actor": str(0), "created_at": tTime,
 		}),
 		"Import": object([]string{"id", "object_type", "filename", "status", "bytes", "rows", "accepted", "rejected", "merged", "created_at"}, js{
-			"id": tID, "object_type": enum(model.ObjectTypes...), "filename": str(0), "status": str(0), "options": tAny,
+			"id": tID, "object_type": enum(importer.ImportObjectTypes...), "filename": str(0), "status": str(0), "options": tAny,
 			"bytes": tCount, "rows": tCount, "accepted": tCount, "rejected": tCount, "merged": tCount,
 			"error": str(0), "summary": withDesc(tAny, "what the import decided: delimiter, column mapping, date formats"), "created_by": str(0), "created_at": tTime, "started_at": tTime, "finished_at": tTime,
 		}),
@@ -239,6 +239,7 @@ func schemas() js {
 	sequenceSchemas(s)
 	economicsSchemas(s)
 	successSchemas(s)
+	subscriptionSchemas(s)
 	return s
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
@@ -77,6 +78,9 @@ type App struct {
 	// Success opens the CSM handoff of a won deal and keeps customer health
 	// (docs/success.md).
 	Success *success.Service
+	// Subscriptions keeps customers' subscriptions, MRR movements and
+	// renewals (docs/subscriptions.md).
+	Subscriptions *subscriptions.Service
 }
 
 // Open opens and migrates the store and builds every service. withWorkers decides
@@ -105,7 +109,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// (internal/app/wiring.go).
 	a.Sequences = &sequences.Service{St: st, CRM: a.CRM, Assign: a.Assignment}
 	a.CRM.Lifecycle, a.CRM.Segments = a.Sequences, a.Sequences
-	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing}
+	// A deal won through crm opens its subscription (the account becomes a
+	// customer) in the deal's transaction; an account merge carries the
+	// loser's subscriptions over (docs/subscriptions.md).
+	a.Subscriptions = &subscriptions.Service{St: st}
+	a.CRM.Won = append(a.CRM.Won, a.Subscriptions)
+	a.CRM.Merged = append(a.CRM.Merged, a.Subscriptions)
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
@@ -174,6 +184,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &success.DailyWorker{Svc: a.Success})
 		river.AddWorker(workers, &success.RecomputeWorker{Svc: a.Success})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, success.SweepPeriodicJob())
+		// Renewals: an hourly sweep enqueues one job per workspace (docs/subscriptions.md).
+		river.AddWorker(workers, &subscriptions.SweepWorker{Svc: a.Subscriptions})
+		river.AddWorker(workers, &subscriptions.RenewalsWorker{Svc: a.Subscriptions})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, subscriptions.SweepPeriodicJob())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -245,6 +259,7 @@ func (a *App) Handler() http.Handler {
 		Sequences:      a.Sequences,
 		Pipeline:       a.Pipeline,
 		Success:        a.Success,
+		Subscriptions:  a.Subscriptions,
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Econ:           a.Econ,
 		Staffing:       a.Staffing,
@@ -259,7 +274,7 @@ func (a *App) Handler() http.Handler {
 		Routing: a.Routing, Desk: a.Desk,
 		Scoring: a.Scoring, Assignment: a.Assignment,
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
-		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
+		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail, Subscriptions: a.Subscriptions,
 		Pipeline: a.Pipeline,
 		Econ:     a.Econ, Staffing: a.Staffing,
 		Success: a.Success,

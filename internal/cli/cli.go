@@ -46,7 +46,7 @@ func init() {
 		"workspace": {"create or list workspaces", runWorkspace},
 		"user":      {"create users, reset passwords", runUser},
 		"apikey":    {"create, list and revoke API keys", runAPIKey},
-		"import":    {"import a CSV file of accounts, contacts, deals or activities (import spend file.csv: the spend ledger)", runImport},
+		"import":    {"import a CSV file of accounts, contacts, deals, activities or subscriptions (import spend file.csv: the spend ledger)", runImport},
 		"export":    {"export records as CSV", runExport},
 		"report":    {"print a report (funnel) as a table or JSON", runReport},
 		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},

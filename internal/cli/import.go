@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/importer"
@@ -20,11 +21,17 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && args[0] == "spend" {
 		return runImportSpend(ctx, e, args[1:])
 	}
-	fs := e.flags("import", "import --workspace slug --object contacts --file data.csv [--map mapping.json] [--date-format dmy] [--json]")
+	// "import subscriptions file.csv --workspace acme": the object and the
+	// file may come first, as words, instead of --object and --file.
+	var words []string
+	for len(args) > 0 && len(words) < 2 && !strings.HasPrefix(args[0], "-") {
+		words, args = append(words, args[0]), args[1:]
+	}
+	fs := e.flags("import", "import --workspace slug --object contacts --file data.csv [--map mapping.json] [--date-format dmy] [--json]\n       import subscriptions data.csv --workspace slug [flags]")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	wsSlug := fs.String("workspace", "", "workspace slug")
-	object := fs.String("object", "", "accounts, contacts, deals or activities")
+	object := fs.String("object", "", "accounts, contacts, deals, activities or subscriptions")
 	file := fs.String("file", "", "CSV file to import")
 	mapFile := fs.String("map", "", `JSON file with importer options: {"mapping": {"Source column": "field"}, "value_maps": {"stage": {"Discovery": "approach"}}, "date_format": "dmy", "delimiter": ";", "pipeline": "high_touch"}`)
 	dateFmt := fs.String("date-format", "", "force how ambiguous dates are read: iso, dmy or mdy (default: decided per column)")
@@ -35,8 +42,24 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err := config.Load(fs, &cfg, args); err != nil {
 		return err
 	}
+	words = append(words, fs.Args()...)
+	if len(words) > 2 {
+		return usagef("unexpected argument %q", words[2])
+	}
+	if len(words) > 0 {
+		if *object != "" {
+			return usagef("give the object once: as a word or as --object")
+		}
+		*object = words[0]
+	}
+	if len(words) > 1 {
+		if *file != "" {
+			return usagef("give the file once: as a word or as --file")
+		}
+		*file = words[1]
+	}
 	if _, ok := importer.ObjectTypes[*object]; !ok {
-		return usagef("--object must be accounts, contacts, deals or activities")
+		return usagef("--object must be accounts, contacts, deals, activities or subscriptions")
 	}
 	if *file == "" {
 		return usagef("--file is required")

@@ -36,6 +36,15 @@ type Service struct {
 	// written through crm became won (created won, or its outcome moved to won).
 	// Customer success opens the subscription and the CSM handoff from here.
 	Won []WonHook
+	// Merged hooks hear, in the merge transaction, that account loserID was
+	// folded into winnerID (subscriptions derive the winner's MRR movements again).
+	Merged []MergeHook
+}
+
+// MergeHook is told, inside the merge transaction and after it, that the
+// account loserID was merged into winnerID.
+type MergeHook interface {
+	AccountsMerged(ctx context.Context, q store.Q, act model.Actor, winnerID, loserID int64) error
 }
 
 // WonHook is told, inside the write transaction, that deal d was just won.
@@ -440,6 +449,11 @@ func (s *Service) MergeAccounts(ctx context.Context, act model.Actor, winnerID, 
 		var err error
 		if a, err = q.MergeAccounts(ctx, act.Workspace, winnerID, loserID, act.Label); err != nil {
 			return err
+		}
+		for _, h := range s.Merged {
+			if err := h.AccountsMerged(ctx, q, act, winnerID, loserID); err != nil {
+				return err
+			}
 		}
 		return Audit(ctx, q, act, "merge", "account", &winnerID, map[string]any{"merged_id": loserID})
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
 
@@ -47,6 +48,9 @@ type Result struct {
 	Enrollments int
 	// Handoffs are the recent won deals handed to customer success.
 	Handoffs int
+	// Customers and Subscriptions come from the won deals, with a history of
+	// expansions, contractions, churn and reactivations (docs/subscriptions.md).
+	Customers, Subscriptions int
 }
 
 type gen struct {
@@ -60,6 +64,8 @@ type gen struct {
 	accts  []acct
 	mqls   []mqlRef        // MQL contacts, for the LDR desk step
 	leads  []model.Contact // lead contacts, some of which the desk step disqualifies
+	won    []model.Deal    // won deals, for the customers step
+	subs   *subscriptions.Service
 }
 
 type mqlRef struct {
@@ -104,6 +110,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 	}
 	err = st.InTx(ctx, func(q store.Q) error {
 		g := &gen{ctx: ctx, q: q, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.Now, owners: map[string][]int64{}, res: &res}
+		g.subs = &subscriptions.Service{St: st, Now: func() time.Time { return o.Now }}
 		w := model.Workspace{Name: "Northwind Software (demo)", Slug: o.Slug, Currency: "USD"}
 		if err := q.CreateWorkspace(ctx, &w); err != nil {
 			return fmt.Errorf("demo: workspace: %w", err)
@@ -116,6 +123,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			g.deals,
 			g.desk,
 			g.success,
+			g.customers,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -318,6 +326,9 @@ func (g *gen) deals() error {
 			return fmt.Errorf("demo: deal: %w", err)
 		}
 		g.res.Deals++
+		if d.Outcome == "won" {
+			g.won = append(g.won, d)
+		}
 		if err := g.activities(a, &d, created, closeAt); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/rightsize/rightsize/internal/demo"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 )
 
 func TestMain(m *testing.M) {
@@ -71,6 +72,24 @@ func TestSeedIsDeterministicAndRealistic(t *testing.T) {
 			p, err := st.Read().ListAccounts(ctx, r1.Workspace.ID, store.ListParams{Filters: []store.Filter{{Field: "segment", Value: seg}}, Count: true, Limit: 1}, nil)
 			if err != nil || *p.Total != want {
 				t.Errorf("segment %s: %v %v", seg, p.Total, err)
+			}
+		}
+		// Customers from the won deals, with a year of MRR movements that add up.
+		if r1.Customers != r2.Customers || r1.Subscriptions != r2.Subscriptions || r1.Customers < 50 || r1.Subscriptions < r1.Customers {
+			t.Fatalf("customers %d/%d, subscriptions %d/%d", r1.Customers, r2.Customers, r1.Subscriptions, r2.Subscriptions)
+		}
+		subs := &subscriptions.Service{St: st, Now: func() time.Time { return now }}
+		rep, err := subs.Bridge(ctx, r1.Workspace.ID, "2025-12-01", "2026-11-01", "segment")
+		if err != nil || len(rep.Totals) != 1 {
+			t.Fatalf("bridge %+v %v", rep.Totals, err)
+		}
+		b := rep.Totals[0]
+		if !b.Holds || b.Start <= 0 || b.New <= 0 || b.Expansion <= 0 || b.Contraction <= 0 || b.Churn <= 0 || b.ChurnedCustomers == 0 || len(rep.Groups) < 3 {
+			t.Fatalf("a year of demo MRR: %+v (%d groups)", b, len(rep.Groups))
+		}
+		for _, g := range rep.Groups {
+			if !g.Holds {
+				t.Errorf("segment %s: identity fails %+v", g.Group, g.Bridge)
 			}
 		}
 	})

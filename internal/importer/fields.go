@@ -23,6 +23,7 @@ const (
 	kOutcome  // won/lost/no_decision with CRM aliases
 	kCurrency // ISO 4217
 	kList     // comma/semicolon separated
+	kBool     // TRUE/FALSE, yes/no, 1/0
 )
 
 // target is one field a column can be mapped to.
@@ -55,7 +56,35 @@ var motionEnum = csvin.NewEnum("motion", model.Motions, map[string]string{"high 
 
 var consentEnum = csvin.NewEnum("consent basis", []string{"consent", "legitimate_interest", "contract", "none"}, map[string]string{"opt in": "consent", "opted in": "consent"})
 
+var intervalEnum = csvin.NewEnum("billing interval", model.BillingIntervals, map[string]string{
+	"monthly": "month", "months": "month", "1 month": "month", "mo": "month", "m": "month",
+	"quarterly": "quarter", "quarters": "quarter", "3 months": "quarter", "q": "quarter",
+	"annual": "year", "annually": "year", "yearly": "year", "years": "year", "12 months": "year", "yr": "year", "y": "year",
+})
+
+var subStatusEnum = csvin.NewEnum("subscription status", []string{"active", "cancelled"}, map[string]string{
+	"canceled": "cancelled", "ended": "cancelled", "churned": "cancelled", "expired": "cancelled", "inactive": "cancelled", "terminated": "cancelled",
+	"live": "active", "trialing": "active", "past due": "active", "past_due": "active", "in trial": "active", "non renewing": "active", "non_renewing": "active",
+})
+
 var targets = map[string][]target{
+	"subscription": {
+		{name: "external_id", aliases: []string{"subscription id", "record id", "id"}, max: 200},
+		{name: "account_external_id", aliases: []string{"account id", "company id", "customer id", "customer external id", "associated company id"}, max: 200},
+		{name: "account_domain", kind: kDomain, aliases: []string{"company domain", "company domain name", "website", "domain", "customer domain"}},
+		{name: "deal_external_id", aliases: []string{"deal id", "opportunity id"}, max: 200},
+		{name: "plan", aliases: []string{"plan name", "product", "product name", "plan id"}, max: 200},
+		{name: "quantity", kind: kInt, aliases: []string{"seats", "units", "qty", "licenses", "licences"}},
+		{name: "unit_price", kind: kMoney, aliases: []string{"price", "unit price", "price per unit", "plan amount", "unit amount"}},
+		{name: "currency", kind: kCurrency, aliases: []string{"currency code"}},
+		{name: "interval", kind: kEnum, enum: intervalEnum, aliases: []string{"billing interval", "billing period", "billing cycle", "plan interval", "billing frequency", "frequency"}},
+		{name: "start_date", kind: kDate, aliases: []string{"start", "started", "started at", "start date", "subscription start", "activated at", "created"}},
+		{name: "end_date", kind: kDate, aliases: []string{"end", "ended", "ended at", "end date", "cancelled at", "canceled at", "cancellation date", "churn date", "churned at"}},
+		{name: "renewal_date", kind: kDate, aliases: []string{"renewal", "renews at", "next renewal", "next renewal date", "current term end", "current period end"}},
+		{name: "term_months", kind: kInt, aliases: []string{"term", "term length", "contract term", "contract length", "term (months)"}},
+		{name: "auto_renew", kind: kBool, aliases: []string{"auto renew", "autorenew", "auto renews", "renews automatically"}},
+		{name: "status", kind: kEnum, enum: subStatusEnum, aliases: []string{"subscription status", "state"}},
+	},
 	"account": {
 		{name: "external_id", aliases: []string{"record id", "company id", "account id", "id"}, max: 200},
 		{name: "name", aliases: []string{"company", "company name", "account name", "account"}, max: 300},
@@ -121,8 +150,12 @@ var targets = map[string][]target{
 }
 
 // ObjectTypes maps the plural names used in URLs and flags to object types.
-var ObjectTypes = map[string]string{"accounts": "account", "contacts": "contact", "deals": "deal", "activities": "activity",
-	"account": "account", "contact": "contact", "deal": "deal", "activity": "activity"}
+var ObjectTypes = map[string]string{"accounts": "account", "contacts": "contact", "deals": "deal", "activities": "activity", "subscriptions": "subscription",
+	"account": "account", "contact": "contact", "deal": "deal", "activity": "activity", "subscription": "subscription"}
+
+// ImportObjectTypes are the object types an import stores (model.ObjectTypes,
+// which carry custom fields, plus subscriptions).
+var ImportObjectTypes = append(append([]string{}, model.ObjectTypes...), "subscription")
 
 func headerKey(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))

@@ -23,6 +23,7 @@ import (
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/riverqueue/river"
 )
 
@@ -35,6 +36,9 @@ type Service struct {
 	// as crm does for accounts written through the API and UI; the batch's
 	// decisions are written together.
 	Router *routing.Service
+	// Subs writes imported subscriptions (and their MRR movements) in the
+	// batch's transaction; nil refuses subscription imports.
+	Subs *subscriptions.Service
 	// BatchSize is how many rows one write transaction takes (default 5,000: large
 	// enough that the commit's fsync is noise, small enough that the batch being
 	// written and the one being read stay well inside the memory budget).
@@ -112,7 +116,7 @@ func (s *Service) CreateLocal(ctx context.Context, act model.Actor, objectType, 
 func (s *Service) store(ctx context.Context, act model.Actor, objectType, filename string, r io.Reader, opts Options) (model.Import, error) {
 	obj, ok := ObjectTypes[objectType]
 	if !ok {
-		return model.Import{}, &store.FieldError{Field: "object", Message: fmt.Sprintf("%q is not accounts, contacts, deals or activities", objectType)}
+		return model.Import{}, &store.FieldError{Field: "object", Message: fmt.Sprintf("%q is not accounts, contacts, deals, activities or subscriptions", objectType)}
 	}
 	if err := opts.Validate(); err != nil {
 		return model.Import{}, err

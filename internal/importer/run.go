@@ -145,7 +145,7 @@ func (j *job) open() (*csvin.Reader, error) {
 	return r, nil
 }
 
-var required = map[string]string{"contact": "email", "account": "name", "deal": "name", "activity": "kind"}
+var required = map[string]string{"contact": "email", "account": "name", "deal": "name", "activity": "kind", "subscription": "start_date"}
 
 func (j *job) run() error {
 	q := j.s.St.Read()
@@ -514,6 +514,12 @@ func (j *job) parse(c *column, s string) (val, error) {
 		return val{set: true, s: u}, nil
 	case kList:
 		return val{set: true, s: s}, nil
+	case kBool:
+		b, _, err := csvin.ParseBool(s)
+		if err != nil {
+			return val{}, err
+		}
+		return val{set: true, b: b}, nil
 	}
 	if c.t.max > 0 && len(s) > c.t.max {
 		return val{}, fmt.Errorf("longer than %d characters", c.t.max)
@@ -547,6 +553,8 @@ func (j *job) flush() error {
 			err = j.writeDeals(q)
 		case "activity":
 			err = j.writeActivities(q)
+		case "subscription":
+			err = j.writeSubscriptions(q)
 		}
 		if err != nil {
 			return err

@@ -109,7 +109,7 @@ func (q Q) ListAccounts(ctx context.Context, ws int64, p ListParams, customTypes
 	return page, err
 }
 
-// MergeAccounts folds loser into winner: contacts, deals and activities move, blank
+// MergeAccounts folds loser into winner: contacts, deals, activities and subscriptions move, blank
 // fields of the winner are filled from the loser, history is kept, loser is deleted.
 func (q Q) MergeAccounts(ctx context.Context, ws, winnerID, loserID int64, actor string) (model.Account, error) {
 	if winnerID == loserID {
@@ -132,6 +132,10 @@ func (q Q) MergeAccounts(ctx context.Context, ws, winnerID, loserID int64, actor
 		if _, err := q.db.ExecContext(ctx, stmt, ws, loserID, winnerID); err != nil {
 			return w, fmt.Errorf("store: merge accounts: %w", err)
 		}
+	}
+	// Subscriptions would go with the loser (ON DELETE CASCADE): they move too.
+	if err := q.MoveSubscriptions(ctx, ws, loserID, winnerID); err != nil {
+		return w, err
 	}
 	if err := q.DeleteAccount(ctx, ws, loserID); err != nil {
 		return w, err

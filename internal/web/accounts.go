@@ -94,6 +94,9 @@ type accountPage struct {
 	// Decisions are the recorded routing changes, newest first.
 	Why       *routing.Decision
 	Decisions []model.RoutingDecision
+	// Customer is set when the account has a subscription: the page links
+	// to its customer page.
+	Customer bool
 }
 
 type moneyTotal struct {
@@ -166,6 +169,12 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *session, id 
 		}
 		if len(p.Decisions) > 5 {
 			p.Decisions = p.Decisions[:5]
+		}
+	}
+	if u.d.Subscriptions != nil {
+		if p.Customer, err = u.d.Subscriptions.IsCustomer(ctx, s.WS(), id); err != nil {
+			u.fail(w, r, s, err)
+			return
 		}
 	}
 	if p.Activity == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 )
 
 // importErrorsShown caps the rejected rows listed on the report page; the CSV
@@ -67,7 +68,7 @@ func (u *UI) importList(w http.ResponseWriter, r *http.Request, s *session) {
 
 func importForm() *form {
 	f := newForm("/imports", "Upload and import", "/imports", []field{
-		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(model.ObjectTypes, noBlank)},
+		{Name: "object_type", Label: "What the file holds", Type: "select", Required: true, Groups: opts(importer.ImportObjectTypes, noBlank)},
 		{Name: "file", Label: "CSV file", Type: "file", Required: true, Hint: "UTF-8 CSV with a header row. Rows that cannot be imported are reported with line and column; the rest are imported."},
 		{Name: "date_format", Label: "Ambiguous dates such as 03/04/2024", Type: "select", Hint: "By default each date column is decided from its own values; the report says how.",
 			Groups: []optGroup{{Options: []option{{"", "Decide per column"}, {"dmy", "Day first (03/04 = 3 April)"}, {"mdy", "Month first (03/04 = 4 March)"}, {"iso", "Year first only (2024-04-03)"}}}}},
@@ -104,8 +105,10 @@ func (u *UI) importCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	case err != nil:
 		f.Errors["file"] = "the upload could not be read; try again"
 	}
-	if !model.Contains(model.ObjectTypes, f.Values["object_type"]) {
+	if !model.Contains(importer.ImportObjectTypes, f.Values["object_type"]) {
 		f.Errors["object_type"] = "pick what the file holds"
+	} else if f.Values["object_type"] == "subscription" && !subscriptions.CanWrite(s.Role) {
+		f.Errors["object_type"] = "your role cannot import subscriptions (admins, managers, CSMs and AEs can)"
 	}
 	if len(f.Errors) > 0 {
 		u.render(w, r, http.StatusUnprocessableEntity, "import_new", view{Title: "New import", Section: "imports", S: s, D: formPage{Heading: "Import a CSV file", F: f}})

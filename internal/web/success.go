@@ -18,9 +18,9 @@ import (
 // from what customerSuccess returns, the CSM queue (/success) and the health
 // settings (/settings/success). Writes go through success.Service.
 
-// customerHref is where a customer's success section lives. The customer page
-// (/customers/{id}) embeds the partial too; until then this page shows it.
-func customerHref(accountID int64) string { return fmt.Sprintf("/customers/%d/success", accountID) }
+// customerHref is the customer page, which embeds the success section
+// (/customers/{id}/success shows the section alone, e.g. before a subscription).
+func customerHref(accountID int64) string { return fmt.Sprintf("/customers/%d", accountID) }
 
 // successSection is what the "customer_success" partial renders.
 type successSection struct {

@@ -21,6 +21,7 @@ import (
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -60,6 +61,9 @@ type Deps struct {
 	// Success runs CSM handoffs and customer health (/success, a customer's
 	// success section, settings/success).
 	Success *success.Service
+	// Subscriptions keeps customers, subscriptions and renewals (nil: the
+	// customer pages answer 404).
+	Subscriptions *subscriptions.Service
 }
 
 // UI is the browser surface.
@@ -116,6 +120,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /pipeline/move", u.page(u.boardMove))
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
+
+	mux.HandleFunc("GET /customers", u.page(u.customerList))
+	mux.HandleFunc("GET /customers/{id}", u.page(u.customerShow))
+	mux.HandleFunc("POST /customers/{id}/renewals/{renewal_id}", u.page(u.renewalOutcome))
 
 	mux.HandleFunc("GET /desk", u.page(u.deskShow))
 	mux.HandleFunc("POST /desk/{id}/qualify", u.page(u.deskAct("qualify", deskQualify)))
