@@ -323,12 +323,12 @@ func TestPipelineHandMade(t *testing.T) {
 			t.Errorf("other currency %d", r.OtherCurrencyDeals)
 		}
 		type want struct {
-			won, lost, nd       int64
-			wr, wrND            float64
-			avg                 int64
-			cycle, engaged      float64
-			open, velocity      int64
-			reasons             string
+			won, lost, nd  int64
+			wr, wrND       float64
+			avg            int64
+			cycle, engaged float64
+			open, velocity int64
+			reasons        string
 		}
 		check := func(o forecast.Outcomes, w want) {
 			t.Helper()
@@ -383,7 +383,12 @@ func TestPipelineWorkedCheck(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st, "worked")
 		f.tx(func(q store.Q) error {
-			mk := func(d model.Deal) error { d.Custom = model.Custom{}; d.Currency = "USD"; d.Pipeline = "high_touch"; return q.CreateDeal(f.ctx, f.ws, &d) }
+			mk := func(d model.Deal) error {
+				d.Custom = model.Custom{}
+				d.Currency = "USD"
+				d.Pipeline = "high_touch"
+				return q.CreateDeal(f.ctx, f.ws, &d)
+			}
 			for i := range 20 {
 				created := date("2026-01-01").AddDate(0, 0, i)
 				closed := created.AddDate(0, 0, 90)
