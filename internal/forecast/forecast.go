@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rightsize/rightsize/internal/model"
@@ -112,12 +113,16 @@ type data struct {
 	pipes     []model.PipelineDef
 	people    map[int64]store.Person
 	open      []store.OpenDealGroup
-	closed    []store.ClosedDealGroup
-	otherOpen int64 // open deals in another currency
-	otherShut int64 // deals closed in the window in another currency
+	closed    []store.ClosedDealGroup // won deals; lost ones too for the pipeline report
+	reach     []store.ReachCount      // the forecast's lost deals by how far they got
+	otherOpen int64                   // open deals in another currency
+	otherShut int64                   // deals closed in the window in another currency
 }
 
-func load(ctx context.Context, st *store.Store, ws int64, p *Params) (*data, error) {
+// load reads what a report needs. The forecast splits won deals by owner and
+// month and ranks how far lost ones got (learned probabilities); the pipeline
+// report sums the won deals' cycles instead.
+func load(ctx context.Context, st *store.Store, ws int64, p *Params, forecast bool) (*data, error) {
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
@@ -137,8 +142,41 @@ func load(ctx context.Context, st *store.Store, ws int64, p *Params) (*data, err
 	if d.people, err = q.ForecastPeople(ctx, ws); err != nil {
 		return nil, err
 	}
-	open, err := q.ForecastOpenDeals(ctx, ws)
-	if err != nil {
+	// The three passes over the deals are independent: run them on separate
+	// read connections (SQLite readers, PostgreSQL pool).
+	from, to := p.window()
+	var (
+		open                  []store.OpenDealGroup
+		closedWon, closedLost []store.ClosedDealGroup
+		otherLost             int64
+		errs                  [3]error
+		wg                    sync.WaitGroup
+	)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		open, errs[0] = q.ForecastOpenDeals(ctx, ws, forecast)
+	}()
+	go func() {
+		defer wg.Done()
+		closedWon, errs[1] = q.ForecastWonDeals(ctx, ws, from, to, store.WonOptions{ByOwnerMonth: forecast, Cycle: !forecast})
+	}()
+	go func() {
+		defer wg.Done()
+		if !forecast {
+			closedLost, errs[2] = q.ForecastLostDeals(ctx, ws, from, to)
+			return
+		}
+		var ranks []store.StageRank
+		for _, pd := range d.pipes {
+			for i, s := range pd.Stages {
+				ranks = append(ranks, store.StageRank{Pipeline: pd.Key, Stage: s.Key, Rank: i})
+			}
+		}
+		d.reach, otherLost, errs[2] = q.ForecastReach(ctx, ws, p.Currency, from, to, ranks)
+	}()
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
 	for _, g := range open {
@@ -148,11 +186,8 @@ func load(ctx context.Context, st *store.Store, ws int64, p *Params) (*data, err
 		}
 		d.open = append(d.open, g)
 	}
-	from, to := p.window()
-	closed, err := q.ForecastClosedDeals(ctx, ws, from, to)
-	if err != nil {
-		return nil, err
-	}
+	d.otherShut = otherLost
+	closed := append(closedWon, closedLost...)
 	var owners []int64
 	for _, g := range closed {
 		if g.Currency != p.Currency {
@@ -440,7 +475,7 @@ func byWeighted(bs []Bucket, none string) {
 
 // Report computes the forecast of ws.
 func Report(ctx context.Context, st *store.Store, ws int64, p Params) (Forecast, error) {
-	d, err := load(ctx, st, ws, &p)
+	d, err := load(ctx, st, ws, &p, true)
 	if err != nil {
 		return Forecast{}, err
 	}
@@ -501,41 +536,31 @@ func Report(ctx context.Context, st *store.Store, ws int64, p Params) (Forecast,
 	f.ByTeam = teams.buckets()
 	byWeighted(f.ByTeam, NoTeam)
 	f.ByMotion = motions.buckets()
-	if f.Probabilities, err = probabilities(ctx, st, ws, d); err != nil {
-		return Forecast{}, err
-	}
+	f.Probabilities = probabilities(d)
 	return f, nil
 }
 
 // probabilities puts each pipeline's configured and learned stage
 // probabilities side by side over its open deals.
-func probabilities(ctx context.Context, st *store.Store, ws int64, d *data) ([]PipelineProbabilities, error) {
-	var ranks []store.StageRank
-	for _, p := range d.pipes {
-		for i, s := range p.Stages {
-			ranks = append(ranks, store.StageRank{Pipeline: p.Key, Stage: s.Key, Rank: i})
-		}
-	}
-	from, to := d.p.window()
-	counts, err := st.Read().ForecastReach(ctx, ws, d.p.Currency, from, to, ranks)
-	if err != nil {
-		return nil, err
-	}
+func probabilities(d *data) []PipelineProbabilities {
 	out := make([]PipelineProbabilities, 0, len(d.pipes))
 	for _, p := range d.pipes {
 		pp := PipelineProbabilities{Pipeline: p.Key, Name: p.Name}
 		r := Reach{Lost: make([]int64, len(p.Stages))}
-		for _, c := range counts {
+		for _, c := range d.closed {
+			if c.Pipeline == p.Key && c.Outcome == "won" {
+				pp.ClosedDeals += c.Count
+				r.Won += c.Count
+			}
+		}
+		for _, c := range d.reach {
 			if c.Pipeline != p.Key {
 				continue
 			}
 			pp.ClosedDeals += c.Count
-			switch {
-			case c.Outcome == "won":
-				r.Won += c.Count
-			case c.Furthest >= 0 && c.Furthest < len(p.Stages):
+			if c.Furthest >= 0 && c.Furthest < len(p.Stages) {
 				r.Lost[c.Furthest] += c.Count
-			default:
+			} else {
 				pp.Unplaced += c.Count
 			}
 		}
@@ -571,5 +596,5 @@ func probabilities(ctx context.Context, st *store.Store, ws int64, d *data) ([]P
 		pp.ConfiguredWeighted = Round100(conf100)
 		out = append(out, pp)
 	}
-	return out, nil
+	return out
 }

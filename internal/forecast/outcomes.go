@@ -114,7 +114,7 @@ func (a *oacc) add(g store.ClosedDealGroup) {
 		a.won += g.Count
 		a.wonAmt += g.Amount
 		a.cycleS += g.CycleSeconds
-		a.engagedS += g.EngagedSeconds
+		a.engagedS += g.CycleSeconds + g.LeadSeconds
 		return
 	case "lost":
 		a.lost += g.Count
@@ -189,7 +189,7 @@ func (a *oacc) outcomes() Outcomes {
 // PipelineReport computes win rates, average won deal, cycle, velocity and loss
 // reasons of ws per motion and overall.
 func PipelineReport(ctx context.Context, st *store.Store, ws int64, p Params) (Pipeline, error) {
-	d, err := load(ctx, st, ws, &p)
+	d, err := load(ctx, st, ws, &p, false)
 	if err != nil {
 		return Pipeline{}, err
 	}

@@ -24,12 +24,17 @@ type OpenDealGroup struct {
 	Amount   int64
 }
 
-// ForecastOpenDeals groups the open deals of ws (no outcome) by pipeline, stage,
-// currency, owner and expected close month.
-func (q Q) ForecastOpenDeals(ctx context.Context, ws int64) ([]OpenDealGroup, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT pipeline, stage, currency, COALESCE(owner_id, 0), substr(expected_close_date, 1, 7), COUNT(*), COALESCE(SUM(amount), 0)
+// ForecastOpenDeals groups the open deals of ws (no outcome) by pipeline, stage
+// and currency, and by owner and expected close month when byOwnerMonth (the
+// forecast; without it the groups come in index order, unsorted).
+func (q Q) ForecastOpenDeals(ctx context.Context, ws int64, byOwnerMonth bool) ([]OpenDealGroup, error) {
+	owner, month := "0", "''"
+	if byOwnerMonth {
+		owner, month = "COALESCE(owner_id, 0)", "substr(expected_close_date, 1, 7)"
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT pipeline, stage, currency, `+owner+`, `+month+`, COUNT(*), COALESCE(SUM(amount), 0)
 		FROM deals WHERE workspace_id = $1 AND outcome = ''
-		GROUP BY pipeline, stage, currency, owner_id, substr(expected_close_date, 1, 7)`, ws)
+		GROUP BY 1, 2, 3, 4, 5`, ws)
 	if err != nil {
 		return nil, fmt.Errorf("store: forecast open deals: %w", err)
 	}
@@ -45,54 +50,108 @@ func (q Q) ForecastOpenDeals(ctx context.Context, ws int64) ([]OpenDealGroup, er
 	return out, rows.Err()
 }
 
-// ClosedDealGroup is the deals of one pipeline, outcome, loss reason, currency,
-// owner and close month closed in a window. The second sums are over won deals
-// only (the sales cycle is measured on wins).
+// ClosedDealGroup is the deals of one pipeline, outcome and currency closed in
+// a window; won deals may be split by owner and close month (the forecast puts
+// them under closed), lost and undecided ones by loss reason.
 type ClosedDealGroup struct {
 	Pipeline   string
 	Outcome    string // won, lost, no_decision
 	LossReason string // "" for won deals and when none was given
 	Currency   string
-	OwnerID    int64  // 0: no owner
-	Month      string // YYYY-MM of closed_at (UTC)
+	OwnerID    int64  // won deals split by owner: the owner (0: none); otherwise 0
+	Month      string // won deals split by month: YYYY-MM of closed_at (UTC); otherwise ""
 	Count      int64
 	Amount     int64
-	// CycleSeconds sums, over won deals, closed_at − created_at.
+	// CycleSeconds sums, over won deals, closed_at − created_at; LeadSeconds
+	// sums, over won deals, how long before created_at their first activity
+	// was (0 when it was not before).
 	CycleSeconds float64
-	// EngagedSeconds sums, over won deals, closed_at − first engagement: the
-	// earlier of created_at and the deal's first activity.
-	EngagedSeconds float64
+	LeadSeconds  float64
 }
 
-// ForecastClosedDeals groups the deals of ws with an outcome whose closed_at
-// falls in [from, to).
-func (q Q) ForecastClosedDeals(ctx context.Context, ws int64, from, to time.Time) ([]ClosedDealGroup, error) {
-	month := `substr(closed_at, 1, 7)`
-	secs := func(a, b string) string { return `(julianday(` + b + `) - julianday(` + a + `)) * 86400.0` }
-	before := `julianday(first_act) < julianday(created_at)`
+// sqlDialect holds the few expressions the forecast queries write per dialect.
+type sqlDialect struct {
+	month      string                   // YYYY-MM of d.closed_at (UTC)
+	secs       func(a, b string) string // seconds from a to b
+	greatest   func(a, b string) string // the larger of a and b; b may be NULL
+	zeroOrMore func(x string) string
+}
+
+func (q Q) dialect() sqlDialect {
 	if q.kind == Postgres {
-		month = `to_char(closed_at AT TIME ZONE 'UTC', 'YYYY-MM')`
-		secs = func(a, b string) string { return `EXTRACT(EPOCH FROM (` + b + ` - ` + a + `))::float8` }
-		before = `first_act < created_at`
+		return sqlDialect{
+			month:      `to_char(d.closed_at AT TIME ZONE 'UTC', 'YYYY-MM')`,
+			secs:       func(a, b string) string { return `EXTRACT(EPOCH FROM (` + b + ` - ` + a + `))::float8` },
+			greatest:   func(a, b string) string { return `GREATEST(` + a + `, ` + b + `)` },
+			zeroOrMore: func(x string) string { return `GREATEST(0.0, ` + x + `)` },
+		}
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT pipeline, outcome, reason, currency, owner, month, COUNT(*), COALESCE(SUM(amount), 0),
-			COALESCE(SUM(CASE WHEN outcome = 'won' THEN `+secs("created_at", "closed_at")+` END), 0),
-			COALESCE(SUM(CASE WHEN outcome = 'won' THEN `+secs("CASE WHEN first_act IS NOT NULL AND "+before+" THEN first_act ELSE created_at END", "closed_at")+` END), 0)
-		FROM (SELECT d.pipeline, d.outcome, CASE WHEN d.outcome = 'won' THEN '' ELSE d.loss_reason END AS reason, d.currency,
-				COALESCE(d.owner_id, 0) AS owner, `+month+` AS month, d.amount, d.created_at, d.closed_at,
-				CASE WHEN d.outcome = 'won' THEN (SELECT MIN(x.occurred_at) FROM activities x WHERE x.workspace_id = $1 AND x.deal_id = d.id) END AS first_act
-			FROM deals d
-			WHERE d.workspace_id = $1 AND d.outcome <> '' AND d.closed_at >= $2 AND d.closed_at < $3) c
-		GROUP BY pipeline, outcome, reason, currency, owner, month`, ws, from.UTC(), to.UTC())
+	return sqlDialect{
+		month:      `substr(d.closed_at, 1, 7)`,
+		secs:       func(a, b string) string { return `(julianday(` + b + `) - julianday(` + a + `)) * 86400.0` },
+		greatest:   func(a, b string) string { return `MAX(` + a + `, COALESCE(` + b + `, -1))` },
+		zeroOrMore: func(x string) string { return `MAX(0.0, ` + x + `)` },
+	}
+}
+
+// WonOptions choose what ForecastWonDeals splits and sums.
+type WonOptions struct {
+	// ByOwnerMonth splits the groups by owner and close month (the forecast);
+	// otherwise OwnerID is 0 and Month "".
+	ByOwnerMonth bool
+	// Cycle sums CycleSeconds and LeadSeconds (the pipeline report).
+	Cycle bool
+}
+
+// ForecastWonDeals groups the deals of ws won with closed_at in [from, to) by
+// pipeline and currency (and owner and month when asked).
+func (q Q) ForecastWonDeals(ctx context.Context, ws int64, from, to time.Time, o WonOptions) ([]ClosedDealGroup, error) {
+	dl := q.dialect()
+	owner, month := "0", "''"
+	if o.ByOwnerMonth {
+		owner, month = "COALESCE(d.owner_id, 0)", dl.month
+	}
+	cycle, lead := "0.0", "0.0"
+	if o.Cycle {
+		cycle = `COALESCE(SUM(` + dl.secs("d.created_at", "d.closed_at") + `), 0)`
+		lead = `COALESCE(SUM(` + dl.zeroOrMore(dl.secs(`(SELECT MIN(x.occurred_at) FROM activities x WHERE x.workspace_id = $1 AND x.deal_id = d.id)`, "d.created_at")) + `), 0)`
+	}
+	rows, err := q.db.QueryContext(ctx, `SELECT d.pipeline, d.currency, `+owner+`, `+month+`, COUNT(*), COALESCE(SUM(d.amount), 0), `+cycle+`, `+lead+`
+		FROM deals d
+		WHERE d.workspace_id = $1 AND d.outcome <> '' AND d.outcome = 'won' AND d.closed_at >= $2 AND d.closed_at < $3
+		GROUP BY 1, 2, 3, 4`, ws, from.UTC(), to.UTC())
 	if err != nil {
-		return nil, fmt.Errorf("store: forecast closed deals: %w", err)
+		return nil, fmt.Errorf("store: forecast won deals: %w", err)
+	}
+	defer rows.Close()
+	out := []ClosedDealGroup{}
+	for rows.Next() {
+		g := ClosedDealGroup{Outcome: "won"}
+		if err := rows.Scan(&g.Pipeline, &g.Currency, &g.OwnerID, &g.Month, &g.Count, &g.Amount, &g.CycleSeconds, &g.LeadSeconds); err != nil {
+			return nil, fmt.Errorf("store: forecast won deals: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// ForecastLostDeals groups the deals of ws closed lost or no_decision with
+// closed_at in [from, to) by outcome, pipeline, currency and loss reason (the
+// covering index's order: no sort).
+func (q Q) ForecastLostDeals(ctx context.Context, ws int64, from, to time.Time) ([]ClosedDealGroup, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT d.outcome, d.pipeline, d.currency, d.loss_reason, COUNT(*), COALESCE(SUM(d.amount), 0)
+		FROM deals d
+		WHERE d.workspace_id = $1 AND d.outcome <> '' AND d.outcome IN ('lost', 'no_decision') AND d.closed_at >= $2 AND d.closed_at < $3
+		GROUP BY d.outcome, d.pipeline, d.currency, d.loss_reason`, ws, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("store: forecast lost deals: %w", err)
 	}
 	defer rows.Close()
 	out := []ClosedDealGroup{}
 	for rows.Next() {
 		var g ClosedDealGroup
-		if err := rows.Scan(&g.Pipeline, &g.Outcome, &g.LossReason, &g.Currency, &g.OwnerID, &g.Month, &g.Count, &g.Amount, &g.CycleSeconds, &g.EngagedSeconds); err != nil {
-			return nil, fmt.Errorf("store: forecast closed deals: %w", err)
+		if err := rows.Scan(&g.Outcome, &g.Pipeline, &g.Currency, &g.LossReason, &g.Count, &g.Amount); err != nil {
+			return nil, fmt.Errorf("store: forecast lost deals: %w", err)
 		}
 		out = append(out, g)
 	}
@@ -106,56 +165,75 @@ type StageRank struct {
 	Rank     int
 }
 
-// ReachCount is how many deals of one pipeline and outcome, closed in a window,
-// got as far as the stage ranked Furthest (-1: none of their stages is in the
-// ranks given).
+// ReachCount is how many lost or undecided deals of one pipeline got as far as
+// the stage ranked Furthest (-1: none of their stages is ranked).
 type ReachCount struct {
 	Pipeline string
-	Outcome  string
 	Furthest int
 	Count    int64
 }
 
-// ForecastReach counts the deals of ws in currency closed in [from, to) by how
-// far they got in their pipeline: the highest rank among their current stage and
-// every stage they stayed in (deal_stage_history rows of the same pipeline).
-// ranks maps stages to their order; stages not in it rank -1.
-func (q Q) ForecastReach(ctx context.Context, ws int64, currency string, from, to time.Time, ranks []StageRank) ([]ReachCount, error) {
-	args := []any{ws, currency, from.UTC(), to.UTC()}
-	var rank strings.Builder
-	rank.WriteString("CASE")
+// ForecastReach counts the deals of ws in currency closed lost or no_decision
+// with closed_at in [from, to) by how far they got in their pipeline: the
+// highest rank among their current stage and the stages they stayed in
+// (deal_stage_history rows of the same pipeline). Deals of a pipeline not in
+// ranks are left out; other is how many deals were in another currency. The
+// groups are keyed by one integer (pipeline × 64 + rank + 1), which keeps the
+// sort small; ranks must be below 63.
+func (q Q) ForecastReach(ctx context.Context, ws int64, currency string, from, to time.Time, ranks []StageRank) (out []ReachCount, other int64, err error) {
+	args := []any{ws, from.UTC(), to.UTC(), currency}
+	var pipes []string
+	stages := map[string][][2]any{} // pipeline → (stage, rank)
 	for _, r := range ranks {
-		args = append(args, r.Pipeline, r.Stage)
-		fmt.Fprintf(&rank, " WHEN s.pipeline = $%d AND s.stage = $%d THEN %d", len(args)-1, len(args), r.Rank)
+		if r.Rank < 0 || r.Rank > 62 {
+			return nil, 0, fmt.Errorf("store: forecast reach: rank %d of %s/%s out of range", r.Rank, r.Pipeline, r.Stage)
+		}
+		if _, ok := stages[r.Pipeline]; !ok {
+			pipes = append(pipes, r.Pipeline)
+		}
+		stages[r.Pipeline] = append(stages[r.Pipeline], [2]any{r.Stage, r.Rank})
 	}
-	rank.WriteString(" ELSE -1 END")
-	if len(ranks) == 0 {
-		rank.Reset()
-		rank.WriteString("-1")
+	var key strings.Builder
+	key.WriteString("CASE WHEN d.currency <> $4 THEN -1 ELSE CASE d.pipeline")
+	for i, p := range pipes {
+		args = append(args, p)
+		pp := len(args)
+		var rank strings.Builder
+		rank.WriteString("CASE {s}")
+		for _, sr := range stages[p] {
+			args = append(args, sr[0])
+			fmt.Fprintf(&rank, " WHEN $%d THEN %d", len(args), sr[1])
+		}
+		rank.WriteString(" ELSE -1 END")
+		cur := strings.ReplaceAll(rank.String(), "{s}", "d.stage")
+		stay := strings.ReplaceAll(rank.String(), "{s}", "h.stage")
+		fmt.Fprintf(&key, " WHEN $%d THEN %d + ", pp, i*64+1)
+		key.WriteString(q.dialect().greatest(cur, fmt.Sprintf(
+			`(SELECT MAX(%s) FROM deal_stage_history h WHERE h.workspace_id = $1 AND h.deal_id = d.id AND h.pipeline = $%d)`, stay, pp)))
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT pipeline, outcome, furthest, COUNT(*) FROM (
-			SELECT s.id, s.pipeline, s.outcome, MAX(`+rank.String()+`) AS furthest FROM (
-				SELECT d.id, d.pipeline, d.outcome, d.stage FROM deals d
-				WHERE d.workspace_id = $1 AND d.currency = $2 AND d.outcome <> '' AND d.closed_at >= $3 AND d.closed_at < $4
-				UNION ALL
-				SELECT d.id, d.pipeline, d.outcome, h.stage FROM deals d
-				JOIN deal_stage_history h ON h.workspace_id = $1 AND h.deal_id = d.id AND h.pipeline = d.pipeline
-				WHERE d.workspace_id = $1 AND d.currency = $2 AND d.outcome <> '' AND d.closed_at >= $3 AND d.closed_at < $4
-			) s GROUP BY s.id, s.pipeline, s.outcome
-		) t GROUP BY pipeline, outcome, furthest`, args...)
+	key.WriteString(" ELSE -2 END END")
+	rows, err := q.db.QueryContext(ctx, `SELECT `+key.String()+`, COUNT(*)
+		FROM deals d
+		WHERE d.workspace_id = $1 AND d.outcome <> '' AND d.outcome IN ('lost', 'no_decision') AND d.closed_at >= $2 AND d.closed_at < $3
+		GROUP BY 1`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: forecast reach: %w", err)
+		return nil, 0, fmt.Errorf("store: forecast reach: %w", err)
 	}
 	defer rows.Close()
-	out := []ReachCount{}
+	out = []ReachCount{}
 	for rows.Next() {
-		var r ReachCount
-		if err := rows.Scan(&r.Pipeline, &r.Outcome, &r.Furthest, &r.Count); err != nil {
-			return nil, fmt.Errorf("store: forecast reach: %w", err)
+		var k, n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, 0, fmt.Errorf("store: forecast reach: %w", err)
 		}
-		out = append(out, r)
+		switch {
+		case k == -1:
+			other += n
+		case k >= 0 && int(k/64) < len(pipes):
+			out = append(out, ReachCount{Pipeline: pipes[k/64], Furthest: int(k%64) - 1, Count: n})
+		}
 	}
-	return out, rows.Err()
+	return out, other, rows.Err()
 }
 
 // Person is a user as the reports name and attribute them: their role in the
