@@ -62,6 +62,7 @@ func TestAPI(t *testing.T) {
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
+				{"forecast", h.testForecast},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0

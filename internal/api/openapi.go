@@ -236,6 +236,7 @@ func schemas() js {
 	formSchemas(s)
 	trackingSchemas(s)
 	sequenceSchemas(s)
+	forecastSchemas(s)
 	return s
 }
 

@@ -48,7 +48,7 @@ func init() {
 		"apikey":    {"create, list and revoke API keys", runAPIKey},
 		"import":    {"import a CSV file of accounts, contacts, deals or activities", runImport},
 		"export":    {"export records as CSV", runExport},
-		"report":    {"print a report (funnel) as a table or JSON", runReport},
+		"report":    {"print a report (funnel, pipeline) as a table or JSON", runReport},
 		"version":   {"print the version", runVersion},
 	}
 }

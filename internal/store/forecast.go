@@ -208,14 +208,26 @@ func (q Q) ForecastReach(ctx context.Context, ws int64, currency string, from, t
 		cur := strings.ReplaceAll(rank.String(), "{s}", "d.stage")
 		stay := strings.ReplaceAll(rank.String(), "{s}", "h.stage")
 		fmt.Fprintf(&key, " WHEN $%d THEN %d + ", pp, i*64+1)
+		if q.kind == Postgres { // the stays are joined and aggregated per deal below
+			key.WriteString(`GREATEST(` + cur + `, MAX(` + stay + `))`)
+			continue
+		}
 		key.WriteString(q.dialect().greatest(cur, fmt.Sprintf(
 			`(SELECT MAX(%s) FROM deal_stage_history h WHERE h.workspace_id = $1 AND h.deal_id = d.id AND h.pipeline = $%d)`, stay, pp)))
 	}
 	key.WriteString(" ELSE -2 END END")
-	rows, err := q.db.QueryContext(ctx, `SELECT `+key.String()+`, COUNT(*)
-		FROM deals d
-		WHERE d.workspace_id = $1 AND d.outcome <> '' AND d.outcome IN ('lost', 'no_decision') AND d.closed_at >= $2 AND d.closed_at < $3
-		GROUP BY 1`, args...)
+	where := `d.workspace_id = $1 AND d.outcome <> '' AND d.outcome IN ('lost', 'no_decision') AND d.closed_at >= $2 AND d.closed_at < $3`
+	// SQLite: one pass over the index, a covering-index lookup of each deal's
+	// stays. PostgreSQL runs correlated subqueries one by one, so there the stays
+	// are hash-joined and aggregated per deal instead.
+	query := `SELECT ` + key.String() + `, COUNT(*) FROM deals d WHERE ` + where + ` GROUP BY 1`
+	if q.kind == Postgres {
+		query = `SELECT k, COUNT(*) FROM (SELECT ` + key.String() + ` AS k
+			FROM deals d LEFT JOIN deal_stage_history h ON h.workspace_id = $1 AND h.deal_id = d.id AND h.pipeline = d.pipeline
+			WHERE ` + where + `
+			GROUP BY d.id, d.currency, d.pipeline, d.stage) t GROUP BY k`
+	}
+	rows, err := q.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: forecast reach: %w", err)
 	}
