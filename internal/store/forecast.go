@@ -321,22 +321,3 @@ func (q Q) DealEffortActivities(ctx context.Context, ws, dealID int64, fn func(E
 	}
 	return nil
 }
-
-// DealCurrencies counts the deals of ws by currency (the report currencies offered).
-func (q Q) DealCurrencies(ctx context.Context, ws int64) (map[string]int64, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT currency, COUNT(*) FROM deals WHERE workspace_id = $1 GROUP BY currency`, ws)
-	if err != nil {
-		return nil, fmt.Errorf("store: deal currencies: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var c string
-		var n int64
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, fmt.Errorf("store: deal currencies: %w", err)
-		}
-		out[c] = n
-	}
-	return out, rows.Err()
-}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 type forecastFilter struct {
 	From, To, Period, Currency, MinSample string
 	Periods                               []optGroup
-	Currencies                            []optGroup
 	Errors                                map[string]string
 }
 
@@ -128,14 +126,8 @@ func (u *UI) forecastShow(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	f.Periods = []optGroup{{Options: []option{{"quarter", "Quarter"}, {"month", "Month"}}}}
-	curs, err := u.d.St.Read().DealCurrencies(ctx, s.WS())
-	if err != nil {
-		u.fail(w, r, s, err)
-		return
-	}
 	var page forecastPage
 	if len(f.Errors) > 0 {
-		f.Currencies = currencyOptions(curs, f.Currency)
 		page.F = f
 		for _, k := range []string{"from", "to", "period", "currency", "min_sample"} {
 			if m, ok := f.Errors[k]; ok {
@@ -158,7 +150,6 @@ func (u *UI) forecastShow(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	// The filter shows what was used, defaults included.
 	f.From, f.To, f.Period, f.Currency, f.MinSample = fr.From, fr.To, fr.Period, fr.Currency, strconv.Itoa(fr.MinSample)
-	f.Currencies = currencyOptions(curs, fr.Currency)
 	page = forecastPage{F: f, Cur: fr.Currency, P: pr, R: fr, Other: fr.OtherCurrencyDeals}
 	page.Tiles = forecastTiles(fr, pr)
 
@@ -247,21 +238,4 @@ func forecastTiles(fr forecast.Forecast, pr forecast.Pipeline) []tile {
 	}
 	tiles = append(tiles, tile{Label: "Sales velocity", Value: vel, Sub: formatNumber(t.OpenOpportunities) + " open opportunities", Href: "#outcomes"})
 	return tiles
-}
-
-// currencyOptions lists the workspace's deal currencies, the chosen one kept.
-func currencyOptions(counts map[string]int64, chosen string) []optGroup {
-	var cs []string
-	for c := range counts {
-		cs = append(cs, c)
-	}
-	if chosen != "" && !slices.Contains(cs, chosen) {
-		cs = append(cs, chosen)
-	}
-	slices.Sort(cs)
-	g := optGroup{}
-	for _, c := range cs {
-		g.Options = append(g.Options, option{c, c})
-	}
-	return []optGroup{g}
 }
