@@ -136,6 +136,7 @@ var routes = []route{
 	{"GET", "/api/v1/deals/{id}/committee", read, getCommittee, getCommitteeDoc},
 	{"PUT", "/api/v1/deals/{id}/committee/{contact_id}", write, putCommitteeMember, putCommitteeMemberDoc},
 	{"DELETE", "/api/v1/deals/{id}/committee/{contact_id}", write, deleteCommitteeMember, deleteCommitteeMemberDoc},
+	{"GET", "/api/v1/deals/{id}/effort", read, getDealEffort, getDealEffortDoc},
 
 	{"GET", "/api/v1/activities", read, activities.list, activities.listDoc()},
 	{"POST", "/api/v1/activities", write, activities.create, activities.createDoc()},
@@ -177,6 +178,8 @@ var routes = []route{
 
 	{"GET", "/api/v1/reports/funnel", read, getFunnelReport, getFunnelReportDoc},
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
+	{"GET", "/api/v1/reports/forecast", read, getForecastReport, getForecastReportDoc},
+	{"GET", "/api/v1/reports/pipeline", read, getPipelineReport, getPipelineReportDoc},
 
 	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
 

@@ -68,6 +68,7 @@ func TestAPI(t *testing.T) {
 				{"economics", h.testEconomics},
 				{"success", h.testSuccess},
 				{"subscriptions", h.testSubscriptions},
+				{"forecast", h.testForecast},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0

@@ -583,7 +583,7 @@ func createArticleExample(a *API, w http.ResponseWriter, r *http.Request, p *aut
 
 // ---- documentation ---------------------------------------------------------------
 
-var windowParams = []param{
+var monthWindowParams = []param{
 	{name: "from", desc: "first month, YYYY-MM (default: 11 months before to)", schema: js{"type": "string", "pattern": `^\d{4}-\d{2}$`}},
 	{name: "to", desc: "last month, YYYY-MM, included (default: this month)", schema: js{"type": "string", "pattern": `^\d{4}-\d{2}$`}},
 }
@@ -596,13 +596,13 @@ const econAccess = " (admin, manager)"
 
 var (
 	getEconomicsInputsDoc = op{id: "getEconomicsInputs", tag: "economics", summary: "Everything unit economics is computed from: settings, the spend ledger totalled and allocated, cost profiles, people cost, market sizing, and what the next phase adds" + econAccess,
-		params: windowParams, resp: ok200("EconomicsInputs")}
+		params: monthWindowParams, resp: ok200("EconomicsInputs")}
 	getEconomicsSettingsDoc = op{id: "getEconomicsSettings", tag: "economics", summary: "Gross margin (per workspace and plan), monthly discount rate, lifetime cap, LTV:CAC target and CAC payback target per segment; defaults lists what is still a default" + econAccess,
 		resp: ok200("EconomicsSettings")}
 	putEconomicsSettingsDoc = op{id: "putEconomicsSettings", tag: "economics", summary: "Change economics settings: fields left out keep their value; a plan or segment key set to null goes back to its default" + econAccess,
 		body: []content{{"application/json", ref("EconomicsSettingsInput"), map[string]any{"gross_margin": 0.78, "ltv_cac_target": 3, "payback_target_months": map[string]any{"smb": 12}}}}, resp: ok200("EconomicsSettings")}
 	getPeopleCostDoc = op{id: "getPeopleCost", tag: "economics", summary: "People cost by month, role and motion: annual loaded cost ÷ 12 × headcount × time split" + econAccess,
-		params: windowParams, resp: ok200("PeopleCost")}
+		params: monthWindowParams, resp: ok200("PeopleCost")}
 	getMarketSizingDoc = op{id: "getMarketSizing", tag: "economics", summary: "The saved TAM/SAM/SOM per segment with its arithmetic (saved false and no segments when none)" + econAccess,
 		resp: ok200("MarketSizing")}
 	putMarketSizingDoc = op{id: "putMarketSizing", tag: "economics", summary: "Save the market sizing: per segment, businesses × annual spend (per business or in total), serviceable and obtainable shares" + econAccess,
@@ -611,7 +611,7 @@ var (
 		resp: ok200("MarketSizing")}
 
 	listSpendDoc = op{id: "listSpend", tag: "spend", summary: "Spend ledger entries, newest month first" + econAccess,
-		params: append(append([]param{}, windowParams...),
+		params: append(append([]param{}, monthWindowParams...),
 			param{name: "category", desc: "only this category", schema: enum(model.SpendCategories...)},
 			param{name: "channel", desc: "only this channel", schema: str(64)},
 			param{name: "limit", desc: "page size", schema: js{"type": "integer", "minimum": 1, "maximum": spendPageMax, "default": spendPageDefault}},
@@ -632,7 +632,7 @@ var (
 		},
 		resp: ok200("SpendImportReport")}
 	getSpendSummaryDoc = op{id: "getSpendSummary", tag: "spend", summary: "Spend of a window by month and category, allocated to segment × motion (explicit and by rule) with what no rule matches" + econAccess,
-		params: windowParams, resp: ok200("SpendSummary")}
+		params: monthWindowParams, resp: ok200("SpendSummary")}
 	getAllocationRulesDoc = op{id: "getAllocationRules", tag: "spend", summary: "Allocation rules: per category and channel (empty matches any), shares by segment × motion summing to 1" + econAccess,
 		resp: ok200("AllocationRules")}
 	putAllocationRulesDoc = op{id: "putAllocationRules", tag: "spend", summary: "Replace the allocation rules; errors name rules[i].shares[j].field" + econAccess,

@@ -240,6 +240,7 @@ func schemas() js {
 	economicsSchemas(s)
 	successSchemas(s)
 	subscriptionSchemas(s)
+	forecastSchemas(s)
 	return s
 }
 

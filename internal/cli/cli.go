@@ -48,7 +48,7 @@ func init() {
 		"apikey":    {"create, list and revoke API keys", runAPIKey},
 		"import":    {"import a CSV file of accounts, contacts, deals, activities or subscriptions (import spend file.csv: the spend ledger)", runImport},
 		"export":    {"export records as CSV", runExport},
-		"report":    {"print a report (funnel) as a table or JSON", runReport},
+		"report":    {"print a report (funnel, pipeline) as a table or JSON", runReport},
 		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},
 		"version":   {"print the version", runVersion},
 	}

@@ -17,9 +17,12 @@ import (
 )
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	verb, rest, err := sub(args, "funnel")
+	verb, rest, err := sub(args, "funnel", "pipeline")
 	if err != nil {
 		return err
+	}
+	if verb == "pipeline" {
+		return runPipelineReport(ctx, e, rest)
 	}
 	fs := e.flags("report "+verb, "report funnel --workspace slug [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--by motion|source|period] [--period month|week] [--json]")
 	cfg := config.Defaults()

@@ -131,7 +131,7 @@ func TestReportFunnel(t *testing.T) {
 			t.Errorf("%v: %d %q, want %q", c.args, code, errs, c.want)
 		}
 	}
-	if code, _, errs := run(t, "report", "pipeline", "--db", db); code != 2 || !strings.Contains(errs, "funnel") {
+	if code, _, errs := run(t, "report", "cohorts", "--db", db); code != 2 || !strings.Contains(errs, "funnel") {
 		t.Errorf("unknown report: %d %s", code, errs)
 	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
+	"github.com/rightsize/rightsize/internal/forecast"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -154,6 +156,9 @@ type dealPage struct {
 	Activity *form
 	Handoffs []handoffView
 	Gates    *dealGates
+	// Effort is the time logged on the deal by role (internal/forecast).
+	Effort      forecast.Effort
+	EffortHours string
 }
 
 // handoffView is a handoff as the deal page shows it.
@@ -238,6 +243,11 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 		}
 		p.Handoffs = append(p.Handoffs, hv)
 	}
+	if p.Effort, err = forecast.DealEffort(ctx, q, s.WS(), id); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	p.EffortHours = fmt.Sprintf("%.2f", float64(p.Effort.TotalMinutes)/60)
 	if p.Activity == nil {
 		p.Activity = activityForm("deal:"+formatInt(id), map[string]*int64{"deal_id": &d.ID, "account_id": d.AccountID})
 	}

@@ -118,6 +118,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /deals/{id}/committee/{contact_id}/delete", u.page(u.committeeRemove))
 	mux.HandleFunc("GET /pipeline", u.page(u.board))
 	mux.HandleFunc("POST /pipeline/move", u.page(u.boardMove))
+	mux.HandleFunc("GET /forecast", u.page(u.forecastShow))
 
 	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
 
