@@ -80,6 +80,13 @@ func TestCustomerPage(t *testing.T) {
 			mustContain(t, "past renewals", b.text("#past-renewals"), "Expand", "$1,250.00 → $1,500.00", "Clinical ops joins")
 			mustContain(t, "movements after", b.text("#movements"), "+$250.00")
 			b.screenshot(string(kind) + "-customer-renewed")
+			b.run("open a subscription's change form",
+				chromedp.Click(`#subscriptions tbody tr:first-child .sub-actions summary`),
+				chromedp.WaitVisible(`#subscriptions tbody tr:first-child .sub-actions input[name=quantity]`),
+				chromedp.Click(`.sub-add summary`),
+				chromedp.WaitVisible(`#sub-add-form input[name=unit_price]`),
+			)
+			b.screenshot(string(kind) + "-customer-forms")
 			b.checkConsole()
 		})
 	}

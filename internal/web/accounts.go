@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/rightsize/rightsize/internal/subscriptions"
 	"net/http"
 	"slices"
 	"sort"
@@ -95,8 +96,12 @@ type accountPage struct {
 	Why       *routing.Decision
 	Decisions []model.RoutingDecision
 	// Customer is set when the account has a subscription: the page links
-	// to its customer page.
-	Customer bool
+	// to its customer page. Otherwise a writer may add the first subscription
+	// here (CanAddSub); SubErr is that form's refusal.
+	Customer  bool
+	CanAddSub bool
+	SubErr    string
+	Today     string
 }
 
 type moneyTotal struct {
@@ -117,6 +122,15 @@ func (u *UI) accountShow(w http.ResponseWriter, r *http.Request, s *session) {
 // showAccount renders an account page; act and merge carry a form being
 // corrected after a validation error.
 func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act, merge *form) {
+	u.renderAccount(w, r, s, id, status, act, merge, "")
+}
+
+// showAccountWith renders the account page with a refused first subscription.
+func (u *UI) showAccountWith(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, subErr string) {
+	u.renderAccount(w, r, s, id, status, nil, nil, subErr)
+}
+
+func (u *UI) renderAccount(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act, merge *form, subErr string) {
 	ctx := r.Context()
 	q := u.d.St.Read()
 	a, err := q.GetAccount(ctx, s.WS(), id)
@@ -176,6 +190,8 @@ func (u *UI) showAccount(w http.ResponseWriter, r *http.Request, s *session, id 
 			u.fail(w, r, s, err)
 			return
 		}
+		p.CanAddSub = !p.Customer && subscriptions.CanWrite(s.Role)
+		p.SubErr, p.Today = subErr, u.d.Subscriptions.Today()
 	}
 	if p.Activity == nil {
 		p.Activity = activityForm("account:"+formatInt(id), map[string]*int64{"account_id": &a.ID})

@@ -120,7 +120,12 @@ type customerPage struct {
 	CanWrite bool
 	Err      string // a refused renewal outcome
 	ErrFor   int64  // the renewal it was about
-	Success  any
+	// SubErr is a refused subscription form; SubErrFor the subscription it
+	// was about (-1: the add form). Today fills the date inputs.
+	SubErr    string
+	SubErrFor int64
+	Today     string
+	Success   any
 }
 
 func (u *UI) customerShow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -132,7 +137,16 @@ func (u *UI) customerShow(w http.ResponseWriter, r *http.Request, s *session) {
 	u.showCustomer(w, r, s, id, http.StatusOK, "", 0)
 }
 
+// showCustomerSub renders the page with a refused subscription form.
+func (u *UI) showCustomerSub(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, msg string, subID int64) {
+	u.renderCustomer(w, r, s, id, status, "", 0, msg, subID)
+}
+
 func (u *UI) showCustomer(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, errMsg string, errFor int64) {
+	u.renderCustomer(w, r, s, id, status, errMsg, errFor, "", 0)
+}
+
+func (u *UI) renderCustomer(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, errMsg string, errFor int64, subErr string, subFor int64) {
 	c, err := u.d.Subscriptions.Customer(r.Context(), s.WS(), id)
 	if errors.Is(err, store.ErrNotFound) && u.d.Success != nil {
 		// Handed to success without a subscription yet (a won deal whose
@@ -146,7 +160,8 @@ func (u *UI) showCustomer(w http.ResponseWriter, r *http.Request, s *session, id
 		u.fail(w, r, s, err)
 		return
 	}
-	p := customerPage{C: c, ARR: 12 * c.MRR, Subs: map[int64]model.Subscription{}, Err: errMsg, ErrFor: errFor, CanWrite: subscriptions.CanWrite(s.Role)}
+	p := customerPage{C: c, ARR: 12 * c.MRR, Subs: map[int64]model.Subscription{}, Err: errMsg, ErrFor: errFor, CanWrite: subscriptions.CanWrite(s.Role),
+		SubErr: subErr, SubErrFor: subFor, Today: u.d.Subscriptions.Today()}
 	for _, x := range c.Subscriptions {
 		p.Subs[x.ID] = x
 	}
@@ -180,8 +195,11 @@ func (u *UI) showCustomer(w http.ResponseWriter, r *http.Request, s *session, id
 		p.C.Movements[i], p.C.Movements[j] = p.C.Movements[j], p.C.Movements[i]
 	}
 	notice := ""
-	if r.URL.Query().Get("notice") == "renewal" {
+	switch r.URL.Query().Get("notice") {
+	case "renewal":
 		notice = "Renewal outcome recorded."
+	case "subscription":
+		notice = "Subscription saved; MRR movements updated."
 	}
 	if u.d.Success != nil {
 		sec, err := u.customerSuccess(r, s, id)

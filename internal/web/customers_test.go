@@ -89,3 +89,79 @@ func TestCustomerPages(t *testing.T) {
 		ok(t, post(t, e, cb, outcome, url.Values{"outcome": {"renew"}}), http.StatusNotFound)
 	})
 }
+
+// TestSubscriptionForms: a subscription is added from the account page (the
+// account becomes a customer), its terms changed and it is cancelled and
+// reactivated from the customer page; each write moves MRR through the same
+// service as the API; a bad amount is refused naming the field; an LDR may
+// not write; another workspace's subscription answers 404.
+func TestSubscriptionForms(t *testing.T) {
+	eachKind(t, func(t *testing.T, e *apptest.Env) {
+		ctx := context.Background()
+		act := actor(t, e, e.A)
+		acct, err := e.App.CRM.CreateAccount(ctx, act, crm.Fields{"name": "Billed Elsewhere"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ae := e.Browser(t, e.A.Users[model.RoleAE].Email)
+		accountPage := fmt.Sprintf("/accounts/%d", acct.ID)
+		base := fmt.Sprintf("/customers/%d/subscriptions", acct.ID)
+		ok(t, get(t, e, ae, accountPage), 200, `id="first-subscription"`, `action="`+base+`"`)
+
+		// A bad price is refused on the account page, naming the field.
+		ok(t, post(t, e, ae, base, url.Values{"quantity": {"2"}, "unit_price": {"twelve"}, "interval": {"month"}}), http.StatusUnprocessableEntity, "Unit price:", `id="sub-add-err"`)
+		if yes, _ := e.App.Subscriptions.IsCustomer(ctx, e.A.ID, acct.ID); yes {
+			t.Fatal("a refused form made the account a customer")
+		}
+		// 2 × 50.00 a month → MRR 100.00.
+		start := time.Now().UTC().AddDate(0, 0, -10).Format(time.DateOnly)
+		r := post(t, e, ae, base, url.Values{"plan": {"Starter"}, "quantity": {"2"}, "unit_price": {"50.00"}, "interval": {"month"}, "term_months": {"12"}, "start_date": {start}, "auto_renew": {"true"}})
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), fmt.Sprintf("/customers/%d?notice=subscription", acct.ID)) {
+			t.Fatalf("add: %d %s %s", r.Status, r.Header.Get("Location"), snippet(r.Body))
+		}
+		subs, _, err := e.App.St.Read().ListSubscriptions(ctx, e.A.ID, store.SubscriptionFilter{AccountID: acct.ID})
+		if err != nil || len(subs) != 1 || subs[0].MRR != 100_00 || subs[0].Plan != "Starter" || !subs[0].AutoRenew {
+			t.Fatalf("after add: %+v %v", subs, err)
+		}
+		sub := subs[0]
+		page := fmt.Sprintf("/customers/%d", acct.ID)
+		ok(t, get(t, e, ae, page+"?notice=subscription"), 200, "Subscription saved", "$100.00", fmt.Sprintf(`action="%s/%d/change"`, base, sub.ID))
+
+		// Five seats from today: MRR 250.00, an expansion of 150.00.
+		ok(t, post(t, e, ae, fmt.Sprintf("%s/%d/change", base, sub.ID), url.Values{}), http.StatusUnprocessableEntity, "Nothing to change")
+		r = post(t, e, ae, fmt.Sprintf("%s/%d/change", base, sub.ID), url.Values{"quantity": {"5"}})
+		if r.Status != http.StatusSeeOther {
+			t.Fatalf("change: %d %s", r.Status, snippet(r.Body))
+		}
+		ok(t, get(t, e, ae, page), 200, "$250.00", "+$150.00")
+		// A change dated before the start is refused by the service, naming the date.
+		ok(t, post(t, e, ae, fmt.Sprintf("%s/%d/change", base, sub.ID), url.Values{"quantity": {"6"}, "effective_date": {"2000-01-01"}}), http.StatusUnprocessableEntity, "Effective date")
+
+		// Cancelled today; reactivated: back to 250.00.
+		if r := post(t, e, ae, fmt.Sprintf("%s/%d/cancel", base, sub.ID), url.Values{}); r.Status != http.StatusSeeOther {
+			t.Fatalf("cancel: %d %s", r.Status, snippet(r.Body))
+		}
+		got, err := e.App.Subscriptions.Get(ctx, e.A.ID, sub.ID)
+		if err != nil || got.Status != "ended" {
+			t.Fatalf("after cancel: %+v %v", got, err)
+		}
+		// Same-day changes net into one movement: yesterday's 100.00 churns.
+		ok(t, get(t, e, ae, page), 200, "−$100.00", fmt.Sprintf(`action="%s/%d/reactivate"`, base, sub.ID))
+		if r := post(t, e, ae, fmt.Sprintf("%s/%d/reactivate", base, sub.ID), url.Values{}); r.Status != http.StatusSeeOther {
+			t.Fatalf("reactivate: %d %s", r.Status, snippet(r.Body))
+		}
+		if got, err := e.App.Subscriptions.Get(ctx, e.A.ID, sub.ID); err != nil || got.Status != "active" || got.MRR != 250_00 {
+			t.Fatalf("after reactivate: %+v %v", got, err)
+		}
+
+		// An LDR may not write; workspace B cannot reach A's subscription.
+		ldr := e.Browser(t, e.A.Users[model.RoleLDR].Email)
+		ok(t, post(t, e, ldr, fmt.Sprintf("%s/%d/cancel", base, sub.ID), url.Values{}), http.StatusForbidden)
+		cb := e.Browser(t, e.B.Users[model.RoleAdmin].Email)
+		ok(t, post(t, e, cb, fmt.Sprintf("%s/%d/cancel", base, sub.ID), url.Values{}), http.StatusNotFound)
+		ok(t, post(t, e, cb, base, url.Values{"quantity": {"1"}, "unit_price": {"1.00"}}), http.StatusNotFound)
+		if got, err := e.App.Subscriptions.Get(ctx, e.A.ID, sub.ID); err != nil || got.Status != "active" {
+			t.Fatalf("after foreign and LDR writes: %+v %v", got, err)
+		}
+	})
+}

@@ -125,6 +125,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /customers", u.page(u.customerList))
 	mux.HandleFunc("GET /customers/{id}", u.page(u.customerShow))
 	mux.HandleFunc("POST /customers/{id}/renewals/{renewal_id}", u.page(u.renewalOutcome))
+	mux.HandleFunc("POST /customers/{id}/subscriptions", u.page(u.subscriptionAdd))
+	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/change", u.page(u.subscriptionChange))
+	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/cancel", u.page(u.subscriptionCancel))
+	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/reactivate", u.page(u.subscriptionReactivate))
 
 	mux.HandleFunc("GET /desk", u.page(u.deskShow))
 	mux.HandleFunc("POST /desk/{id}/qualify", u.page(u.deskAct("qualify", deskQualify)))
