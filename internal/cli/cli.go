@@ -50,6 +50,8 @@ func init() {
 		"export":    {"export records as CSV", runExport},
 		"report":    {"print a report (funnel) as a table or JSON", runReport},
 		"version":   {"print the version", runVersion},
+		"backup":    {"write a consistent copy of the database to a file", runBackup},
+		"restore":   {"replace the database with a backup; sending stays paused until an admin confirms", runRestore},
 	}
 }
 

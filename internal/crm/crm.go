@@ -36,6 +36,17 @@ type Service struct {
 	// written through crm became won (created won, or its outcome moved to won).
 	// Customer success opens the subscription and the CSM handoff from here.
 	Won []WonHook
+	// Written hooks hear, in the write transaction and after the write and its
+	// history, every contact and deal created or updated through crm (before
+	// is nil for a create). Outgoing webhooks emit from here.
+	Written []WriteHook
+}
+
+// WriteHook is told, inside the write transaction, that a contact or a deal
+// was written through crm.
+type WriteHook interface {
+	ContactWritten(ctx context.Context, q store.Q, act model.Actor, before, after *model.Contact) error
+	DealWritten(ctx context.Context, q store.Q, act model.Actor, before, after *model.Deal) error
 }
 
 // WonHook is told, inside the write transaction, that deal d was just won.
