@@ -18,12 +18,14 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/ops"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
+	"github.com/rightsize/rightsize/internal/webhooks"
 )
 
 // Deps are the services the API calls.
@@ -47,6 +49,10 @@ type Deps struct {
 	Pipeline *pipeline.Service
 	// MaxUploadBytes bounds an import upload; 0 means 512 MiB (config's default).
 	MaxUploadBytes int64
+	// Webhooks manages outgoing webhook endpoints and their delivery log.
+	Webhooks *webhooks.Service
+	// Sending is the install's sending pause (after a restore).
+	Sending *ops.Sending
 }
 
 // API is the /api/v1 surface.
@@ -214,6 +220,17 @@ var routes = []route{
 	{"GET", "/api/v1/imports/{id}", read, getImport, getImportDoc},
 	{"GET", "/api/v1/imports/{id}/errors", read, listImportErrors, listImportErrorsDoc},
 	{"GET", "/api/v1/imports/{id}/errors.csv", read, importErrorsCSV, importErrorsCSVDoc},
+
+	{"GET", "/api/v1/webhooks", admin, listWebhooks, listWebhooksDoc},
+	{"POST", "/api/v1/webhooks", admin, createWebhook, createWebhookDoc},
+	{"GET", "/api/v1/webhooks/{id}", admin, getWebhook, getWebhookDoc},
+	{"PATCH", "/api/v1/webhooks/{id}", admin, updateWebhook, updateWebhookDoc},
+	{"DELETE", "/api/v1/webhooks/{id}", admin, deleteWebhook, deleteWebhookDoc},
+	{"POST", "/api/v1/webhooks/{id}/test", admin, testWebhook, testWebhookDoc},
+	{"GET", "/api/v1/webhooks/{id}/deliveries", admin, listWebhookDeliveries, listWebhookDeliveriesDoc},
+	{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, redeliverWebhook, redeliverWebhookDoc},
+	{"GET", "/api/v1/sending", admin, getSending, getSendingDoc},
+	{"POST", "/api/v1/sending/resume", admin, resumeSending, resumeSendingDoc},
 }
 
 // RouteInfo names one route of the API.
@@ -256,7 +273,13 @@ func (a *API) serve(rt route) http.HandlerFunc {
 				return
 			}
 		}
-		if err := rt.h(a, w, r, p); err != nil {
+		var err error
+		if key := r.Header.Get(IdemHeader); key != "" && rt.method == http.MethodPost && p != nil {
+			err = a.idempotent(rt, w, r, p, key)
+		} else {
+			err = rt.h(a, w, r, p)
+		}
+		if err != nil {
 			httpx.Error(w, r, err)
 		}
 	}

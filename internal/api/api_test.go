@@ -64,6 +64,9 @@ func TestAPI(t *testing.T) {
 				{"tracking_sites", h.testTrackingSites},
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
+				{"webhooks", h.testWebhooks},
+				{"sending_pause", h.testSendingPause},
+				{"idempotency", h.testIdempotency},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1051,6 +1054,7 @@ func (h *harness) targets() map[string]target {
 				return string(b)
 			},
 		},
+		"webhooks": h.webhooksTarget(),
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {
@@ -1117,6 +1121,8 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = fmt.Sprintf(`{"contact_ids":[%d]}`, h.mk(t, h.adminB(), "contacts", fmt.Sprintf(`{"email":"%s@b.example"}`, uniq("xws"))))
 			case rt.Method == "PUT" && seg == "content" && suffix == "/file":
 				// No body: a foreign id answers before the upload is read.
+			case rt.Method == "POST" && seg == "webhooks":
+				// test and redeliver take no body.
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
@@ -1131,6 +1137,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				path := strings.Replace(rt.Pattern, "{id}", idText, 1)
 				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
 				path = strings.Replace(path, "{contact_id}", "1", 1)
+				path = strings.Replace(path, "{delivery_id}", "1", 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

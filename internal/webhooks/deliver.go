@@ -503,19 +503,27 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 // KickOverdue enqueues a drain for every endpoint with a delivery due before
 // cutoff and returns how many (after a restore is confirmed, with cutoff now).
 func (s *Service) KickOverdue(ctx context.Context, cutoff time.Time) (int, error) {
-	refs, err := s.St.Read().AdminOverdueWebhooks(ctx, cutoff, 1000)
-	if err != nil || len(refs) == 0 {
+	var n int
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		var err error
+		n, err = s.KickOverdueIn(ctx, q, cutoff)
+		return err
+	})
+	return n, err
+}
+
+// KickOverdueIn is KickOverdue inside the caller's write transaction.
+func (s *Service) KickOverdueIn(ctx context.Context, q store.Q, cutoff time.Time) (int, error) {
+	refs, err := q.AdminOverdueWebhooks(ctx, cutoff, 1000)
+	if err != nil {
 		return 0, err
 	}
-	err = s.St.InTx(ctx, func(q store.Q) error {
-		for _, r := range refs {
-			if err := enqueue(ctx, q, DrainArgs{Workspace: r.Workspace, Endpoint: r.Endpoint}, time.Time{}); err != nil {
-				return err
-			}
+	for _, r := range refs {
+		if err := enqueue(ctx, q, DrainArgs{Workspace: r.Workspace, Endpoint: r.Endpoint}, time.Time{}); err != nil {
+			return 0, err
 		}
-		return nil
-	})
-	return len(refs), err
+	}
+	return len(refs), nil
 }
 
 // SweepArgs is the periodic sweep job.
