@@ -187,7 +187,7 @@ func resumeSending(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 var (
-	listWebhooksDoc = op{id: "listWebhooks", tag: "webhooks", summary: "The workspace's webhook endpoints; secrets are never returned (admin, manager)", resp: ok200("WebhookEndpointList")}
+	listWebhooksDoc  = op{id: "listWebhooks", tag: "webhooks", summary: "The workspace's webhook endpoints; secrets are never returned (admin, manager)", resp: ok200("WebhookEndpointList")}
 	createWebhookDoc = op{id: "createWebhook", tag: "webhooks",
 		summary: "Add a webhook endpoint; the answer carries its whsec_ signing secret, the only time it is shown. The URL must be http(s) to a public address (docs/webhooks.md) (admin, manager)",
 		body:    []content{{"application/json", ref("WebhookEndpointCreate"), map[string]any{"url": "https://hooks.example.com/rightsize", "description": "CRM sync", "event_types": []string{"deal.won", "contact.lifecycle_changed"}}}},
@@ -218,8 +218,8 @@ func webhookSchemas(s js) {
 	props := func() js {
 		return js{
 			"id": tID, "url": str(0), "description": str(0),
-			"event_types": withDesc(arrayOf(enum(types...)), "the events sent; empty: every event"),
-			"enabled":     js{"type": "boolean"},
+			"event_types":     withDesc(arrayOf(enum(types...)), "the events sent; empty: every event"),
+			"enabled":         js{"type": "boolean"},
 			"disabled_reason": withDesc(str(0), "why delivery stopped: an admin, or the endpoint answered 410 Gone"),
 			"disabled_at":     tTime, "created_by": str(0), "created_at": tTime, "updated_at": tTime,
 		}
@@ -240,9 +240,9 @@ func webhookSchemas(s js) {
 	s["WebhookEndpointUpdate"] = object(nil, in)
 	s["WebhookAttempt"] = object([]string{"attempt", "trigger", "started_at", "latency_ms", "status_code", "outcome", "response_excerpt"}, js{
 		"attempt": tID, "trigger": enum("auto", "manual", "test"), "started_at": tTime, "latency_ms": tCount,
-		"status_code": withDesc(tCount, "HTTP status; 0 when no answer came"),
-		"outcome":     enum("succeeded", "failed", "gone", "blocked", "error", "unknown"),
-		"error":       str(0),
+		"status_code":      withDesc(tCount, "HTTP status; 0 when no answer came"),
+		"outcome":          enum("succeeded", "failed", "gone", "blocked", "error", "unknown"),
+		"error":            str(0),
 		"response_excerpt": withDesc(str(0), "at most 1 kB of the answer's body, control characters and invalid bytes escaped"),
 	})
 	s["WebhookDelivery"] = object([]string{"id", "endpoint_id", "event_id", "event_type", "state", "attempts", "give_up_at", "last_status", "created_at", "updated_at", "log"}, js{

@@ -68,8 +68,8 @@ type App struct {
 	Webhooks *webhooks.Service
 	Sending  *ops.Sending
 	River    *river.Client[*sql.Tx]
-	Reg       *prometheus.Registry
-	Log       *slog.Logger
+	Reg      *prometheus.Registry
+	Log      *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
