@@ -268,6 +268,7 @@ func (a *App) Handler() http.Handler {
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail,
 		Pipeline: a.Pipeline,
+		Webhooks: a.Webhooks, Sending: a.Sending,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

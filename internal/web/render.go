@@ -66,12 +66,13 @@ func loadViews(a *assets) *views {
 			}
 			return int(end.Sub(st.EnteredAt) / (24 * time.Hour))
 		},
-		"stageTone":   stageTone,
-		"outcomeTone": outcomeTone,
-		"statusTone":  statusTone,
-		"segmentTone": segmentTone,
-		"initials":    initials,
-		"actorName":   actorName,
+		"stageTone":    stageTone,
+		"outcomeTone":  outcomeTone,
+		"statusTone":   statusTone,
+		"deliveryTone": deliveryTone,
+		"segmentTone":  segmentTone,
+		"initials":     initials,
+		"actorName":    actorName,
 		"shortEmail": func(e string) string {
 			if at := strings.IndexByte(e, '@'); at > 0 {
 				return e[:at]
