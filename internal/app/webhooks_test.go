@@ -131,7 +131,9 @@ func TestWebhookEventsFromHookPoints(t *testing.T) {
 				{webhooks.ContactCreated, nested("contact", "email", "hank@globex.example")},
 				{webhooks.ContactUpdated, nested("contact", "lifecycle_stage", "mql")},
 				{webhooks.ContactLifecycleChanged, func(m map[string]any) bool { return m["contact_id"] == cID && m["from"] == "lead" && m["to"] == "mql" }},
-				{webhooks.ContactLifecycleChanged, func(m map[string]any) bool { return m["contact_id"] == cID && m["from"] == "mql" && m["to"] == "nurture" }},
+				{webhooks.ContactLifecycleChanged, func(m map[string]any) bool {
+					return m["contact_id"] == cID && m["from"] == "mql" && m["to"] == "nurture"
+				}},
 				{webhooks.DealCreated, nested("deal", "id", dID)},
 				{webhooks.DealStageChanged, func(m map[string]any) bool {
 					from, _ := m["from"].(map[string]any)
@@ -141,7 +143,9 @@ func TestWebhookEventsFromHookPoints(t *testing.T) {
 				{webhooks.DealUpdated, nested("deal", "outcome", "won")},
 				{webhooks.DealWon, nested("deal", "id", dID)},
 				{webhooks.SequenceExited, func(m map[string]any) bool { return m["enrollment_id"] == enrID && m["reason"] == "manual" }},
-				{webhooks.ContactUnsubscribed, func(m map[string]any) bool { return m["email"] == "hank@globex.example" && m["contact_id"] == cID && m["reason"] == "unsubscribed" }},
+				{webhooks.ContactUnsubscribed, func(m map[string]any) bool {
+					return m["email"] == "hank@globex.example" && m["contact_id"] == cID && m["reason"] == "unsubscribed"
+				}},
 			}
 			missing := func() []string {
 				var out []string
