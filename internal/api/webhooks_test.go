@@ -247,6 +247,38 @@ func (h *harness) testIdempotency(t *testing.T) {
 	// Without the header nothing changes: a second POST is a second request.
 	wantProblem(t, h.call(t, admin, "POST", "/api/v1/contacts", body), http.StatusConflict, "email")
 
+	t.Run("upload", func(t *testing.T) {
+		// An import larger than the in-memory spool: the body is hashed
+		// through a temporary file and the handler still reads all of it
+		// under the upload limit; the retry gets the same import back.
+		var b strings.Builder
+		b.WriteString("email\n")
+		for i := 0; b.Len() < 2<<20; i++ {
+			fmt.Fprintf(&b, "idem%07d@upload.example\n", i)
+		}
+		k := uniq("upload-")
+		send := func() result {
+			req := h.request(t, admin, "POST", "/api/v1/imports?object=contacts&filename=idem.csv", "")
+			req.Body = io.NopCloser(strings.NewReader(b.String()))
+			req.Header.Set("Content-Type", "text/csv")
+			req.Header.Set("Idempotency-Key", k)
+			return h.do(t, req)
+		}
+		first := send()
+		if first.Status != http.StatusAccepted || first.object(t)["bytes"] != float64(b.Len()) {
+			t.Fatalf("upload: %d %s", first.Status, first.Body)
+		}
+		again := send()
+		if again.Status != http.StatusAccepted || again.Header.Get("Idempotency-Replayed") != "true" || id(t, again.object(t), "id") != id(t, first.object(t), "id") {
+			t.Fatalf("replayed upload: %d %s", again.Status, again.Body)
+		}
+		latest := items(t, h.want(t, http.StatusOK, admin, "GET", "/api/v1/imports?limit=1", ""))
+		if id(t, latest[0], "id") != id(t, first.object(t), "id") {
+			t.Fatalf("a second import was created: %v", latest[0])
+		}
+		h.env.WaitImport(t, id(t, first.object(t), "id"))
+	})
+
 	t.Run("concurrent_same_key", func(t *testing.T) {
 		// Eight clients race with one key: one request runs, the others get
 		// 409 (still running) or the replayed 201. One contact exists.
