@@ -94,10 +94,13 @@ func (q Q) CreateWebhookEndpoint(ctx context.Context, ws int64, e *WebhookEndpoi
 
 // GetWebhookEndpoint loads endpoint id of ws; lock (PostgreSQL) holds the row
 // until the transaction ends, which serialises claims against one endpoint.
+// The lock is FOR NO KEY UPDATE: it does not wait for transactions that only
+// inserted deliveries referring to the endpoint (their foreign-key check
+// holds KEY SHARE), so a long import that emits does not stall drains.
 func (q Q) GetWebhookEndpoint(ctx context.Context, ws, id int64, lock bool) (WebhookEndpoint, error) {
 	suffix := ""
 	if lock && q.kind == Postgres {
-		suffix = " FOR UPDATE"
+		suffix = " FOR NO KEY UPDATE"
 	}
 	return scanWebhookEndpoint(q.db.QueryRowContext(ctx, `SELECT `+webhookEndpointCols+` FROM webhook_endpoints WHERE workspace_id=$1 AND id=$2`+suffix, ws, id))
 }
