@@ -122,7 +122,7 @@ func TestWebhooksSettings(t *testing.T) {
 			if loc := b.location(); !strings.HasSuffix(loc, "/contacts") {
 				t.Fatalf("after resuming at %s, want back on /contacts", loc)
 			}
-			if paused, _ := e.App.St.Read().SendingPaused(ctx); paused {
+			if paused, _ := e.App.St.Read().AdminSendingPaused(ctx); paused {
 				t.Fatal("still paused")
 			}
 			b.checkConsole()

@@ -178,7 +178,7 @@ func (h *harness) testSendingPause(t *testing.T) {
 	if s := h.want(t, http.StatusOK, h.adminA(), "POST", "/api/v1/sending/resume", ""); s["paused"] != false {
 		t.Fatalf("after resume %v", s)
 	}
-	if paused, _ := st.Read().SendingPaused(ctx); paused {
+	if paused, _ := st.Read().AdminSendingPaused(ctx); paused {
 		t.Fatal("still paused")
 	}
 	audit := items(t, h.want(t, http.StatusOK, h.adminA(), "GET", "/api/v1/audit?limit=5", ""))

@@ -35,7 +35,7 @@ func (s *Service) Drain(ctx context.Context) (Stats, error) {
 	}
 	// A restored instance sends nothing until an admin confirms
 	// (docs/reliability.md): due rows wait in the ledger.
-	if paused, err := s.St.Read().SendingPaused(ctx); err != nil || paused {
+	if paused, err := s.St.Read().AdminSendingPaused(ctx); err != nil || paused {
 		return Stats{}, err
 	}
 	var total Stats

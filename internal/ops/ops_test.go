@@ -215,7 +215,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 	if ok, _ := st.HasTable(ctx, "workspaces"); !ok {
 		t.Fatal("a refused restore replaced the live database")
 	}
-	if paused, _ := st.Read().SendingPaused(ctx); paused {
+	if paused, _ := st.Read().AdminSendingPaused(ctx); paused {
 		t.Fatal("a refused restore paused sending")
 	}
 }

@@ -94,7 +94,7 @@ func (s *Service) runClaimed(ctx context.Context, now time.Time, claim func(q st
 		res = RunResult{}
 		// A restored instance runs no step until an admin confirms
 		// (docs/reliability.md): due enrollments stay due.
-		if paused, err := q.SendingPaused(ctx); err != nil || paused {
+		if paused, err := q.AdminSendingPaused(ctx); err != nil || paused {
 			return err
 		}
 		if err := q.PreferKeyedPlans(ctx); err != nil {

@@ -161,9 +161,9 @@ func (q Q) AdminClearFlag(ctx context.Context, name string) (bool, error) {
 	return n == 1, nil
 }
 
-// SendingPaused reports whether sending is paused (a restore not yet
+// AdminSendingPaused reports whether sending is paused (a restore not yet
 // confirmed by an admin).
-func (q Q) SendingPaused(ctx context.Context) (bool, error) {
+func (q Q) AdminSendingPaused(ctx context.Context) (bool, error) {
 	_, err := q.AdminFlag(ctx, FlagSendingPaused)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil

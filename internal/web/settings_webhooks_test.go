@@ -123,7 +123,7 @@ func TestWebhookPages(t *testing.T) {
 		if res.Status != http.StatusSeeOther || res.Header.Get("Location") != "/contacts" {
 			t.Fatalf("resume: %d %s", res.Status, res.Header.Get("Location"))
 		}
-		if paused, _ := e.App.St.Read().SendingPaused(ctx); paused {
+		if paused, _ := e.App.St.Read().AdminSendingPaused(ctx); paused {
 			t.Fatal("still paused after resume")
 		}
 		if b := get(t, e, admin, "/contacts").Body; strings.Contains(b, "sending-paused") {

@@ -116,7 +116,7 @@ type DrainStats struct {
 // disabled endpoint fails without a call.
 func (s *Service) Drain(ctx context.Context, ws, endpointID int64) (DrainStats, error) {
 	var st DrainStats
-	paused, err := s.St.Read().SendingPaused(ctx)
+	paused, err := s.St.Read().AdminSendingPaused(ctx)
 	if err != nil || paused {
 		st.Paused = paused
 		return st, err
@@ -482,7 +482,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 		}
 		st.Unknown++
 	}
-	paused, err := s.St.Read().SendingPaused(ctx)
+	paused, err := s.St.Read().AdminSendingPaused(ctx)
 	if err != nil {
 		return st, err
 	}
