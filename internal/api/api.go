@@ -19,6 +19,7 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/ops"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -28,6 +29,7 @@ import (
 	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
+	"github.com/rightsize/rightsize/internal/webhooks"
 )
 
 // Deps are the services the API calls.
@@ -58,6 +60,10 @@ type Deps struct {
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Webhooks manages outgoing webhook endpoints and their delivery log.
+	Webhooks *webhooks.Service
+	// Sending is the install's sending pause (after a restore).
+	Sending *ops.Sending
 }
 
 // API is the /api/v1 surface.
@@ -286,6 +292,16 @@ var routes = []route{
 	{"GET", "/api/v1/renewals/settings", read, getRenewalSettings, getRenewalSettingsDoc},
 	{"PUT", "/api/v1/renewals/settings", admin, putRenewalSettings, putRenewalSettingsDoc},
 	{"GET", "/api/v1/reports/mrr", read, getMRRReport, getMRRReportDoc},
+	{"GET", "/api/v1/webhooks", admin, listWebhooks, listWebhooksDoc},
+	{"POST", "/api/v1/webhooks", admin, createWebhook, createWebhookDoc},
+	{"GET", "/api/v1/webhooks/{id}", admin, getWebhook, getWebhookDoc},
+	{"PATCH", "/api/v1/webhooks/{id}", admin, updateWebhook, updateWebhookDoc},
+	{"DELETE", "/api/v1/webhooks/{id}", admin, deleteWebhook, deleteWebhookDoc},
+	{"POST", "/api/v1/webhooks/{id}/test", admin, testWebhook, testWebhookDoc},
+	{"GET", "/api/v1/webhooks/{id}/deliveries", admin, listWebhookDeliveries, listWebhookDeliveriesDoc},
+	{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, redeliverWebhook, redeliverWebhookDoc},
+	{"GET", "/api/v1/sending", admin, getSending, getSendingDoc},
+	{"POST", "/api/v1/sending/resume", admin, resumeSending, resumeSendingDoc},
 }
 
 // RouteInfo names one route of the API.
@@ -328,7 +344,13 @@ func (a *API) serve(rt route) http.HandlerFunc {
 				return
 			}
 		}
-		if err := rt.h(a, w, r, p); err != nil {
+		var err error
+		if key := r.Header.Get(IdemHeader); key != "" && rt.method == http.MethodPost && p != nil {
+			err = a.idempotent(rt, w, r, p, key)
+		} else {
+			err = rt.h(a, w, r, p)
+		}
+		if err != nil {
 			httpx.Error(w, r, err)
 		}
 	}

@@ -69,6 +69,9 @@ func TestAPI(t *testing.T) {
 				{"success", h.testSuccess},
 				{"subscriptions", h.testSubscriptions},
 				{"forecast", h.testForecast},
+				{"webhooks", h.testWebhooks},
+				{"sending_pause", h.testSendingPause},
+				{"idempotency", h.testIdempotency},
 				{"cross_workspace", h.testCrossWorkspace},
 			}
 			ran := 0
@@ -1058,6 +1061,7 @@ func (h *harness) targets() map[string]target {
 				return string(b)
 			},
 		},
+		"webhooks": h.webhooksTarget(),
 		"imports": {
 			create: func(t *testing.T, ws apptest.WS) int64 { return h.storeImport(t, ws.ID) },
 			snapshot: func(t *testing.T, id int64) string {
@@ -1138,6 +1142,8 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = `{}`
 			case rt.Method == "POST" && seg == "renewals":
 				body = `{"outcome":"renew"}`
+			case rt.Method == "POST" && seg == "webhooks":
+				// test and redeliver take no body.
 			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
@@ -1153,6 +1159,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				path = strings.Replace(path, "{user_id}", fmt.Sprint(h.env.B.Users[model.RoleLDR].ID), 1)
 				path = strings.Replace(path, "{contact_id}", "1", 1)
 				path = strings.Replace(path, "{item_id}", "1", 1)
+				path = strings.Replace(path, "{delivery_id}", "1", 1)
 				return h.call(t, h.adminB(), rt.Method, path, body), path
 			}
 			foreign, fpath := send(fmt.Sprint(victim))

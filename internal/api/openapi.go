@@ -241,6 +241,7 @@ func schemas() js {
 	successSchemas(s)
 	subscriptionSchemas(s)
 	forecastSchemas(s)
+	webhookSchemas(s)
 	return s
 }
 
@@ -503,6 +504,11 @@ func operation(rt route) js {
 		}
 		params = append(params, q)
 	}
+	if rt.method == http.MethodPost && rt.access != public {
+		params = append(params, js{"name": IdemHeader, "in": "header", "required": false, "schema": js{"type": "string", "minLength": 1, "maxLength": idemMaxKey, "pattern": "^[\\x21-\\x7e]+$"},
+			"description": "a key of your choosing (a UUID) that makes a retry safe: the same key and request within 24 hours get the first response again " +
+				"(with Idempotency-Replayed: true); the same key with another request is a 422; while the first is still running, a 409 (docs/api.md)"})
+	}
 	if params != nil {
 		o["parameters"] = params
 	}
@@ -556,6 +562,17 @@ func operation(rt route) js {
 	if slices.ContainsFunc(rt.doc.body, func(c content) bool { return c.ctype == "application/json" }) {
 		problem(409, "a unique field (field names it) is already taken")
 		problem(413, "request body too large")
+	}
+	if rt.method == http.MethodPost && rt.access != public {
+		if _, ok := responses["409"]; ok {
+			problem(409, "a unique field (field names it) is already taken, or idempotency_key_in_use: a request with this Idempotency-Key is still running (Retry-After)")
+		} else {
+			problem(409, "idempotency_key_in_use: a request with this Idempotency-Key is still running (Retry-After)")
+		}
+		problem(422, "idempotency_key_reused: this Idempotency-Key was used for a different request in the last 24 hours")
+	}
+	if rt.doc.id == "redeliverWebhook" {
+		problem(409, "delivery_in_flight: the delivery's current attempt is running; or idempotency_key_in_use (Retry-After)")
 	}
 	if rt.doc.id == "updateDeal" {
 		problem(422, "gate_unmet: the move leaves a stage whose exit criteria the deal does not meet; extra.unmet lists each (stage, code, field/kind/role, need/have, message)")

@@ -26,8 +26,10 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/ops"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
+	"github.com/rightsize/rightsize/internal/safehttp"
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/staffing"
@@ -36,6 +38,7 @@ import (
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
 	"github.com/rightsize/rightsize/internal/web"
+	"github.com/rightsize/rightsize/internal/webhooks"
 	"github.com/riverqueue/river"
 )
 
@@ -63,9 +66,14 @@ type App struct {
 	TrackingIngest *tracking.Ingester
 	// Sequences runs nurture sequences (docs/sequences.md).
 	Sequences *sequences.Service
-	River     *river.Client[*sql.Tx]
-	Reg       *prometheus.Registry
-	Log       *slog.Logger
+	// Webhooks sends the workspaces' events to their endpoints
+	// (docs/webhooks.md); Sending is the pause a restore leaves
+	// (docs/reliability.md).
+	Webhooks *webhooks.Service
+	Sending  *ops.Sending
+	River    *river.Client[*sql.Tx]
+	Reg      *prometheus.Registry
+	Log      *slog.Logger
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
@@ -142,6 +150,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Mail.Scoring = a.Scoring
 	a.Sequences.Mailer, a.Sequences.Signals = sequencesMailer{a.Mail}, sequencesSignals{a.Mail}
 	mailExits(a.Mail, a.Sequences)
+	// Outgoing webhooks emit from the hook points set above, in their
+	// transactions; wireWebhooks wraps those hooks, so it comes after them.
+	// Signing secrets are sealed under the install's mail secret.
+	a.Webhooks = &webhooks.Service{St: st, HTTP: safehttp.New(), Key: a.Mail.Secret, Log: log.With("component", "webhooks")}
+	wireWebhooks(a)
+	a.Sending = &ops.Sending{St: st}
 	// Sends left in smtp_started by a previous process become unknown (shown, never
 	// re-sent). SQLite has one serving process, so every such row is stale now; on
 	// PostgreSQL another process may be mid-send, so only rows older than
@@ -188,6 +202,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &subscriptions.SweepWorker{Svc: a.Subscriptions})
 		river.AddWorker(workers, &subscriptions.RenewalsWorker{Svc: a.Subscriptions})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, subscriptions.SweepPeriodicJob())
+		// Webhook drains, the stale-claim sweep, and the Idempotency-Key
+		// cleanup (docs/webhooks.md, docs/api.md).
+		river.AddWorker(workers, &webhooks.DrainWorker{Svc: a.Webhooks})
+		river.AddWorker(workers, &webhooks.SweepWorker{Svc: a.Webhooks})
+		river.AddWorker(workers, &api.IdemCleanupWorker{St: st})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, webhooks.SweepPeriodicJob(time.Minute), api.IdemCleanupPeriodicJob(time.Hour))
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -210,6 +230,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		return err
 	}
 	a.Success.River = rc
+	// Confirming a restored instance starts what waited: webhook drains for
+	// overdue deliveries, a mail delivery run and a sequence dispatch.
+	a.Sending.Resumed = func(ctx context.Context, q store.Q) error {
+		if _, err := a.Webhooks.KickOverdueIn(ctx, q, store.Now()); err != nil {
+			return err
+		}
+		if err := a.Mail.Kick(ctx, q); err != nil {
+			return err
+		}
+		_, err := rc.InsertTx(ctx, q.Tx(), sequences.DueArgs{}, nil)
+		return err
+	}
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
@@ -263,6 +295,8 @@ func (a *App) Handler() http.Handler {
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Econ:           a.Econ,
 		Staffing:       a.Staffing,
+		Webhooks:       a.Webhooks,
+		Sending:        a.Sending,
 	}).Register(mux)
 	(&forms.Public{Svc: a.Forms, Visitors: formsTracking{a.Tracking}}).Register(mux)
 	a.Mail.Register(mux)
@@ -277,7 +311,8 @@ func (a *App) Handler() http.Handler {
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail, Subscriptions: a.Subscriptions,
 		Pipeline: a.Pipeline,
 		Econ:     a.Econ, Staffing: a.Staffing,
-		Success: a.Success,
+		Success:  a.Success,
+		Webhooks: a.Webhooks, Sending: a.Sending,
 	}).Register(mux)
 	// Browsers send Sec-Fetch-Site/Origin; a state-changing request from another
 	// origin is refused before any handler runs. Non-browser clients (API keys) pass.

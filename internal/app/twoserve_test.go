@@ -225,7 +225,11 @@ func TestTwoServeProcessesOnePostgres(t *testing.T) {
 	}
 	r.Close()
 	t.Logf("sequences_due jobs by River client: %v; sends by claimer: %v; step log: %d sent, %d duplicate", clients, claimers, sent, dup)
-	if len(clients) != 2 || len(claimers) != 2 {
+	// Both processes must have done some of the work, or the run proved
+	// nothing about two processes: due-step jobs on both, or sends from both.
+	// Which one takes what is up to timing (one process can drain every send
+	// while the other runs due-step batches), so either split counts.
+	if len(clients) != 2 && len(claimers) != 2 {
 		for i, p := range procs {
 			t.Logf("process %d log:\n%s", i, p.log.String())
 		}

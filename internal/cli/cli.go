@@ -51,6 +51,8 @@ func init() {
 		"report":    {"print a report (funnel, pipeline) as a table or JSON", runReport},
 		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},
 		"version":   {"print the version", runVersion},
+		"backup":    {"write a consistent copy of the database to a file", runBackup},
+		"restore":   {"replace the database with a backup; sending stays paused until an admin confirms", runRestore},
 	}
 }
 

@@ -39,12 +39,23 @@ type Service struct {
 	// Merged hooks hear, in the merge transaction, that account loserID was
 	// folded into winnerID (subscriptions derive the winner's MRR movements again).
 	Merged []MergeHook
+	// Written hooks hear, in the write transaction and after the write and its
+	// history, every contact and deal created or updated through crm (before
+	// is nil for a create). Outgoing webhooks emit from here.
+	Written []WriteHook
 }
 
 // MergeHook is told, inside the merge transaction and after it, that the
 // account loserID was merged into winnerID.
 type MergeHook interface {
 	AccountsMerged(ctx context.Context, q store.Q, act model.Actor, winnerID, loserID int64) error
+}
+
+// WriteHook is told, inside the write transaction, that a contact or a deal
+// was written through crm.
+type WriteHook interface {
+	ContactWritten(ctx context.Context, q store.Q, act model.Actor, before, after *model.Contact) error
+	DealWritten(ctx context.Context, q store.Q, act model.Actor, before, after *model.Deal) error
 }
 
 // WonHook is told, inside the write transaction, that deal d was just won.

@@ -24,6 +24,17 @@ type kind[T any] struct {
 	// route, when set, runs after apply and check and before the write (before is
 	// nil on create); the function it returns runs after the write.
 	route func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, x *T) (func() error, error)
+	// written, when set, runs last in the transaction of a create (before is
+	// nil) or an update (s.Written hooks).
+	written func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, after *T) error
+}
+
+// tellWritten runs the kind's written hook after a create or an update.
+func tellWritten[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], before, after *T) error {
+	if k.written == nil || len(s.Written) == 0 {
+		return nil
+	}
+	return k.written(s, ctx, q, act, before, after)
 }
 
 // routeAndWrite writes x between the kind's route hook and what the hook returns.
@@ -75,10 +86,12 @@ func createIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor
 	if err := routeAndWrite(s, ctx, q, act, k, nil, &x, k.create); err != nil {
 		return x, err
 	}
-	if k.history == nil {
-		return x, nil
+	if k.history != nil {
+		if err := q.AddHistory(ctx, ws, k.obj, k.id(&x), "created", k.history(nil, &x, f), act.Label); err != nil {
+			return x, err
+		}
 	}
-	return x, q.AddHistory(ctx, ws, k.obj, k.id(&x), "created", k.history(nil, &x, f), act.Label)
+	return x, tellWritten(s, ctx, q, act, k, nil, &x)
 }
 
 // updateRecord applies the partial change f to record id of the actor's workspace.
@@ -113,10 +126,12 @@ func updateIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor
 	if err := routeAndWrite(s, ctx, q, act, k, &before, &x, k.update); err != nil {
 		return x, err
 	}
-	if k.history == nil {
-		return x, nil
+	if k.history != nil {
+		if err := q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label); err != nil {
+			return x, err
+		}
 	}
-	return x, q.AddHistory(ctx, ws, k.obj, id, "updated", k.history(&before, &x, f), act.Label)
+	return x, tellWritten(s, ctx, q, act, k, &before, &x)
 }
 
 // change records before → after of one field in a history detail when it moved.
@@ -216,6 +231,14 @@ var contactKind = kind[model.Contact]{
 		return d
 	},
 	route: contactHooks,
+	written: func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, after *model.Contact) error {
+		for _, h := range s.Written {
+			if err := h.ContactWritten(ctx, q, act, before, after); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
 }
 
 // contactHooks runs assignMQL and then tells s.Lifecycle about a stage change,
@@ -317,6 +340,14 @@ var dealKind = kind[model.Deal]{
 		change(d, "stage", before.Stage, after.Stage)
 		change(d, "outcome", before.Outcome, after.Outcome)
 		return d
+	},
+	written: func(s *Service, ctx context.Context, q store.Q, act model.Actor, before, after *model.Deal) error {
+		for _, h := range s.Written {
+			if err := h.DealWritten(ctx, q, act, before, after); err != nil {
+				return err
+			}
+		}
+		return nil
 	},
 }
 

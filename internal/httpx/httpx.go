@@ -179,6 +179,14 @@ func LiftBodyLimit(w http.ResponseWriter, r *http.Request, n int64) {
 	}
 }
 
+// ReplaceBody gives r a new body that LiftBodyLimit also sees (middleware
+// that had to read the body first hands the handler a copy).
+func ReplaceBody(r *http.Request, body io.ReadCloser) *http.Request {
+	r = r.WithContext(context.WithValue(r.Context(), rawBodyKey{}, body))
+	r.Body = body
+	return r
+}
+
 type ctxKey int
 
 const reqIDKey ctxKey = 1

@@ -33,6 +33,11 @@ func (s *Service) Drain(ctx context.Context) (Stats, error) {
 	if s.Transport == nil {
 		return Stats{}, nil
 	}
+	// A restored instance sends nothing until an admin confirms
+	// (docs/reliability.md): due rows wait in the ledger.
+	if paused, err := s.St.Read().AdminSendingPaused(ctx); err != nil || paused {
+		return Stats{}, err
+	}
 	var total Stats
 	var mu sync.Mutex
 	var firstErr error

@@ -31,6 +31,11 @@ type Service struct {
 	St *store.Store
 	// River, when set, gets the re-routing job a rule change enqueues.
 	River *river.Client[*sql.Tx]
+	// OnDecision, when set, hears every recorded decision (first routing,
+	// re-routing, a manual choice) in the transaction that records it;
+	// rerouted says the account's segment or motion changed from a previous
+	// one. Webhooks emit from here.
+	OnDecision func(ctx context.Context, q store.Q, ws int64, d *model.RoutingDecision, rerouted bool) error
 
 	mu     sync.Mutex
 	recent [8]cached // compiled rules of the last few write transactions
@@ -110,7 +115,7 @@ func (s *Service) Route(ctx context.Context, q store.Q, ws int64, prev, a *model
 	if err != nil || p == nil {
 		return nil, err
 	}
-	return func() error { return record(ctx, q, ws, []*pending{p}) }, nil
+	return func() error { return s.record(ctx, q, ws, []*pending{p}) }, nil
 }
 
 // Batch routes the accounts written in one transaction (an import batch) and
@@ -142,7 +147,7 @@ func (b *Batch) Route(prev, a *model.Account, why string) (func() error, error) 
 // Flush records the queued decisions and flags re-routed accounts' open deals.
 // Call it before the transaction commits.
 func (b *Batch) Flush() error {
-	err := record(b.ctx, b.q, b.ws, b.pending)
+	err := b.s.record(b.ctx, b.q, b.ws, b.pending)
 	b.pending = b.pending[:0]
 	return err
 }
@@ -211,7 +216,7 @@ func (s *Service) decide(ctx context.Context, q store.Q, ws int64, prev, a *mode
 }
 
 // record writes decisions of accounts that now have their ids.
-func record(ctx context.Context, q store.Q, ws int64, ps []*pending) error {
+func (s *Service) record(ctx context.Context, q store.Q, ws int64, ps []*pending) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -231,6 +236,13 @@ func record(ctx context.Context, q store.Q, ws int64, ps []*pending) error {
 		reason := fmt.Sprintf("account re-routed from %s/%s to %s/%s: %s", orNone(r.PreviousSegment), orNone(r.PreviousMotion), r.Segment, r.Motion, r.Reason)
 		if _, err := q.FlagOpenDeals(ctx, ws, r.AccountID, reason); err != nil {
 			return err
+		}
+	}
+	if s.OnDecision != nil {
+		for _, p := range ps {
+			if err := s.OnDecision(ctx, q, ws, &p.rec, p.reroute); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

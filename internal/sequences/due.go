@@ -79,6 +79,9 @@ func (s *Service) Dispatch(ctx context.Context, now time.Time) (DispatchResult, 
 	var res DispatchResult
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		res = DispatchResult{}
+		if paused, err := q.AdminSendingPaused(ctx); err != nil || paused {
+			return err // a restore not yet confirmed: nothing is dispatched
+		}
 		pending, err := s.River.JobListTx(ctx, q.Tx(), river.NewJobListParams().Kinds(DueBatchArgs{}.Kind()).States(pendingStates...).First(1))
 		if err != nil {
 			return fmt.Errorf("sequences: pending batch jobs: %w", err)

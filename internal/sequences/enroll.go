@@ -169,7 +169,15 @@ func (s *Service) exit(ctx context.Context, q store.Q, ws, contactID, seqID int6
 	for i, e := range es {
 		logs[i] = model.StepLog{EnrollmentID: e.ID, SequenceID: e.SequenceID, StepID: e.LastSendStepID, Position: e.Position, Outcome: "exited", Detail: reason, At: now}
 	}
-	return len(es), q.InsertStepLogs(ctx, ws, logs)
+	if err := q.InsertStepLogs(ctx, ws, logs); err != nil {
+		return 0, err
+	}
+	if s.OnExit != nil && len(es) > 0 {
+		if err := s.OnExit(ctx, q, ws, es, reason); err != nil {
+			return 0, err
+		}
+	}
+	return len(es), nil
 }
 
 // ExitEnrollment ends one enrollment by hand (reason manual).

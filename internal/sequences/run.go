@@ -92,6 +92,11 @@ func (s *Service) runClaimed(ctx context.Context, now time.Time, claim func(q st
 	var res RunResult
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		res = RunResult{}
+		// A restored instance runs no step until an admin confirms
+		// (docs/reliability.md): due enrollments stay due.
+		if paused, err := q.AdminSendingPaused(ctx); err != nil || paused {
+			return err
+		}
 		if err := q.PreferKeyedPlans(ctx); err != nil {
 			return err
 		}

@@ -84,6 +84,10 @@ type Service struct {
 	Now func() time.Time
 	// BatchSize is how many enrollments one transaction claims (default 1,000).
 	BatchSize int
+	// OnExit, when set, hears enrollments ended early (reply, unsubscribe,
+	// bounce, raised hand, customer, manual) in the transaction that ends
+	// them; exited holds them as they were before. Webhooks emit from here.
+	OnExit func(ctx context.Context, q store.Q, ws int64, exited []model.Enrollment, reason string) error
 }
 
 func (s *Service) now() time.Time {

@@ -43,7 +43,7 @@ func loadViews(a *assets) *views {
 		"asset":      a.URL,
 		"money":      formatMoney,
 		"moneyShort": formatMoneyShort,
-		"num":        formatNumber,
+		"num":        formatAnyNumber,
 		"fileSize":   formatBytes,
 		// count renders "1 deal" / "2,000 deals".
 		"count": func(n int64, one, many string) string {
@@ -66,12 +66,13 @@ func loadViews(a *assets) *views {
 			}
 			return int(end.Sub(st.EnteredAt) / (24 * time.Hour))
 		},
-		"stageTone":   stageTone,
-		"outcomeTone": outcomeTone,
-		"statusTone":  statusTone,
-		"segmentTone": segmentTone,
-		"initials":    initials,
-		"actorName":   actorName,
+		"stageTone":    stageTone,
+		"outcomeTone":  outcomeTone,
+		"statusTone":   statusTone,
+		"deliveryTone": deliveryTone,
+		"segmentTone":  segmentTone,
+		"initials":     initials,
+		"actorName":    actorName,
 		"shortEmail": func(e string) string {
 			if at := strings.IndexByte(e, '@'); at > 0 {
 				return e[:at]
@@ -200,6 +201,25 @@ func localPath(s string) (string, bool) {
 }
 
 // --- formatting helpers used by templates ---
+
+// formatAnyNumber is the "num" template function: any integer type, so a
+// view field declared int instead of int64 renders instead of failing the
+// page (a template type error is a 500 only seen when the field is reached).
+func formatAnyNumber(v any) (string, error) {
+	switch n := v.(type) {
+	case int64:
+		return formatNumber(n), nil
+	case int:
+		return formatNumber(int64(n)), nil
+	case int32:
+		return formatNumber(int64(n)), nil
+	case uint32:
+		return formatNumber(int64(n)), nil
+	case float64:
+		return formatNumber(int64(n)), nil
+	}
+	return "", fmt.Errorf("num: %T is not a number", v)
+}
 
 func formatNumberPtr(p *int64) string {
 	if p == nil {

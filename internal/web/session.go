@@ -23,7 +23,10 @@ type session struct {
 	Role    string
 	IsAdmin bool
 	Path    string // the request path, for the navigation and the switcher
-	ip      string
+	// SendingPaused is set for admins while a restored instance waits for
+	// their confirmation (the layout shows a banner).
+	SendingPaused string
+	ip            string
 }
 
 // Actor is who the services record as having acted.
@@ -51,6 +54,15 @@ func (u *UI) optionalSession(r *http.Request) (*session, error) {
 	for _, m := range p.Memberships {
 		if m.WorkspaceID == p.WorkspaceID {
 			s.WSName = m.WorkspaceName
+		}
+	}
+	if s.IsAdmin && u.d.Sending != nil {
+		st, err := u.d.Sending.Status(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		if st.Paused {
+			s.SendingPaused = st.Reason
 		}
 	}
 	return s, nil

@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"context"
+	"github.com/rightsize/rightsize/internal/store"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rightsize/rightsize/internal/app/apptest"
 	"github.com/rightsize/rightsize/internal/model"
@@ -69,6 +72,14 @@ func TestMailSettingsIMAP(t *testing.T) {
 		if strings.Contains(page.Body, "imap-secret-9") {
 			t.Error("the page shows the stored password")
 		}
+		// After a poll the page shows when and how many (the poll job may also
+		// have run by now; this makes the case certain).
+		if err := e.App.St.InTx(context.Background(), func(q store.Q) error {
+			return q.RecordIMAPPoll(context.Background(), e.A.ID, time.Now(), 1234, "")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ok(t, get(t, e, admin, "/settings/mail"), 200, "1,234 messages")
 		ae := e.Browser(t, e.A.Users[model.RoleAE].Email)
 		ok(t, get(t, e, ae, "/settings/mail"), 200, "replies@alpha.example at 127.0.0.1:"+port)
 		ok(t, post(t, e, ae, "/settings/mail/imap", vals), http.StatusForbidden)

@@ -15,6 +15,7 @@ import (
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/ops"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -24,6 +25,7 @@ import (
 	"github.com/rightsize/rightsize/internal/subscriptions"
 	"github.com/rightsize/rightsize/internal/success"
 	"github.com/rightsize/rightsize/internal/tracking"
+	"github.com/rightsize/rightsize/internal/webhooks"
 )
 
 // Deps are the services the UI calls.
@@ -64,6 +66,10 @@ type Deps struct {
 	// Subscriptions keeps customers, subscriptions and renewals (nil: the
 	// customer pages answer 404).
 	Subscriptions *subscriptions.Service
+	// Webhooks manages outgoing webhook endpoints (settings/webhooks).
+	Webhooks *webhooks.Service
+	// Sending is the install's sending pause: admins see a banner and confirm.
+	Sending *ops.Sending
 }
 
 // UI is the browser surface.
@@ -190,6 +196,14 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
 	mux.HandleFunc("GET /settings/tracking", u.page(u.trackingSettings))
 	mux.HandleFunc("POST /settings/tracking", u.page(u.trackingSiteCreate))
+	mux.HandleFunc("GET /settings/webhooks", u.page(u.webhooksSettings))
+	mux.HandleFunc("POST /settings/webhooks", u.page(u.webhookCreate))
+	mux.HandleFunc("GET /settings/webhooks/{id}", u.page(u.webhookShow))
+	mux.HandleFunc("POST /settings/webhooks/{id}", u.page(u.webhookUpdate))
+	mux.HandleFunc("POST /settings/webhooks/{id}/test", u.page(u.webhookTest))
+	mux.HandleFunc("POST /settings/webhooks/{id}/delete", u.page(u.webhookDelete))
+	mux.HandleFunc("POST /settings/webhooks/{id}/deliveries/{delivery_id}/redeliver", u.page(u.webhookRedeliver))
+	mux.HandleFunc("POST /settings/sending/resume", u.page(u.sendingResume))
 
 	mux.HandleFunc("GET /economics", u.page(u.economicsHub))
 	mux.HandleFunc("GET /economics/settings", u.page(u.economicsSettings))
