@@ -15,11 +15,11 @@ import (
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// A dispatch cuts every due enrollment into disjoint due-order ranges, one
-// batch job each, that together cover every due enrollment exactly once — even
-// when all of them share one due time (ties are broken by id). While those jobs
-// are pending a second dispatch enqueues nothing. Enrollments of both
-// workspaces are dispatched together; a not-yet-due one is left alone.
+// A dispatch enqueues one batch job per BatchSize due enrollments; running
+// the jobs runs every due enrollment exactly once, oldest first, even when all
+// of them share one due time. While those jobs are pending a second dispatch
+// enqueues nothing. Enrollments of both workspaces are dispatched together; a
+// not-yet-due one is left alone.
 func TestDispatchPartitionsDueSteps(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
@@ -62,8 +62,8 @@ func TestDispatchPartitionsDueSteps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// 250 due in runs of 100: two full runs and the tail.
-		if res.Batches != 3 || res.Pending {
+		// 250 due in batches of 100: three jobs.
+		if res.Batches != 3 || res.Due != 250 || res.Pending {
 			t.Fatalf("dispatch: %+v, want 3 batches", res)
 		}
 		again, err := f.svc.Dispatch(ctx, now)
@@ -80,7 +80,7 @@ func TestDispatchPartitionsDueSteps(t *testing.T) {
 			if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
 				t.Fatal(err)
 			}
-			r, err := f.svc.RunRange(ctx, a.Now, a.After, a.Upto)
+			r, err := f.svc.RunBatch(ctx, a.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -88,7 +88,7 @@ func TestDispatchPartitionsDueSteps(t *testing.T) {
 			total += r.Planned
 		}
 		if total != 250 || claimed[0] != 100 || claimed[1] != 100 || claimed[2] != 50 {
-			t.Fatalf("ranges claimed %v and planned %d emails, want 100, 100, 50 and 250", claimed, total)
+			t.Fatalf("batches claimed %v and planned %d emails, want 100, 100, 50 and 250", claimed, total)
 		}
 		// Every due enrollment ran its step once (its send key is planned once and
 		// it now waits); the later one was not touched.

@@ -12,12 +12,11 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 )
 
-// DueArgs is the River job that dispatches due sequence steps: it cuts every
-// enrollment due now into ranges of BatchSize in due order and enqueues one
-// DueBatchArgs job per range, in one transaction. The job granularity is the
-// batch, not the message (River on SQLite works about 1,000 jobs/s; 1M due
-// steps are 1,000 batch jobs), and on PostgreSQL the batch jobs spread over
-// every worker node. Inserted by the periodic sweep and, in the transaction that
+// DueArgs is the River job that dispatches due sequence steps: it counts the
+// enrollments due now and enqueues one DueBatchArgs job per BatchSize of them,
+// in one transaction. The job granularity is the batch, not the message (River
+// on SQLite works about 1,000 jobs/s; 1M due steps are 1,000 batch jobs), and
+// on PostgreSQL the batch jobs spread over every worker node. Inserted by the periodic sweep and, in the transaction that
 // makes a step due now, by enrolment, resume and release.
 type DueArgs struct{}
 
@@ -30,12 +29,13 @@ func (DueArgs) Kind() string { return "sequences_due" }
 // that finds batch jobs still pending enqueues nothing (Dispatch).
 func (DueArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 5} }
 
-// DueBatchArgs is one range of due enrollments, (After, Upto] in (next_due_at,
-// id) order with nil meaning unbounded, run at Now.
+// DueBatchArgs is one batch of due steps: its job claims up to BatchSize of
+// the oldest due enrollments at Now (FOR UPDATE SKIP LOCKED on PostgreSQL, so
+// concurrent batch jobs on any node take disjoint rows; one at a time on
+// SQLite's single writer) and runs them. A job that finds nothing left (the
+// rows were run by another job, or exited) is done.
 type DueBatchArgs struct {
-	After *store.DueKey `json:"after,omitempty"`
-	Upto  *store.DueKey `json:"upto,omitempty"`
-	Now   time.Time     `json:"now"`
+	Now time.Time `json:"now"`
 }
 
 // Kind names the job.
@@ -58,6 +58,7 @@ func DuePeriodicJob() *river.PeriodicJob {
 
 // DispatchResult says what a dispatch did.
 type DispatchResult struct {
+	Due     int  `json:"due"`     // enrollments due at the dispatch
 	Batches int  `json:"batches"` // batch jobs enqueued
 	Pending bool `json:"pending"` // batch jobs of an earlier dispatch were still pending: nothing enqueued
 }
@@ -66,12 +67,11 @@ type DispatchResult struct {
 var pendingStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateRunning,
 	rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStatePending}
 
-// Dispatch partitions every enrollment due at now into batch jobs. While batch
-// jobs of an earlier dispatch are pending it enqueues nothing: their ranges
-// cover what was due then, and what became due since waits for the next sweep
-// instead of being enqueued twice. Two dispatches racing on PostgreSQL may
-// enqueue overlapping ranges; the batch jobs' SKIP LOCKED claims and the
-// moved due times make the second visit a no-op.
+// Dispatch enqueues one batch job per BatchSize enrollments due at now.
+// While batch jobs of an earlier dispatch are pending it enqueues nothing:
+// they will claim what is due when they run, and what becomes due since waits
+// for the next sweep instead of being enqueued twice. Two dispatches racing on
+// PostgreSQL may enqueue more jobs than rows; the extra ones claim nothing.
 func (s *Service) Dispatch(ctx context.Context, now time.Time) (DispatchResult, error) {
 	if s.River == nil {
 		return DispatchResult{}, errors.New("sequences: dispatch needs a River client")
@@ -79,9 +79,6 @@ func (s *Service) Dispatch(ctx context.Context, now time.Time) (DispatchResult, 
 	var res DispatchResult
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		res = DispatchResult{}
-		if paused, err := q.AdminSendingPaused(ctx); err != nil || paused {
-			return err // a restore not yet confirmed: nothing is dispatched
-		}
 		pending, err := s.River.JobListTx(ctx, q.Tx(), river.NewJobListParams().Kinds(DueBatchArgs{}.Kind()).States(pendingStates...).First(1))
 		if err != nil {
 			return fmt.Errorf("sequences: pending batch jobs: %w", err)
@@ -90,23 +87,19 @@ func (s *Service) Dispatch(ctx context.Context, now time.Time) (DispatchResult, 
 			res.Pending = true
 			return nil
 		}
-		bounds, err := q.AdminDueBoundaries(ctx, now, s.batchSize())
-		if err != nil {
+		due, err := q.AdminCountDue(ctx, now)
+		if err != nil || due == 0 {
 			return err
 		}
-		params := make([]river.InsertManyParams, 0, len(bounds)+1)
-		var after *store.DueKey
-		for i := range bounds {
-			params = append(params, river.InsertManyParams{Args: DueBatchArgs{After: after, Upto: &bounds[i], Now: now}})
-			after = &bounds[i]
+		n := (due + s.batchSize() - 1) / s.batchSize()
+		params := make([]river.InsertManyParams, n)
+		for i := range params {
+			params[i] = river.InsertManyParams{Args: DueBatchArgs{Now: now}}
 		}
-		// The tail after the last full run (possibly empty: a batch job that
-		// finds nothing is cheaper than a second query to find out).
-		params = append(params, river.InsertManyParams{Args: DueBatchArgs{After: after, Now: now}})
 		if _, err := s.River.InsertManyFastTx(ctx, q.Tx(), params); err != nil {
 			return fmt.Errorf("sequences: enqueue due batches: %w", err)
 		}
-		res.Batches = len(params)
+		res.Batches, res.Due = n, due
 		return nil
 	})
 	return res, err
@@ -129,14 +122,14 @@ func (w *DueWorker) Work(ctx context.Context, _ *river.Job[DueArgs]) error {
 	return err
 }
 
-// DueBatchWorker runs one dispatched range.
+// DueBatchWorker runs one dispatched batch.
 type DueBatchWorker struct {
 	river.WorkerDefaults[DueBatchArgs]
 	Svc *Service
 }
 
-// Work runs the range's due steps at the dispatch's clock.
+// Work runs one batch of due steps at the dispatch's clock.
 func (w *DueBatchWorker) Work(ctx context.Context, j *river.Job[DueBatchArgs]) error {
-	_, err := w.Svc.RunRange(ctx, j.Args.Now, j.Args.After, j.Args.Upto)
+	_, err := w.Svc.RunBatch(ctx, j.Args.Now)
 	return err
 }

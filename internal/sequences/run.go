@@ -69,23 +69,6 @@ func (s *Service) RunBatch(ctx context.Context, now time.Time) (RunResult, error
 	})
 }
 
-// RunRange runs the due steps of the due-order range (after, upto] that a
-// dispatch handed to one batch job, one claimed batch per transaction until a
-// batch comes back short (steps made due inside the range since the dispatch
-// are run too).
-func (s *Service) RunRange(ctx context.Context, now time.Time, after, upto *store.DueKey) (RunResult, error) {
-	var total RunResult
-	for {
-		res, err := s.runClaimed(ctx, now, func(q store.Q) ([]model.Enrollment, error) {
-			return q.AdminClaimDueRange(ctx, now, after, upto, s.batchSize())
-		})
-		total.add(res)
-		if err != nil || res.Claimed < s.batchSize() {
-			return total, err
-		}
-	}
-}
-
 // runClaimed runs the steps of the enrollments claim returns inside one
 // transaction.
 func (s *Service) runClaimed(ctx context.Context, now time.Time, claim func(q store.Q) ([]model.Enrollment, error)) (RunResult, error) {

@@ -330,76 +330,15 @@ func (q Q) AdminClaimDueEnrollments(ctx context.Context, now time.Time, limit in
 	return out, rows.Err()
 }
 
-// DueKey is a position in the due order (next_due_at, id): the bounds of a
-// batch of due enrollments handed to one job.
-type DueKey struct {
-	At time.Time `json:"at"`
-	ID int64     `json:"id"`
-}
-
-// AdminDueBoundaries cuts the active enrollments of every workspace due at or
-// before now, in due order, into runs of every rows and returns the last key of
-// each full run. It reads the due index only and computes the cut inside the
-// database (one row out per run), so partitioning 1M due steps costs one index
-// scan, not a million rows through the driver.
-func (q Q) AdminDueBoundaries(ctx context.Context, now time.Time, every int) ([]DueKey, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT next_due_at, id FROM (
-			SELECT next_due_at, id, ROW_NUMBER() OVER (ORDER BY next_due_at, id) AS rn
-			FROM enrollments WHERE status = 'active' AND next_due_at <= $1) x
-		WHERE rn % $2 = 0 ORDER BY rn`, now.UTC(), every)
-	if err != nil {
-		return nil, fmt.Errorf("store: due boundaries: %w", err)
+// AdminCountDue counts the active enrollments of every workspace due at or
+// before now (an index-only count over enrollments_due): a dispatch enqueues
+// one batch job per BatchSize of them.
+func (q Q) AdminCountDue(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM enrollments WHERE status = 'active' AND next_due_at <= $1`, now.UTC()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count due enrollments: %w", err)
 	}
-	defer rows.Close()
-	var out []DueKey
-	for rows.Next() {
-		var k DueKey
-		var at dbTime
-		if err := rows.Scan(&at, &k.ID); err != nil {
-			return nil, fmt.Errorf("store: due boundaries: %w", err)
-		}
-		k.At = at.T
-		out = append(out, k)
-	}
-	return out, rows.Err()
-}
-
-// AdminClaimDueRange is AdminClaimDueEnrollments restricted to the due-order
-// range (after, upto] (nil: unbounded): a batch job takes only its own slice, so
-// the jobs of one dispatch never contend for rows. The bounds are row values so
-// both databases turn them into a range on the due index (an OR of the two
-// halves made PostgreSQL filter the whole due backlog for every batch).
-func (q Q) AdminClaimDueRange(ctx context.Context, now time.Time, after, upto *DueKey, limit int) ([]model.Enrollment, error) {
-	where := `status='active' AND next_due_at <= $1`
-	args := []any{now.UTC(), limit}
-	if after != nil {
-		args = append(args, after.At.UTC(), after.ID)
-		n := len(args)
-		where += fmt.Sprintf(` AND (next_due_at, id) > ($%d, $%d)`, n-1, n)
-	}
-	if upto != nil {
-		args = append(args, upto.At.UTC(), upto.ID)
-		n := len(args)
-		where += fmt.Sprintf(` AND (next_due_at, id) <= ($%d, $%d)`, n-1, n)
-	}
-	suffix := ""
-	if q.kind == Postgres {
-		suffix = " FOR UPDATE SKIP LOCKED"
-	}
-	rows, err := q.db.QueryContext(ctx, `SELECT `+enrollmentCols+` FROM enrollments WHERE `+where+` ORDER BY next_due_at, id LIMIT $2`+suffix, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: claim due range: %w", err)
-	}
-	defer rows.Close()
-	var out []model.Enrollment
-	for rows.Next() {
-		e, err := scanEnrollment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return n, nil
 }
 
 // SaveEnrollments writes the state of enrollments of ws after steps ran: status,
