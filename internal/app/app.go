@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,9 @@ type App struct {
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
 	ready     bool
+	// workers: this process works River jobs (Open's withWorkers).
+	workers     bool
+	jobsStarted atomic.Int32
 
 	// Econ keeps the unit economics inputs; Staffing the staffing planner
 	// (docs/economics.md).
@@ -86,7 +90,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		st.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry()}
+	if cfg.Role == "" {
+		cfg.Role = config.RoleAll
+	}
+	if cfg.Role != config.RoleAll && st.Kind != store.Postgres && withWorkers {
+		st.Close()
+		return nil, fmt.Errorf("role %q needs PostgreSQL: a SQLite file is served by one process, which runs HTTP and jobs (--role all)", cfg.Role)
+	}
+	// A web node inserts jobs but never works them.
+	withWorkers = withWorkers && cfg.Role != config.RoleWeb
+	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry(), workers: withWorkers}
 	a.Auth = &auth.Service{St: st}
 	// Accounts are routed (segment → motion) in the transaction that writes them,
 	// whether through the API, the UI or an import (docs/routing.md).
@@ -122,6 +135,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
+	if st.Kind == store.Postgres {
+		// Open/click group commits: one batch's round trips overlap the next.
+		a.Mail.EngageWriters = 2
+	}
 	a.Sequences.Mailer, a.Sequences.Signals = sequencesMailer{a.Mail}, sequencesSignals{a.Mail}
 	mailExits(a.Mail, a.Sequences)
 	// Sends left in smtp_started by a previous process become unknown (shown, never
@@ -182,22 +199,39 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		return err
 	}
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []struct {
+		result string
+		get    func(mail.EngageStats) int64
+	}{
+		{"recorded", func(s mail.EngageStats) int64 { return s.Recorded }},
+		{"unknown_send", func(s mail.EngageStats) int64 { return s.Unknown }},
+		{"dropped", func(s mail.EngageStats) int64 { return s.Dropped }},
+	} {
+		a.Reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rightsize_mail_engage_events_total", Help: "Open pixel and click events by result: recorded (committed), unknown_send (valid token, no such send), dropped (queue full or write failed; the reader was still answered).",
+			ConstLabels: prometheus.Labels{"result": c.result}}, func() float64 { return float64(c.get(a.Mail.EngageStats())) }))
+	}
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
 	a.TrackingIngest.Log = log
 	if st.Kind == store.Postgres {
 		a.TrackingIngest.Writers = 2
 	}
-	a.TrackingIngest.Start()
+	if cfg.Role != config.RoleWorker {
+		// A worker node serves no /t/e.
+		a.TrackingIngest.Start()
+	}
 	a.ready = true
 	return a, nil
 }
 
-// Close writes the tracking events still queued, releases idle SMTP
+// Close writes the tracking and open/click events still queued, releases idle SMTP
 // connections, then the store.
 func (a *App) Close() error {
 	if a.TrackingIngest != nil {
 		a.TrackingIngest.Close()
+	}
+	if a.Mail != nil {
+		a.Mail.Close()
 	}
 	if a.Mail != nil && a.Mail.Transport != nil {
 		a.Mail.Transport.Close()
@@ -205,22 +239,36 @@ func (a *App) Close() error {
 	return a.St.Close()
 }
 
-// Handler builds the whole HTTP surface.
-func (a *App) Handler() http.Handler {
-	mux := http.NewServeMux()
+// health mounts what a load balancer and Prometheus ask every node, whatever
+// its role: /healthz (the process answers), /readyz (the store answers and,
+// on a node that works jobs, the job client runs) and /metrics.
+func (a *App) health(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpx.JSON(w, 200, map[string]string{"status": "ok"})
+		httpx.JSON(w, 200, map[string]string{"status": "ok", "role": a.Cfg.Role})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := a.St.Ping(ctx); err != nil || !a.ready {
-			httpx.JSON(w, 503, map[string]string{"status": "unavailable", "store": string(a.St.Kind)})
+		if err := a.St.Ping(ctx); err != nil || !a.ready || (a.workers && a.jobsStarted.Load() == 0) {
+			httpx.JSON(w, 503, map[string]string{"status": "unavailable", "store": string(a.St.Kind), "role": a.Cfg.Role})
 			return
 		}
-		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
+		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind), "role": a.Cfg.Role})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+}
+
+// WorkerHandler is a worker node's whole HTTP surface: health and metrics.
+func (a *App) WorkerHandler() http.Handler {
+	mux := http.NewServeMux()
+	a.health(mux)
+	return httpx.Wrap(mux, httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
+}
+
+// Handler builds the whole HTTP surface.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.health(mux)
 	api.New(api.Deps{
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk,
 		Assignment:     a.Assignment,
@@ -271,9 +319,15 @@ func (a *App) Handler() http.Handler {
 
 // Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
 // in order: stop accepting, let in-flight requests finish, let running jobs finish.
+// The role decides what runs: all (HTTP and jobs), web (HTTP; jobs are only
+// inserted), worker (jobs; HTTP serves health and metrics only).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	h := a.Handler()
+	if a.Cfg.Role == config.RoleWorker {
+		h = a.WorkerHandler()
+	}
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads
 		WriteTimeout:      5 * time.Minute, // exports stream
@@ -282,8 +336,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		ConnState:         a.ConnState,
 	}
-	if err := a.River.Start(ctx); err != nil {
-		return fmt.Errorf("app: start jobs: %w", err)
+	if a.workers {
+		if err := a.River.Start(ctx); err != nil {
+			return fmt.Errorf("app: start jobs: %w", err)
+		}
+		a.jobsStarted.Store(1)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -296,7 +353,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
 	defer cancel()
 	herr := srv.Shutdown(sctx)
-	jerr := a.River.Stop(sctx)
+	var jerr error
+	if a.workers {
+		jerr = a.River.Stop(sctx)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

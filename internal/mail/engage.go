@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -321,56 +320,6 @@ func classify(ua string, at time.Time, snd store.Send) (bool, string) {
 	return false, ""
 }
 
-// record stores one event and, when it is the first human one of its kind (and
-// URL) for the send, feeds lead scoring in the same transaction.
-// record stores the event and returns the send's contact when a person (not a
-// scanner or prefetch) made it, else 0.
-func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, error) {
-	at := s.Now().UTC()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	var contact int64
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		snd, err := q.GetSend(ctx, t.Workspace, t.Send)
-		if errors.Is(err, store.ErrNotFound) {
-			// A signed token for a send that is gone (or another workspace's id):
-			// nothing to attach the event to.
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		e := store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: t.Kind, URL: t.URL, UserAgent: ua, At: at}
-		e.Machine, e.Reason = classify(ua, at, snd)
-		if !e.Machine {
-			contact = snd.ContactID
-		}
-		e.Scored = !e.Machine && s.Scoring != nil
-		if err := q.InsertMailEvent(ctx, t.Workspace, &e); err != nil {
-			return err
-		}
-		if !e.Scored {
-			return nil
-		}
-		kind := "email_open"
-		if t.Kind == store.MailClick {
-			kind = "email_click"
-		}
-		res, err := s.Scoring.IngestTx(ctx, q, t.Workspace, []scoring.Event{{ContactID: snd.ContactID, Kind: kind, OccurredAt: at, URL: t.URL}})
-		if err != nil {
-			return err
-		}
-		if res.Rejected > 0 {
-			// The workspace dropped the kind from its weights, or the contact is
-			// gone: the event stays recorded, it just does not score.
-			s.Log.Info("mail: engagement not scored", "workspace", t.Workspace, "send", snd.ID, "why", res.Errors[0].Message)
-		}
-		return nil
-	})
-	return contact, err
-}
-
 // Opened reports whether a person opened the send of an enrollment's step. A
 // human click counts too (it proves the open when images were blocked);
 // machine events never do.
@@ -395,7 +344,7 @@ func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
 		return
 	}
-	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil && !errors.Is(err, errEngageFull) {
 		s.Log.Error("mail: record open", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
 	w.Header().Set("Content-Type", "image/gif")
@@ -412,7 +361,7 @@ func (s *Service) click(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	contact, err := s.record(r.Context(), t, r.UserAgent())
-	if err != nil {
+	if err != nil && !errors.Is(err, errEngageFull) {
 		s.Log.Error("mail: record click", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
 	target := t.URL

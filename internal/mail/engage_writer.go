@@ -1,0 +1,304 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rightsize/rightsize/internal/scoring"
+	"github.com/rightsize/rightsize/internal/store"
+)
+
+// Open and click events are written by group commit (docs/mail.md "Open and
+// click tracking", docs/benchmarks.md "Open pixel and click redirect"): a
+// request verifies its token (no database read), queues the event and waits
+// until the transaction holding it has committed; one writer takes everything
+// queued into one transaction — one query for the batch's sends, a few
+// multi-row INSERTs, one scoring call per workspace — and wakes the waiting
+// requests. A request is answered only after its event is durable, as
+// before; what changed is that thousands of requests share one commit instead
+// of paying one each.
+
+// Defaults of the engagement writer.
+const (
+	// EngageMaxPending bounds the events waiting for a commit. A request that
+	// finds the queue full is answered (the image or the redirect must work)
+	// and its event is counted as dropped, never held in memory without bound.
+	EngageMaxPending = 50_000
+	// engageMaxRows is the most events one transaction writes.
+	engageMaxRows = 5_000
+)
+
+// EngageStats counts what the open/click endpoints did with events.
+type EngageStats struct {
+	Recorded int64 // committed rows (people and machines)
+	Unknown  int64 // valid token, but the send is gone: nothing to attach to
+	Dropped  int64 // queue full, or the write failed: answered, not stored
+	Commits  int64 // transactions
+}
+
+type engageJob struct {
+	t       EngageToken
+	ua      string
+	at      time.Time
+	contact int64 // set by the writer: the send's contact when a person made it
+	done    chan error
+}
+
+type engageWriter struct {
+	s       *Service
+	mu      sync.Mutex
+	queue   []*engageJob
+	closed  bool
+	wake    chan struct{}
+	stop    chan struct{}
+	stopped sync.WaitGroup
+
+	recorded, unknown, dropped, commits atomic.Int64
+	// inflight counts events taken from the queue and not yet answered.
+	inflight atomic.Int64
+}
+
+// writer starts the engagement writer on first use.
+func (s *Service) writer() *engageWriter {
+	s.engageOnce.Do(func() {
+		w := &engageWriter{s: s, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		for range max(s.EngageWriters, 1) {
+			w.stopped.Add(1)
+			go w.run()
+		}
+		s.ew.Store(w)
+	})
+	return s.ew.Load()
+}
+
+// Close writes the open and click events still queued and stops the writer.
+func (s *Service) Close() {
+	w := s.ew.Load()
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.closed = true
+	w.mu.Unlock()
+	close(w.stop)
+	w.stopped.Wait()
+}
+
+// EngageStats reports the open/click writer's counters since start.
+func (s *Service) EngageStats() EngageStats {
+	w := s.ew.Load()
+	if w == nil {
+		return EngageStats{}
+	}
+	return EngageStats{Recorded: w.recorded.Load(), Unknown: w.unknown.Load(), Dropped: w.dropped.Load(), Commits: w.commits.Load()}
+}
+
+var errEngageFull = errors.New("mail: engagement queue full")
+var errEngageClosed = errors.New("mail: engagement writer closed")
+
+// record queues one event and waits for its commit. It returns the send's
+// contact when a person (not a scanner or prefetch) made the event, else 0.
+// A cancelled ctx stops the wait, not the write.
+func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, error) {
+	if len(ua) > 512 {
+		ua = ua[:512]
+	}
+	w := s.writer()
+	j := &engageJob{t: t, ua: ua, at: s.Now().UTC(), done: make(chan error, 1)}
+	limit := s.EngageMaxPending
+	if limit <= 0 {
+		limit = EngageMaxPending
+	}
+	w.mu.Lock()
+	switch {
+	case w.closed:
+		w.mu.Unlock()
+		w.dropped.Add(1)
+		return 0, errEngageClosed
+	case len(w.queue) >= limit:
+		w.mu.Unlock()
+		w.dropped.Add(1)
+		return 0, errEngageFull
+	}
+	w.queue = append(w.queue, j)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case err := <-j.done:
+		return j.contact, err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+func (w *engageWriter) run() {
+	defer w.stopped.Done()
+	for {
+		select {
+		case <-w.wake:
+		case <-w.stop:
+			for w.flush() {
+			}
+			return
+		}
+		for w.flush() {
+		}
+	}
+}
+
+// flush commits what is queued (up to engageMaxRows); false when nothing was.
+// It does not linger: an idle writer commits the first event at once (the
+// request is waiting), and under load the next batch fills while one commits.
+func (w *engageWriter) flush() bool {
+	w.mu.Lock()
+	n := min(len(w.queue), engageMaxRows)
+	if n == 0 {
+		w.mu.Unlock()
+		return false
+	}
+	jobs := make([]*engageJob, n)
+	copy(jobs, w.queue[:n])
+	w.queue = append(w.queue[:0], w.queue[n:]...)
+	more := len(w.queue) > 0
+	w.inflight.Add(int64(n))
+	w.mu.Unlock()
+	defer w.inflight.Add(-int64(n))
+	if more {
+		// Another writer (PostgreSQL runs two) may take the rest meanwhile.
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	ctx := context.Background()
+	err := w.s.writeEngage(ctx, jobs)
+	if err != nil && len(jobs) > 1 {
+		// One bad event must not lose the others: each alone.
+		w.s.Log.Warn("mail: engagement group commit failed; writing events one by one", "events", len(jobs), "err", err)
+		for _, j := range jobs {
+			w.finish([]*engageJob{j}, w.s.writeEngage(ctx, []*engageJob{j}))
+		}
+		return true
+	}
+	w.finish(jobs, err)
+	return true
+}
+
+func (w *engageWriter) finish(jobs []*engageJob, err error) {
+	if err != nil {
+		w.dropped.Add(int64(len(jobs)))
+	} else {
+		w.commits.Add(1)
+	}
+	for _, j := range jobs {
+		if err != nil {
+			j.contact = 0
+		}
+		j.done <- err
+	}
+}
+
+// writeEngage stores jobs' events in one transaction: per workspace, one
+// query for the sends, machine or person decided per event, the rows in bulk
+// (the first human event per send, kind and URL marked scored, race-free in the
+// database), and lead scoring for those in the same transaction.
+func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
+	byWS := map[int64][]*engageJob{}
+	var order []int64
+	for _, j := range jobs {
+		j.contact = 0
+		if _, ok := byWS[j.t.Workspace]; !ok {
+			order = append(order, j.t.Workspace)
+		}
+		byWS[j.t.Workspace] = append(byWS[j.t.Workspace], j)
+	}
+	w := s.ew.Load()
+	var recorded, unknown int64
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		recorded, unknown = 0, 0
+		for _, ws := range order {
+			js := byWS[ws]
+			ids := make([]int64, 0, len(js))
+			seen := make(map[int64]bool, len(js))
+			for _, j := range js {
+				if !seen[j.t.Send] {
+					seen[j.t.Send] = true
+					ids = append(ids, j.t.Send)
+				}
+			}
+			sends, err := q.SendsByIDs(ctx, ws, ids)
+			if err != nil {
+				return err
+			}
+			evs := make([]*store.MailEvent, 0, len(js))
+			owner := make([]*engageJob, 0, len(js))
+			for _, j := range js {
+				snd, ok := sends[j.t.Send]
+				if !ok {
+					// A signed token for a send that is gone (or another
+					// workspace's id): nothing to attach the event to.
+					unknown++
+					continue
+				}
+				e := &store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: j.t.Kind, URL: j.t.URL, UserAgent: j.ua, At: j.at}
+				e.Machine, e.Reason = classify(j.ua, j.at, snd)
+				if !e.Machine {
+					j.contact = snd.ContactID
+				}
+				e.Scored = !e.Machine && s.Scoring != nil
+				evs = append(evs, e)
+				owner = append(owner, j)
+			}
+			if err := q.InsertMailEvents(ctx, ws, evs); err != nil {
+				return err
+			}
+			recorded += int64(len(evs))
+			var sc []scoring.Event
+			var scSend []int64
+			for _, e := range evs {
+				if !e.Scored {
+					continue
+				}
+				kind := "email_open"
+				if e.Kind == store.MailClick {
+					kind = "email_click"
+				}
+				sc = append(sc, scoring.Event{ContactID: e.ContactID, Kind: kind, OccurredAt: e.At, URL: e.URL})
+				scSend = append(scSend, e.SendID)
+			}
+			if len(sc) == 0 {
+				continue
+			}
+			res, err := s.Scoring.IngestTx(ctx, q, ws, sc)
+			if err != nil {
+				return err
+			}
+			for _, re := range res.Errors {
+				// The workspace dropped the kind from its weights, or the
+				// contact is gone: the event stays recorded, it just does not
+				// score.
+				send := int64(0)
+				if re.Index >= 0 && re.Index < len(scSend) {
+					send = scSend[re.Index]
+				}
+				s.Log.Info("mail: engagement not scored", "workspace", ws, "send", send, "why", re.Message)
+			}
+		}
+		return nil
+	})
+	if err == nil && w != nil {
+		w.recorded.Add(recorded)
+		w.unknown.Add(unknown)
+	}
+	return err
+}
