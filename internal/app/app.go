@@ -136,8 +136,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
 	if st.Kind == store.Postgres {
-		// Open/click group commits: one batch's round trips overlap the next.
-		a.Mail.EngageWriters = 2
+		// Open/click group commits: several in flight, so one batch's round
+		// trips and commit overlap the others'.
+		a.Mail.EngageWriters = 4
 	}
 	a.Sequences.Mailer, a.Sequences.Signals = sequencesMailer{a.Mail}, sequencesSignals{a.Mail}
 	mailExits(a.Mail, a.Sequences)

@@ -51,6 +51,7 @@ func init() {
 		"report":    {"print a report (funnel) as a table or JSON", runReport},
 		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},
 		"version":   {"print the version", runVersion},
+		"bench":     {"run a workload of the performance suite on fresh data and print figures (docs/benchmarks.md)", runBench},
 	}
 }
 

@@ -29,6 +29,11 @@ const (
 	EngageMaxPending = 50_000
 	// engageMaxRows is the most events one transaction writes.
 	engageMaxRows = 5_000
+	// engageLinger: a batch of fewer than engageLingerRows events waits this
+	// long after its oldest event for company (bounded latency for fewer,
+	// larger commits).
+	engageLinger     = time.Millisecond
+	engageLingerRows = 64
 )
 
 // EngageStats counts what the open/click endpoints did with events.
@@ -42,7 +47,8 @@ type EngageStats struct {
 type engageJob struct {
 	t       EngageToken
 	ua      string
-	at      time.Time
+	at      time.Time // the event's time (the service clock)
+	queued  time.Time // when it was queued (wall clock, for the linger)
 	contact int64 // set by the writer: the send's contact when a person made it
 	done    chan error
 }
@@ -59,6 +65,72 @@ type engageWriter struct {
 	recorded, unknown, dropped, commits atomic.Int64
 	// inflight counts events taken from the queue and not yet answered.
 	inflight atomic.Int64
+
+	// Read-through memory of facts that never change once true, so a
+	// repeated open costs one INSERT row and nothing else: a delivered send's
+	// contact, enrollment, step and delivery times (a send row is never
+	// deleted, and its outcome is recorded once), and the (send, kind, URL)
+	// keys already scored (a scored row is never unscored). Both are bounded
+	// and simply start over when full.
+	cmu    sync.Mutex
+	sends  map[sendKey]sendFacts
+	scored map[scoredKey]struct{}
+}
+
+type sendKey struct{ ws, send int64 }
+
+type scoredKey struct {
+	ws, send  int64
+	kind, url string
+}
+
+// sendFacts is what classifying and recording an event needs of a send.
+type sendFacts struct {
+	contact, enrollment, step int64 // 0: none
+	started, finished         time.Time
+}
+
+// engageCacheMax bounds each memory (about 100 bytes an entry).
+const engageCacheMax = 50_000
+
+func factsOf(s store.Send) sendFacts {
+	f := sendFacts{contact: s.ContactID}
+	if s.EnrollmentID != nil {
+		f.enrollment = *s.EnrollmentID
+	}
+	if s.StepID != nil {
+		f.step = *s.StepID
+	}
+	if s.StartedAt != nil {
+		f.started = *s.StartedAt
+	}
+	if s.FinishedAt != nil {
+		f.finished = *s.FinishedAt
+	}
+	return f
+}
+
+// send rebuilds the fields of a store.Send that classify and the event row
+// read.
+func (f sendFacts) send(ws, id int64) store.Send {
+	s := store.Send{ID: id, Workspace: ws, ContactID: f.contact}
+	if f.enrollment != 0 {
+		e := f.enrollment
+		s.EnrollmentID = &e
+	}
+	if f.step != 0 {
+		st := f.step
+		s.StepID = &st
+	}
+	if !f.started.IsZero() {
+		t := f.started
+		s.StartedAt = &t
+	}
+	if !f.finished.IsZero() {
+		t := f.finished
+		s.FinishedAt = &t
+	}
+	return s
 }
 
 // writer starts the engagement writer on first use.
@@ -111,7 +183,7 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, 
 		ua = ua[:512]
 	}
 	w := s.writer()
-	j := &engageJob{t: t, ua: ua, at: s.Now().UTC(), done: make(chan error, 1)}
+	j := &engageJob{t: t, ua: ua, at: s.Now().UTC(), queued: time.Now(), done: make(chan error, 1)}
 	limit := s.EngageMaxPending
 	if limit <= 0 {
 		limit = EngageMaxPending
@@ -161,6 +233,21 @@ func (w *engageWriter) run() {
 // request is waiting), and under load the next batch fills while one commits.
 func (w *engageWriter) flush() bool {
 	w.mu.Lock()
+	if len(w.queue) > 0 && len(w.queue) < engageLingerRows {
+		// A small batch waits up to engageLinger after its oldest event for
+		// more: per commit costs (the WAL pages, the fsync) are the same for
+		// 5 events and for 100.
+		if wait := engageLinger - time.Since(w.queue[0].queued); wait > 0 {
+			w.mu.Unlock()
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-w.stop:
+				t.Stop()
+			}
+			w.mu.Lock()
+		}
+	}
 	n := min(len(w.queue), engageMaxRows)
 	if n == 0 {
 		w.mu.Unlock()
@@ -224,24 +311,47 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 	}
 	w := s.ew.Load()
 	var recorded, unknown int64
+	var newlyScored []scoredKey
 	err := s.St.InTx(ctx, func(q store.Q) error {
-		recorded, unknown = 0, 0
+		recorded, unknown, newlyScored = 0, 0, newlyScored[:0]
 		for _, ws := range order {
 			js := byWS[ws]
-			ids := make([]int64, 0, len(js))
-			seen := make(map[int64]bool, len(js))
+			sends := make(map[int64]store.Send, len(js))
+			var ids []int64
+			asked := map[int64]bool{}
+			w.cmu.Lock()
 			for _, j := range js {
-				if !seen[j.t.Send] {
-					seen[j.t.Send] = true
+				if _, ok := sends[j.t.Send]; ok || asked[j.t.Send] {
+					continue
+				}
+				if f, ok := w.sends[sendKey{ws, j.t.Send}]; ok {
+					sends[j.t.Send] = f.send(ws, j.t.Send)
+				} else {
+					asked[j.t.Send] = true
 					ids = append(ids, j.t.Send)
 				}
 			}
-			sends, err := q.SendsByIDs(ctx, ws, ids)
-			if err != nil {
-				return err
+			w.cmu.Unlock()
+			if len(ids) > 0 {
+				got, err := q.SendsByIDs(ctx, ws, ids)
+				if err != nil {
+					return err
+				}
+				w.cmu.Lock()
+				if w.sends == nil || len(w.sends)+len(got) > engageCacheMax {
+					w.sends = make(map[sendKey]sendFacts, len(got))
+				}
+				for id, snd := range got {
+					sends[id] = snd
+					if snd.FinishedAt != nil {
+						// The outcome is recorded: nothing read here changes again.
+						w.sends[sendKey{ws, id}] = factsOf(snd)
+					}
+				}
+				w.cmu.Unlock()
 			}
 			evs := make([]*store.MailEvent, 0, len(js))
-			owner := make([]*engageJob, 0, len(js))
+			w.cmu.Lock()
 			for _, j := range js {
 				snd, ok := sends[j.t.Send]
 				if !ok {
@@ -255,14 +365,22 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 				if !e.Machine {
 					j.contact = snd.ContactID
 				}
-				e.Scored = !e.Machine && s.Scoring != nil
+				if _, done := w.scored[scoredKey{ws, snd.ID, e.Kind, e.URL}]; !done {
+					// Known scored already: stored unscored without asking.
+					e.Scored = !e.Machine && s.Scoring != nil
+				}
 				evs = append(evs, e)
-				owner = append(owner, j)
 			}
+			w.cmu.Unlock()
 			if err := q.InsertMailEvents(ctx, ws, evs); err != nil {
 				return err
 			}
 			recorded += int64(len(evs))
+			for _, e := range evs {
+				if e.Scored {
+					newlyScored = append(newlyScored, scoredKey{ws, e.SendID, e.Kind, e.URL})
+				}
+			}
 			var sc []scoring.Event
 			var scSend []int64
 			for _, e := range evs {
@@ -299,6 +417,15 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 	if err == nil && w != nil {
 		w.recorded.Add(recorded)
 		w.unknown.Add(unknown)
+		// Remembered only once committed: a rolled-back score did not happen.
+		w.cmu.Lock()
+		if w.scored == nil || len(w.scored)+len(newlyScored) > engageCacheMax {
+			w.scored = make(map[scoredKey]struct{}, len(newlyScored))
+		}
+		for _, k := range newlyScored {
+			w.scored[k] = struct{}{}
+		}
+		w.cmu.Unlock()
 	}
 	return err
 }

@@ -237,3 +237,13 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 	}
 	return nil
 }
+
+// CountMailEvents counts ws's open and click rows (benchmarks check that every
+// answered request was stored).
+func (q Q) CountMailEvents(ctx context.Context, ws int64) (int64, error) {
+	var n int64
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_events WHERE workspace_id=$1`, ws).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count mail events: %w", err)
+	}
+	return n, nil
+}
