@@ -78,7 +78,9 @@ func below(name string, v float64, unit string, target float64) Figure {
 	return Figure{Name: name, Value: v, Unit: unit, Target: "< " + num(target), Met: &met}
 }
 
-func plain(name string, v float64, unit string) Figure { return Figure{Name: name, Value: v, Unit: unit} }
+func plain(name string, v float64, unit string) Figure {
+	return Figure{Name: name, Value: v, Unit: unit}
+}
 
 // ErrNotAvailable is a workload whose feature is not in this build yet.
 var ErrNotAvailable = errors.New("not available yet")

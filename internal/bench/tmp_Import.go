@@ -1,3 +1,5 @@
 package bench
+
 import "context"
+
 func runImport(ctx context.Context, o Options, r *Result) error { return ErrNotAvailable }

@@ -49,7 +49,7 @@ type engageJob struct {
 	ua      string
 	at      time.Time // the event's time (the service clock)
 	queued  time.Time // when it was queued (wall clock, for the linger)
-	contact int64 // set by the writer: the send's contact when a person made it
+	contact int64     // set by the writer: the send's contact when a person made it
 	done    chan error
 }
 
