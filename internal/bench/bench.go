@@ -29,6 +29,7 @@ type Options struct {
 	Conns    int           // load workloads: concurrent keep-alive connections
 	Hold     bool          // pixel/click: keep serving for an external load generator (wrk) until interrupted
 	Keep     bool          // keep the generated database (its path/URL is printed)
+	NoDrain  bool          // due: measure the dispatch only
 	Log      *slog.Logger  // the app's log (default: discarded)
 	Out      io.Writer     // progress lines (hold mode instructions)
 	Exe      string        // this binary, for helper processes (SMTP sink, idle server)
@@ -188,7 +189,7 @@ func (r *Result) Print(w io.Writer) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "  %-*s  %14s MB   (bench process VmHWM)\n", width, "peak RSS", num(r.PeakRSSMB))
+	fmt.Fprintf(w, "  %-*s  %14s MB   (VmHWM of the measured process, from the start of the measured phase)\n", width, "peak RSS", num(r.PeakRSSMB))
 	for _, n := range r.Notes {
 		fmt.Fprintln(w, "note: "+n)
 	}

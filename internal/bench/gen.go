@@ -183,3 +183,20 @@ func SeedPlannedSends(ctx context.Context, st *store.Store, ws int64, n int, dom
 	}
 	return sends, nil
 }
+
+// InsertContacts inserts n contacts of ws made by mk, 10,000 a transaction,
+// without reading their ids back.
+func InsertContacts(ctx context.Context, st *store.Store, ws int64, n int, mk func(i int) *model.Contact) error {
+	const chunk = 10000
+	for start := 0; start < n; start += chunk {
+		end := min(start+chunk, n)
+		cs := make([]*model.Contact, 0, end-start)
+		for i := start; i < end; i++ {
+			cs = append(cs, mk(i))
+		}
+		if err := st.InTx(ctx, func(q store.Q) error { return q.InsertContacts(ctx, ws, cs) }); err != nil {
+			return fmt.Errorf("insert contacts: %w", err)
+		}
+	}
+	return nil
+}

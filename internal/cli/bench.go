@@ -27,6 +27,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.Conns, "conns", 64, "load workloads: concurrent keep-alive connections")
 	fs.BoolVar(&o.Hold, "hold", false, "pixel, click: keep serving for an external load generator (prints a wrk command) until Ctrl-C")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the generated database and print where it is")
+	drain := fs.Bool("drain", true, "due: after the dispatch, run every enqueued range in this process")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	logLevel := fs.String("log-level", "", "show the app's log at this level (default: discarded)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phase to this file (go tool pprof)")
@@ -61,6 +62,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	o.Out = e.stderr
+	o.NoDrain = !*drain
 	res, err := bench.Run(ctx, name, o)
 	if res == nil {
 		return err
