@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -158,7 +160,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// hand, open the AE's deal in one transaction (docs/forms.md).
 	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.PublicURL(), Stitcher: formsTracking{a.Tracking}, Confirmer: formsConfirmer{a.Mail},
 		Exiter: sequencesExiter{a.Sequences}, Enroller: a.Sequences}
-	rcfg := &river.Config{Logger: log.With("component", "river")}
+	label := cfg.Role
+	if !withWorkers && cfg.Role == config.RoleAll {
+		label = "client" // a CLI command or a test's setup: inserts jobs only
+	}
+	rcfg := &river.Config{Logger: log.With("component", "river"), ID: riverClientID(label)}
 	if withWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
@@ -223,6 +229,21 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	a.ready = true
 	return a, nil
+}
+
+// riverClientID names this process in River's attempted_by and leader
+// election: host, role and pid, so an operator (and the scale-out test) can
+// tell which node ran a job.
+func riverClientID(role string) string {
+	host, _ := os.Hostname()
+	host = strings.NewReplacer(".", "_", "-", "_").Replace(host)
+	if host == "" {
+		host = "host"
+	}
+	if len(host) > 40 {
+		host = host[:40]
+	}
+	return fmt.Sprintf("%s_%s_%d_%s", host, role, os.Getpid(), strings.Replace(time.Now().UTC().Format("20060102T150405.000000"), ".", "_", 1))
 }
 
 // Close writes the tracking and open/click events still queued, releases idle SMTP
@@ -323,9 +344,11 @@ func (a *App) Handler() http.Handler {
 // The role decides what runs: all (HTTP and jobs), web (HTTP; jobs are only
 // inserted), worker (jobs; HTTP serves health and metrics only).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	h := a.Handler()
+	var h http.Handler
 	if a.Cfg.Role == config.RoleWorker {
 		h = a.WorkerHandler()
+	} else {
+		h = a.Handler()
 	}
 	srv := &http.Server{
 		Handler:           h,

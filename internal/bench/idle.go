@@ -42,7 +42,7 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if rest, ok := strings.CutPrefix(sc.Text(), "Rightsize is running at "); ok {
-				urlc <- strings.Fields(rest)[0]
+				urlc <- listenURL(rest)
 			}
 		}
 		close(urlc)
@@ -87,4 +87,14 @@ func runIdle(ctx context.Context, o Options, r *Result) error {
 	r.PeakRSSMB = hwm
 	r.Notes = append(r.Notes, "measured on the `rightsize serve` child process (role all, 4 workers), not the bench process")
 	return nil
+}
+
+// listenURL takes the "(listening on host:port, …" part of serve's ready line.
+func listenURL(rest string) string {
+	_, after, ok := strings.Cut(rest, "(listening on ")
+	if !ok {
+		return strings.Fields(rest)[0]
+	}
+	addr, _, _ := strings.Cut(after, ",")
+	return "http://" + addr
 }

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		url = "http://" + ln.Addr().String()
 		what = ", role: worker — jobs only, HTTP serves /healthz, /readyz and /metrics"
 	}
-	fmt.Fprintf(e.stdout, "Rightsize is running at %s (store: %s%s, ready in %s)\n", url, a.St.Kind, what, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "Rightsize is running at %s (listening on %s, store: %s%s, ready in %s)\n", url, ln.Addr(), a.St.Kind, what, time.Since(start).Round(time.Millisecond))
 	log.Info("serving", "url", url, "store", a.St.Kind, "role", cfg.Role)
 	return a.Serve(ctx, ln)
 }
