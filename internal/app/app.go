@@ -182,6 +182,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &mail.IMAPPollWorker{Svc: a.Mail})
 		// Delivery right after a send is planned (mail.Service.Kick).
 		river.AddWorker(workers, &mail.DeliverNowWorker{Svc: a.Mail})
+		// Lead scoring of first human opens and clicks (mail.Service.ScoreLater).
+		river.AddWorker(workers, &mail.EngageScoreWorker{Svc: a.Mail})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, mail.IMAPPollPeriodicJob(mail.IMAPPollInterval))
 		rcfg.Workers = workers
@@ -197,6 +199,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports.River = rc
 	a.Routing.River = rc
 	a.Sequences.River = rc
+	// First human opens and clicks score in a job enqueued with the events:
+	// the pixel answers after a few INSERT rows, scoring runs on a worker.
+	a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
+		_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
+		return err
+	}
 	// A planned send starts a delivery run in its own transaction.
 	a.Mail.Kick = func(ctx context.Context, q store.Q) error {
 		if q.Tx() == nil {

@@ -66,6 +66,7 @@ func runDue(ctx context.Context, o Options, r *Result) error {
 	}
 	done := measure(o)
 	defer done()
+	pg := e.pgMeter(ctx)
 	t0 := time.Now()
 	res, err := a.Sequences.Dispatch(ctx, now)
 	dispatch := time.Since(t0)
@@ -79,6 +80,7 @@ func runDue(ctx context.Context, o Options, r *Result) error {
 	r.add(plain("batch jobs enqueued", float64(res.Batches), "jobs"))
 	r.add(plain("dispatch rate", float64(n)/dispatch.Seconds(), "enrollments/s"))
 	if o.NoDrain {
+		pg.stop(ctx, r, "enrollments dispatched", int64(n))
 		r.Notes = append(r.Notes, "drain skipped (--drain=false)")
 		return nil
 	}
@@ -113,6 +115,7 @@ func runDue(ctx context.Context, o Options, r *Result) error {
 		after = river.JobListCursorFromJob(page.Jobs[len(page.Jobs)-1])
 	}
 	drain := time.Since(t0)
+	pg.stop(ctx, r, "steps (dispatch and drain)", int64(ran))
 	if ran != n {
 		return fmt.Errorf("drained %d emails, want %d", ran, n)
 	}

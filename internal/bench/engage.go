@@ -40,7 +40,9 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 	}
 	defer e.close(r)
 	const base = "https://crm.bench.example"
-	if err := e.openApp(ctx, base); err != nil {
+	// A role all node: the first human open of each send is scored by a
+	// River job this process works while it serves.
+	if err := e.openAppWorkers(ctx, base, true); err != nil {
 		return err
 	}
 	a, st, ws := e.App, e.App.St, e.WS.ID
@@ -81,6 +83,12 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 			other.Add(1)
 		}
 	})
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopJobs()
+	if err := a.River.Start(jobs); err != nil {
+		return err
+	}
+	defer a.River.Stop(context.WithoutCancel(ctx))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -89,6 +97,7 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	done := measure(o)
+	pg := e.pgMeter(ctx)
 	cpu0 := cpuTime()
 	var lr LoadResult
 	if o.Hold || o.Keep {
@@ -117,9 +126,32 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 	done()
 	// Every request was answered after its commit: nothing is left to wait for.
 	_ = srv.Shutdown(context.WithoutCancel(ctx))
-	stored, err := st.Read().CountMailEvents(context.WithoutCancel(ctx), ws)
+	bg := context.WithoutCancel(ctx)
+	stored, scored, err := st.Read().CountMailEvents(bg, ws)
 	if err != nil {
 		return err
+	}
+	// The scoring jobs run behind the answers; wait (bounded) for them to
+	// catch up, then check that every event marked scored was scored.
+	scoreKind := "email_open"
+	if kind == "click" {
+		scoreKind = "email_click"
+	}
+	var applied int64
+	t0 := time.Now()
+	for {
+		m, err := st.Read().CountBy(bg, ws, "engagement_events", "kind")
+		if err != nil {
+			return err
+		}
+		if applied = m[scoreKind]; applied >= scored || time.Since(t0) > 2*time.Minute {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	caught := time.Since(t0)
+	if applied != scored {
+		return fmt.Errorf("%d events marked scored, %d reached lead scoring", scored, applied)
 	}
 	stats := a.Mail.EngageStats()
 	acc := answered.Load()
@@ -149,6 +181,9 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 	if acc > 0 {
 		r.add(plain("CPU per 1,000 requests", cpu.Seconds()*1000/float64(acc), "cpu-s"))
 	}
+	r.add(plain("first human events (scored)", float64(scored), "events"))
+	r.add(plain("scoring jobs caught up, after the load", caught.Seconds(), "s"))
+	pg.stop(bg, r, "requests", acc)
 	if stored != acc {
 		return fmt.Errorf("%d events answered, %d stored", acc, stored)
 	}

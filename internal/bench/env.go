@@ -78,10 +78,16 @@ func newDB(ctx context.Context, o Options) (*env, error) {
 // openApp opens (and migrates) the app on the database without job workers,
 // and creates the bench workspace.
 func (e *env) openApp(ctx context.Context, baseURL string) error {
+	return e.openAppWorkers(ctx, baseURL, false)
+}
+
+// openAppWorkers is openApp; with workers the app can work jobs once its
+// River client is started (a role all node).
+func (e *env) openAppWorkers(ctx context.Context, baseURL string, workers bool) error {
 	cfg := config.Defaults()
 	cfg.DB = e.DB
 	cfg.BaseURL = baseURL
-	a, err := app.Open(ctx, cfg, e.o.Log, false)
+	a, err := app.Open(ctx, cfg, e.o.Log, workers)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,7 @@ func runImport(ctx context.Context, o Options, r *Result) error {
 	defer f.Close()
 	st, _ := f.Stat()
 	done := measure(o)
+	pg := e.pgMeter(ctx)
 	t0 := time.Now()
 	im, err := e.App.Imports.CreateLocal(ctx, e.actor(), "contacts", "contacts.csv", f, importer.Options{})
 	if err != nil {
@@ -53,6 +54,7 @@ func runImport(ctx context.Context, o Options, r *Result) error {
 	im, err = e.App.Imports.Run(ctx, e.WS.ID, im.ID, nil)
 	el := time.Since(t0)
 	done()
+	pg.stop(ctx, r, "rows", int64(im.Accepted))
 	if err != nil {
 		return err
 	}

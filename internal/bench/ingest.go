@@ -51,6 +51,7 @@ func runIngest(ctx context.Context, o Options, r *Result) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	done := measure(o)
+	pg := e.pgMeter(ctx)
 	cpu0 := cpuTime()
 	lr, err := Load{Addr: ln.Addr().String(), Conns: o.Conns, Duration: o.Duration,
 		Request: func(c int, n int64) []byte { return reqs[(int(n)*o.Conns+c)%visitors] }}.Run(ctx)
@@ -61,6 +62,7 @@ func runIngest(ctx context.Context, o Options, r *Result) error {
 	}
 	_ = srv.Shutdown(context.WithoutCancel(ctx))
 	accepted := lr.Status[http.StatusAccepted] * tracking.MaxEvents
+	pg.stop(ctx, r, "events", accepted)
 	stored, _, err := a.St.Read().CountWebEvents(context.WithoutCancel(ctx), e.WS.ID)
 	if err != nil {
 		return err

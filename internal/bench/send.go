@@ -217,10 +217,12 @@ func runSend(ctx context.Context, o Options, r *Result) error {
 	a.Mail.Transport = tr
 	a.Mail.Batch = 100
 	done := measure(o)
+	pg := e.pgMeter(ctx)
 	cpu0, t0 := cpuTime(), time.Now()
 	stats, err := a.Mail.Drain(ctx)
 	el, cpu := time.Since(t0), cpuTime()-cpu0
 	done()
+	pg.stop(ctx, r, "messages", int64(stats.Accepted))
 	if err != nil {
 		return err
 	}

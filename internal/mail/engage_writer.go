@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -382,7 +384,6 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 				}
 			}
 			var sc []scoring.Event
-			var scSend []int64
 			for _, e := range evs {
 				if !e.Scored {
 					continue
@@ -392,24 +393,12 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 					kind = "email_click"
 				}
 				sc = append(sc, scoring.Event{ContactID: e.ContactID, Kind: kind, OccurredAt: e.At, URL: e.URL})
-				scSend = append(scSend, e.SendID)
 			}
 			if len(sc) == 0 {
 				continue
 			}
-			res, err := s.Scoring.IngestTx(ctx, q, ws, sc)
-			if err != nil {
+			if err := s.score(ctx, q, ws, sc); err != nil {
 				return err
-			}
-			for _, re := range res.Errors {
-				// The workspace dropped the kind from its weights, or the
-				// contact is gone: the event stays recorded, it just does not
-				// score.
-				send := int64(0)
-				if re.Index >= 0 && re.Index < len(scSend) {
-					send = scSend[re.Index]
-				}
-				s.Log.Info("mail: engagement not scored", "workspace", ws, "send", send, "why", re.Message)
 			}
 		}
 		return nil
@@ -428,4 +417,70 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 		w.cmu.Unlock()
 	}
 	return err
+}
+
+// EngageScoreArgs is the River job that applies the lead-scoring effect of
+// first human opens and clicks (docs/mail.md): the open/click writer decides
+// in its transaction which events are the first of their send, kind and URL
+// (race-free, in the database) and, when Service.ScoreLater is set, enqueues
+// this job in the same transaction instead of scoring inline. The pixel then
+// costs a few INSERT rows; scoring — which reads and locks contacts and
+// rewrites their scores — runs on a worker node.
+type EngageScoreArgs struct {
+	Workspace int64           `json:"workspace"`
+	Events    []scoring.Event `json:"events"`
+}
+
+// Kind names the job.
+func (EngageScoreArgs) Kind() string { return "mail_engage_score" }
+
+// InsertOpts: a failed run rolled back; the retry applies the same events.
+func (EngageScoreArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 10} }
+
+// engageScoreChunk bounds the events of one scoring job.
+const engageScoreChunk = 500
+
+// EngageScoreWorker applies a batch of first human opens and clicks to lead
+// scoring in one transaction.
+type EngageScoreWorker struct {
+	river.WorkerDefaults[EngageScoreArgs]
+	Svc *Service
+}
+
+// Work scores the events; rejected ones (the kind was removed from the
+// weights, the contact is gone) are logged, as inline scoring does.
+func (w *EngageScoreWorker) Work(ctx context.Context, j *river.Job[EngageScoreArgs]) error {
+	if w.Svc.Scoring == nil {
+		return nil
+	}
+	return w.Svc.St.InTx(ctx, func(q store.Q) error {
+		return w.Svc.scoreNow(ctx, q, j.Args.Workspace, j.Args.Events)
+	})
+}
+
+// scoreNow feeds events to lead scoring in q's transaction.
+func (s *Service) scoreNow(ctx context.Context, q store.Q, ws int64, events []scoring.Event) error {
+	res, err := s.Scoring.IngestTx(ctx, q, ws, events)
+	if err != nil {
+		return err
+	}
+	for _, re := range res.Errors {
+		// The workspace dropped the kind from its weights, or the contact is
+		// gone: the event stays recorded, it just does not score.
+		s.Log.Info("mail: engagement not scored", "workspace", ws, "event", re.Field, "why", re.Message)
+	}
+	return nil
+}
+
+// score applies or enqueues the scoring of a batch's first human events.
+func (s *Service) score(ctx context.Context, q store.Q, ws int64, events []scoring.Event) error {
+	if s.ScoreLater == nil {
+		return s.scoreNow(ctx, q, ws, events)
+	}
+	for start := 0; start < len(events); start += engageScoreChunk {
+		if err := s.ScoreLater(ctx, q, EngageScoreArgs{Workspace: ws, Events: events[start:min(start+engageScoreChunk, len(events))]}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -74,8 +74,12 @@ type Service struct {
 	// (default EngageMaxPending).
 	EngageWriters    int
 	EngageMaxPending int
-	engageOnce       sync.Once
-	ew               atomic.Pointer[engageWriter]
+	// ScoreLater, when set, enqueues the scoring of first human opens and
+	// clicks as an EngageScoreArgs job in the writer's transaction (the app
+	// inserts a River job; EngageScoreWorker runs it). Unset: scored inline.
+	ScoreLater func(ctx context.Context, q store.Q, args EngageScoreArgs) error
+	engageOnce sync.Once
+	ew         atomic.Pointer[engageWriter]
 
 	claimer string
 	// drainMu guards draining/again: one drain per process at a time; a

@@ -238,12 +238,13 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 	return nil
 }
 
-// CountMailEvents counts ws's open and click rows (benchmarks check that every
-// answered request was stored).
-func (q Q) CountMailEvents(ctx context.Context, ws int64) (int64, error) {
-	var n int64
-	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_events WHERE workspace_id=$1`, ws).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count mail events: %w", err)
+// CountMailEvents counts ws's open and click rows, and those marked scored
+// (benchmarks check that every answered request was stored and every scored
+// event reached lead scoring).
+func (q Q) CountMailEvents(ctx context.Context, ws int64) (total, scored int64, err error) {
+	err = q.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE scored) FROM mail_events WHERE workspace_id=$1`, ws).Scan(&total, &scored)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count mail events: %w", err)
 	}
-	return n, nil
+	return total, scored, nil
 }

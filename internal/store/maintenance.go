@@ -16,3 +16,26 @@ func (s *Store) Analyze(ctx context.Context) error {
 	}
 	return nil
 }
+
+// BackendPIDs lists the PostgreSQL server processes serving this database
+// (benchmarks read their CPU time from /proc when the server is local); nil
+// on SQLite.
+func (s *Store) BackendPIDs(ctx context.Context) ([]int, error) {
+	if s.Kind != Postgres {
+		return nil, nil
+	}
+	rows, err := s.R.QueryContext(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return nil, fmt.Errorf("store: backend pids: %w", err)
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return nil, err
+		}
+		out = append(out, pid)
+	}
+	return out, rows.Err()
+}
