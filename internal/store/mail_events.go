@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +146,12 @@ func (q Q) InsertMailEvents(ctx context.Context, ws int64, es []*MailEvent) erro
 		plain = append(plain, e)
 	}
 	if len(cand) > 0 {
+		// Key order: concurrent writers (PostgreSQL runs several) that insert
+		// the same scored keys wait for each other in one order instead of
+		// deadlocking (which PostgreSQL breaks only after deadlock_timeout).
+		slices.SortFunc(cand, func(a, b *MailEvent) int {
+			return cmp.Or(cmp.Compare(a.SendID, b.SendID), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.URL, b.URL))
+		})
 		won := map[key]bool{}
 		err := q.insertMailEvents(ctx, ws, cand, ` ON CONFLICT (workspace_id, send_id, kind, url) WHERE scored DO NOTHING RETURNING send_id, kind, url`, func(rows *sql.Rows) error {
 			var k key
