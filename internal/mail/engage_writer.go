@@ -14,12 +14,12 @@ import (
 )
 
 // Open and click events are written by group commit (docs/mail.md "Open and
-// click tracking", docs/benchmarks.md "Open pixel and click redirect"): a
-// request verifies its token (no database read), queues the event and waits
-// until the transaction holding it has committed; one writer takes everything
-// queued into one transaction — one query for the batch's sends, a few
-// multi-row INSERTs, one scoring call per workspace — and wakes the waiting
-// requests. A request is answered only after its event is durable, as
+// click tracking", docs/benchmarks.md "Open pixel and click: what changed and
+// why"): a request verifies its token (no database read), queues the event and
+// waits until the transaction holding it has committed; one writer takes
+// everything queued into one transaction — one query for the batch's unknown
+// sends, a few multi-row INSERTs, the scoring job for its first human events —
+// and wakes the waiting requests. A request is answered only after its event is durable, as
 // before; what changed is that thousands of requests share one commit instead
 // of paying one each.
 
@@ -263,7 +263,7 @@ func (w *engageWriter) flush() bool {
 	w.mu.Unlock()
 	defer w.inflight.Add(-int64(n))
 	if more {
-		// Another writer (PostgreSQL runs two) may take the rest meanwhile.
+		// Another writer (PostgreSQL runs four) may take the rest meanwhile.
 		select {
 		case w.wake <- struct{}{}:
 		default:
@@ -298,9 +298,10 @@ func (w *engageWriter) finish(jobs []*engageJob, err error) {
 }
 
 // writeEngage stores jobs' events in one transaction: per workspace, one
-// query for the sends, machine or person decided per event, the rows in bulk
-// (the first human event per send, kind and URL marked scored, race-free in the
-// database), and lead scoring for those in the same transaction.
+// query for the sends not yet known, machine or person decided per event, the
+// rows in bulk (the first human event per send, kind and URL marked scored,
+// race-free in the database), and the scoring of those — a job (ScoreLater)
+// or inline — in the same transaction.
 func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 	byWS := map[int64][]*engageJob{}
 	var order []int64
