@@ -10,6 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +81,9 @@ type App struct {
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
 	ready     bool
+	// workers: this process works River jobs (Open's withWorkers).
+	workers     bool
+	jobsStarted atomic.Int32
 
 	// Econ keeps the unit economics inputs; Staffing the staffing planner
 	// (docs/economics.md).
@@ -102,7 +108,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		st.Close()
 		return nil, err
 	}
-	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry()}
+	if cfg.Role == "" {
+		cfg.Role = config.RoleAll
+	}
+	if cfg.Role != config.RoleAll && st.Kind != store.Postgres && withWorkers {
+		st.Close()
+		return nil, fmt.Errorf("role %q needs PostgreSQL: a SQLite file is served by one process, which runs HTTP and jobs (--role all)", cfg.Role)
+	}
+	// A web node inserts jobs but never works them.
+	withWorkers = withWorkers && cfg.Role != config.RoleWeb
+	a := &App{Cfg: cfg, St: st, Log: log, Reg: prometheus.NewRegistry(), workers: withWorkers}
 	a.Auth = &auth.Service{St: st}
 	// Accounts are routed (segment → motion) in the transaction that writes them,
 	// whether through the API, the UI or an import (docs/routing.md).
@@ -148,6 +163,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
+	if st.Kind == store.Postgres {
+		// Open/click group commits: several in flight, so one batch's round
+		// trips and commit overlap the others'.
+		a.Mail.EngageWriters = 4
+	}
 	a.Sequences.Mailer, a.Sequences.Signals = sequencesMailer{a.Mail}, sequencesSignals{a.Mail}
 	mailExits(a.Mail, a.Sequences)
 	// Outgoing webhooks emit from the hook points set above, in their
@@ -172,7 +192,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// hand, open the AE's deal in one transaction (docs/forms.md).
 	a.Forms = &forms.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, BaseURL: cfg.PublicURL(), Stitcher: formsTracking{a.Tracking}, Confirmer: formsConfirmer{a.Mail},
 		Exiter: sequencesExiter{a.Sequences}, Enroller: a.Sequences}
-	rcfg := &river.Config{Logger: log.With("component", "river")}
+	label := cfg.Role
+	if !withWorkers && cfg.Role == config.RoleAll {
+		label = "client" // a CLI command or a test's setup: inserts jobs only
+	}
+	rcfg := &river.Config{Logger: log.With("component", "river"), ID: riverClientID(label)}
 	if withWorkers {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &importer.Worker{Svc: a.Imports})
@@ -190,6 +214,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &mail.IMAPPollWorker{Svc: a.Mail})
 		// Delivery right after a send is planned (mail.Service.Kick).
 		river.AddWorker(workers, &mail.DeliverNowWorker{Svc: a.Mail})
+		// Lead scoring of first human opens and clicks (mail.Service.ScoreLater).
+		river.AddWorker(workers, &mail.EngageScoreWorker{Svc: a.Mail})
 		rcfg.PeriodicJobs = []*river.PeriodicJob{scoring.DuePeriodicJob(), mail.DeliverPeriodicJob(30 * time.Second), sequences.DuePeriodicJob()}
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, mail.IMAPPollPeriodicJob(mail.IMAPPollInterval))
 		// Customer health: the daily recompute per workspace, and the
@@ -221,6 +247,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Imports.River = rc
 	a.Routing.River = rc
 	a.Sequences.River = rc
+	// First human opens and clicks score in a job enqueued with the events:
+	// the pixel answers after a few INSERT rows, scoring runs on a worker.
+	a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
+		_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
+		return err
+	}
 	// A planned send starts a delivery run in its own transaction.
 	a.Mail.Kick = func(ctx context.Context, q store.Q) error {
 		if q.Tx() == nil {
@@ -243,22 +275,54 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		return err
 	}
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, c := range []struct {
+		result string
+		get    func(mail.EngageStats) int64
+	}{
+		{"recorded", func(s mail.EngageStats) int64 { return s.Recorded }},
+		{"unknown_send", func(s mail.EngageStats) int64 { return s.Unknown }},
+		{"dropped", func(s mail.EngageStats) int64 { return s.Dropped }},
+	} {
+		a.Reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "rightsize_mail_engage_events_total", Help: "Open pixel and click events by result: recorded (committed), unknown_send (valid token, no such send), dropped (queue full or write failed; the reader was still answered).",
+			ConstLabels: prometheus.Labels{"result": c.result}}, func() float64 { return float64(c.get(a.Mail.EngageStats())) }))
+	}
 	// Every /t/e request waits for its events' commit; the writer runs until Close.
 	a.TrackingIngest = tracking.NewIngester(a.Tracking, a.Reg)
 	a.TrackingIngest.Log = log
 	if st.Kind == store.Postgres {
 		a.TrackingIngest.Writers = 2
 	}
-	a.TrackingIngest.Start()
+	if cfg.Role != config.RoleWorker {
+		// A worker node serves no /t/e.
+		a.TrackingIngest.Start()
+	}
 	a.ready = true
 	return a, nil
 }
 
-// Close writes the tracking events still queued, releases idle SMTP
+// riverClientID names this process in River's attempted_by and leader
+// election: host, role and pid, so an operator (and the scale-out test) can
+// tell which node ran a job.
+func riverClientID(role string) string {
+	host, _ := os.Hostname()
+	host = strings.NewReplacer(".", "_", "-", "_").Replace(host)
+	if host == "" {
+		host = "host"
+	}
+	if len(host) > 40 {
+		host = host[:40]
+	}
+	return fmt.Sprintf("%s_%s_%d_%s", host, role, os.Getpid(), strings.Replace(time.Now().UTC().Format("20060102T150405.000000"), ".", "_", 1))
+}
+
+// Close writes the tracking and open/click events still queued, releases idle SMTP
 // connections, then the store.
 func (a *App) Close() error {
 	if a.TrackingIngest != nil {
 		a.TrackingIngest.Close()
+	}
+	if a.Mail != nil {
+		a.Mail.Close()
 	}
 	if a.Mail != nil && a.Mail.Transport != nil {
 		a.Mail.Transport.Close()
@@ -266,22 +330,36 @@ func (a *App) Close() error {
 	return a.St.Close()
 }
 
-// Handler builds the whole HTTP surface.
-func (a *App) Handler() http.Handler {
-	mux := http.NewServeMux()
+// health mounts what a load balancer and Prometheus ask every node, whatever
+// its role: /healthz (the process answers), /readyz (the store answers and,
+// on a node that works jobs, the job client runs) and /metrics.
+func (a *App) health(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		httpx.JSON(w, 200, map[string]string{"status": "ok"})
+		httpx.JSON(w, 200, map[string]string{"status": "ok", "role": a.Cfg.Role})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := a.St.Ping(ctx); err != nil || !a.ready {
-			httpx.JSON(w, 503, map[string]string{"status": "unavailable", "store": string(a.St.Kind)})
+		if err := a.St.Ping(ctx); err != nil || !a.ready || (a.workers && a.jobsStarted.Load() == 0) {
+			httpx.JSON(w, 503, map[string]string{"status": "unavailable", "store": string(a.St.Kind), "role": a.Cfg.Role})
 			return
 		}
-		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind)})
+		httpx.JSON(w, 200, map[string]string{"status": "ready", "store": string(a.St.Kind), "role": a.Cfg.Role})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Reg, promhttp.HandlerOpts{}))
+}
+
+// WorkerHandler is a worker node's whole HTTP surface: health and metrics.
+func (a *App) WorkerHandler() http.Handler {
+	mux := http.NewServeMux()
+	a.health(mux)
+	return httpx.Wrap(mux, httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
+}
+
+// Handler builds the whole HTTP surface.
+func (a *App) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.health(mux)
 	api.New(api.Deps{
 		St: a.St, Auth: a.Auth, CRM: a.CRM, Imports: a.Imports, Scoring: a.Scoring, Routing: a.Routing, Desk: a.Desk,
 		Assignment:     a.Assignment,
@@ -338,9 +416,17 @@ func (a *App) Handler() http.Handler {
 
 // Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
 // in order: stop accepting, let in-flight requests finish, let running jobs finish.
+// The role decides what runs: all (HTTP and jobs), web (HTTP; jobs are only
+// inserted), worker (jobs; HTTP serves health and metrics only).
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	var h http.Handler
+	if a.Cfg.Role == config.RoleWorker {
+		h = a.WorkerHandler()
+	} else {
+		h = a.Handler()
+	}
 	srv := &http.Server{
-		Handler:           a.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads
 		WriteTimeout:      5 * time.Minute, // exports stream
@@ -349,8 +435,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		ConnState:         a.ConnState,
 	}
-	if err := a.River.Start(ctx); err != nil {
-		return fmt.Errorf("app: start jobs: %w", err)
+	if a.workers {
+		if err := a.River.Start(ctx); err != nil {
+			return fmt.Errorf("app: start jobs: %w", err)
+		}
+		a.jobsStarted.Store(1)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -363,7 +452,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
 	defer cancel()
 	herr := srv.Shutdown(sctx)
-	jerr := a.River.Stop(sctx)
+	var jerr error
+	if a.workers {
+		jerr = a.River.Stop(sctx)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -53,6 +53,7 @@ func init() {
 		"version":   {"print the version", runVersion},
 		"backup":    {"write a consistent copy of the database to a file", runBackup},
 		"restore":   {"replace the database with a backup; sending stays paused until an admin confirms", runRestore},
+		"bench":     {"run a workload of the performance suite on fresh data and print figures (docs/benchmarks.md)", runBench},
 	}
 }
 

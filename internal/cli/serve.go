@@ -16,7 +16,7 @@ import (
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("serve", "serve [--addr host:port] [--db path|postgres://…] [--demo]")
+	fs := e.flags("serve", "serve [--addr host:port] [--db path|postgres://…] [--role all|web|worker] [--demo]")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, true)
 	if err := config.Load(fs, &cfg, args); err != nil {
@@ -44,8 +44,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "Rightsize is running at %s (store: %s, ready in %s)\n", url, a.St.Kind, time.Since(start).Round(time.Millisecond))
-	log.Info("serving", "url", url, "store", a.St.Kind)
+	what := ""
+	switch cfg.Role {
+	case config.RoleWeb:
+		what = ", role: web — HTTP only, jobs run on worker nodes"
+	case config.RoleWorker:
+		// No public URL on a worker: only health and metrics answer there.
+		url = "http://" + ln.Addr().String()
+		what = ", role: worker — jobs only, HTTP serves /healthz, /readyz and /metrics"
+	}
+	fmt.Fprintf(e.stdout, "Rightsize is running at %s (listening on %s, store: %s%s, ready in %s)\n", url, ln.Addr(), a.St.Kind, what, time.Since(start).Round(time.Millisecond))
+	log.Info("serving", "url", url, "store", a.St.Kind, "role", cfg.Role)
 	return a.Serve(ctx, ln)
 }
 

@@ -27,6 +27,10 @@ type Config struct {
 	MaxUploadBytes  int64         `json:"max_upload_bytes"`
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	Workers         int           `json:"workers"`
+	// Role is what a serve process runs (docs/scaling.md): RoleAll (HTTP and
+	// job workers), RoleWeb (HTTP only; inserts jobs) or RoleWorker (job
+	// workers; HTTP only for /healthz, /readyz and /metrics).
+	Role string `json:"role"`
 	// Mail delivery (docs/mail.md). SMTPHost "" turns sending off: sends stay planned.
 	SMTPHost     string `json:"smtp_host"`
 	SMTPPort     int    `json:"smtp_port"`
@@ -41,6 +45,13 @@ type Config struct {
 	MailHookSecret string `json:"mail_hook_secret"`
 }
 
+// Serve roles.
+const (
+	RoleAll    = "all"
+	RoleWeb    = "web"
+	RoleWorker = "worker"
+)
+
 // Defaults are the zero-setup values: a SQLite file in the working directory.
 func Defaults() Config {
 	return Config{
@@ -52,6 +63,7 @@ func Defaults() Config {
 		MaxUploadBytes:  512 << 20,
 		ShutdownTimeout: 30 * time.Second,
 		Workers:         4,
+		Role:            RoleAll,
 		SMTPPort:        587,
 		SMTPTLS:         "starttls-mandatory",
 		SMTPConns:       8,
@@ -108,6 +120,9 @@ func Load(fs *flag.FlagSet, cfg *Config, args []string) error {
 	if set["workers"] {
 		cfg.Workers = keep.Workers
 	}
+	if set["role"] {
+		cfg.Role = keep.Role
+	}
 	return cfg.Validate()
 }
 
@@ -123,6 +138,7 @@ func Bind(fs *flag.FlagSet, cfg *Config, serve bool) {
 		fs.StringVar(&cfg.BaseURL, "base-url", "", "public URL, e.g. https://crm.example.com; https turns on Secure cookies (env RIGHTSIZE_BASE_URL)")
 		fs.BoolVar(&cfg.Demo, "demo", false, "seed a demo workspace when the database is empty (env RIGHTSIZE_DEMO)")
 		fs.IntVar(&cfg.Workers, "workers", d.Workers, "background job workers (env RIGHTSIZE_WORKERS)")
+		fs.StringVar(&cfg.Role, "role", d.Role, "all (HTTP and jobs), web (HTTP, no jobs) or worker (jobs; HTTP only /healthz, /readyz, /metrics); web and worker need PostgreSQL (env RIGHTSIZE_ROLE)")
 	}
 }
 
@@ -157,6 +173,8 @@ func decodeFile(b []byte, c *Config) error {
 			err = json.Unmarshal(v, &c.MaxUploadBytes)
 		case "workers":
 			err = json.Unmarshal(v, &c.Workers)
+		case "role":
+			err = json.Unmarshal(v, &c.Role)
 		case "smtp_host":
 			err = json.Unmarshal(v, &c.SMTPHost)
 		case "smtp_port":
@@ -217,6 +235,7 @@ func fromEnv(c *Config) error {
 	str("RIGHTSIZE_SMTP_TLS", &c.SMTPTLS)
 	str("RIGHTSIZE_MAIL_SECRET", &c.MailSecret)
 	str("RIGHTSIZE_MAIL_HOOK_SECRET", &c.MailHookSecret)
+	str("RIGHTSIZE_ROLE", &c.Role)
 	for k, dst := range map[string]*int{"RIGHTSIZE_SMTP_PORT": &c.SMTPPort, "RIGHTSIZE_SMTP_CONNS": &c.SMTPConns} {
 		if v, ok := os.LookupEnv(k); ok {
 			n, err := strconv.Atoi(v)
@@ -267,6 +286,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Workers < 1 || c.Workers > 1000 {
 		errs = append(errs, fmt.Sprintf("workers %d: want 1..1000", c.Workers))
+	}
+	switch c.Role {
+	case RoleAll, RoleWeb, RoleWorker:
+	default:
+		errs = append(errs, fmt.Sprintf("role %q: want all, web or worker", c.Role))
 	}
 	switch c.SMTPTLS {
 	case "starttls-opportunistic", "starttls-mandatory", "none":

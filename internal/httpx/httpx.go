@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -246,24 +247,50 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Request ids are a random per-process prefix and a counter: unique without
+// a crypto/rand read per request (the open pixel answers tens of thousands a
+// second).
+var (
+	reqPrefix = func() string {
+		b := make([]byte, 5)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	}()
+	reqSeq atomic.Uint64
+)
+
+func newRequestID() string {
+	var b [32]byte
+	out := append(b[:0], reqPrefix...)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, reqSeq.Add(1), 36)
+	return string(out)
+}
+
+// quiet paths get no access log line (metrics still count them): static
+// files, and the open pixel and click redirect, which answer tens of
+// thousands of requests a second and carry a token in the path.
+func quiet(path string) bool {
+	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/o/") || strings.HasPrefix(path, "/c/")
+}
+
 // Wrap adds request id, recovery, a body limit, access logging (to log) and metrics.
 func Wrap(h http.Handler, m *Metrics, maxBody int64, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if id == "" || len(id) > 64 {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
-			id = hex.EncodeToString(b)
+			id = newRequestID()
 		}
 		ctx := context.WithValue(r.Context(), reqIDKey, id)
-		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
-		if r.Body != nil && maxBody > 0 {
+		if r.Body != nil && r.Body != http.NoBody && maxBody > 0 {
 			ctx = context.WithValue(ctx, rawBodyKey{}, r.Body)
 			r = r.WithContext(ctx)
 			r.Body = http.MaxBytesReader(sw, r.Body, maxBody)
+		} else {
+			r = r.WithContext(ctx)
 		}
 		defer func() {
 			if rec := recover(); rec != nil {
@@ -283,7 +310,7 @@ func Wrap(h http.Handler, m *Metrics, maxBody int64, log *slog.Logger) http.Hand
 				m.Requests.WithLabelValues(route, strconv.Itoa(sw.status/100)+"xx").Inc()
 				m.Duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			}
-			if !strings.HasPrefix(r.URL.Path, "/static/") {
+			if !quiet(r.URL.Path) {
 				log.LogAttrs(ctx, slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Duration("took", time.Since(start)), slog.String("request_id", id))
 			}
 		}()

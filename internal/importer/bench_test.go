@@ -9,24 +9,12 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rightsize/rightsize/internal/bench"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
-
-// contactsCSV makes n realistic contact rows (8 columns, a date, a linked domain).
-func contactsCSV(n int) []byte {
-	var b bytes.Buffer
-	b.Grow(n * 110)
-	b.WriteString("Email,First Name,Last Name,Job Title,Phone,Lifecycle Stage,Lead Source,Consent Date\n")
-	stages := []string{"lead", "subscriber", "mql", "sql", "customer"}
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, "person%d@company%d.example,First%d,Last%d,Head of Operations,+1 555 %07d,%s,content_download,%02d/%02d/2024\n",
-			i, i%5000, i, i, i, stages[i%5], 1+i%12, 1+i%28)
-	}
-	return b.Bytes()
-}
 
 // BenchmarkImportContacts measures a whole import of 100,000 contacts: store the
 // upload, parse, map, validate, dedupe, link, write, reconcile. Run with
@@ -34,7 +22,7 @@ func contactsCSV(n int) []byte {
 //	go test ./internal/importer -run '^$' -bench ImportContacts -benchtime 3x
 func BenchmarkImportContacts(b *testing.B) {
 	rows := benchRows
-	data := contactsCSV(rows)
+	data := bench.ContactsCSV(rows)
 	for _, kind := range storetest.Kinds(b) {
 		b.Run(string(kind), func(b *testing.B) {
 			st := storetest.New(b, kind)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/bench"
 	"github.com/rightsize/rightsize/internal/config"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/mail/smtptest"
@@ -112,10 +113,7 @@ func benchTransport(b *testing.B, addr string, conns int) *mail.Transport {
 }
 
 // benchHTML is a ~4.5 kB newsletter body with personalisation.
-var benchHTML = `<html><body><h1>Hello {{.Contact.FirstName}} {{.Contact.LastName}},</h1>
-<p>Thanks for looking at us from {{.Account.Name}} ({{default "your team" .Account.Industry}}).</p>` +
-	strings.Repeat(`<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris.</p>`+"\n", 18) +
-	`<p>Reply to this mail, {{.Contact.FirstName}}, and we will set up a call.</p></body></html>`
+var benchHTML = bench.NewsletterHTML
 
 const conns = 16
 
@@ -240,61 +238,17 @@ func BenchmarkDelivery(b *testing.B) {
 }
 
 // benchSetup makes a workspace with a sender, a template and n contacts, each
-// with one planned send.
+// with one planned send (the generator `rightsize bench send` uses).
 func benchSetup(b *testing.B, st *store.Store, n int) int64 {
 	ctx := context.Background()
-	var ws, tmpl int64
-	// Each run is a fresh database (workspace 1 again): a per-run domain keeps
-	// Message-IDs unique at the shared sink.
-	domain := fmt.Sprintf("run%d.sender.test", time.Now().UnixNano())
-	err := st.InTx(ctx, func(q store.Q) error {
-		w := model.Workspace{Name: "Bench", Slug: fmt.Sprintf("bench-%d", time.Now().UnixNano())}
-		if err := q.CreateWorkspace(ctx, &w); err != nil {
-			return err
-		}
-		ws = w.ID
-		if err := q.SaveMailSender(ctx, ws, &store.MailSender{FromName: "Ada", FromAddress: "ada@sender.test", PostalAddress: "1 Engine Street, London"}); err != nil {
-			return err
-		}
-		t := store.MailTemplate{Name: "bench", Subject: "Hello {{.Contact.FirstName}}, news for {{.Account.Name}}", HTML: benchHTML}
-		if err := q.SaveMailTemplate(ctx, ws, &t); err != nil {
-			return err
-		}
-		tmpl = t.ID
-		return nil
-	})
-	if err != nil {
+	w := model.Workspace{Name: "Bench", Slug: fmt.Sprintf("bench-%d", time.Now().UnixNano())}
+	if err := st.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
 		b.Fatal(err)
 	}
-	for from := 0; from < n; from += 5000 {
-		to := min(from+5000, n)
-		err := st.InTx(ctx, func(q store.Q) error {
-			cs := make([]*model.Contact, 0, to-from)
-			emails := make([]string, 0, to-from)
-			for i := from; i < to; i++ {
-				e := fmt.Sprintf("c%d@rcpt.test", i)
-				cs = append(cs, &model.Contact{Email: e, FirstName: fmt.Sprintf("Name%d", i), LastName: "Lovelace", LifecycleStage: "lead"})
-				emails = append(emails, e)
-			}
-			if err := q.InsertContacts(ctx, ws, cs); err != nil {
-				return err
-			}
-			ids, err := q.ContactIDsByEmail(ctx, ws, emails)
-			if err != nil {
-				return err
-			}
-			for i, e := range emails {
-				key := fmt.Sprintf("enrollment:%d:step:1", from+i)
-				s := store.Send{DedupeKey: key, ContactID: ids[e], TemplateID: tmpl, ToEmail: e, MessageID: mail.MessageID(ws, key, domain)}
-				if _, err := q.PlanSend(ctx, ws, &s); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+	// Each run is a fresh database (workspace 1 again): a per-run domain keeps
+	// Message-IDs unique at the shared sink.
+	if _, err := bench.SeedPlannedSends(ctx, st, w.ID, n, fmt.Sprintf("run%d.sender.test", time.Now().UnixNano())); err != nil {
+		b.Fatal(err)
 	}
-	return ws
+	return w.ID
 }

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rightsize/rightsize/internal/scoring"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -114,14 +113,35 @@ func (s *Service) signEngage(kind byte, ws, send int64, url string) string {
 // VerifyEngage checks a token's signature in constant time. Engagement tokens
 // do not expire: old newsletters keep working links.
 func VerifyEngage(secret []byte, tok string) (EngageToken, error) {
+	return verifyEngage(tok, func(payload, sig []byte) bool { return hmac.Equal(sig, engageMAC(secret, payload)) })
+}
+
+// verifyEngage is VerifyEngage with the service's pooled keyed HMAC: the
+// open and click endpoints verify tens of thousands of tokens a second.
+func (s *Service) verifyEngage(tok string) (EngageToken, error) {
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	return verifyEngage(tok, func(payload, sig []byte) bool {
+		g.h.Reset()
+		g.h.Write([]byte("engage:"))
+		g.h.Write(payload)
+		g.sum = g.h.Sum(g.sum[:0])
+		return hmac.Equal(sig, g.sum[:16])
+	})
+}
+
+func verifyEngage(tok string, valid func(payload, sig []byte) bool) (EngageToken, error) {
 	var t EngageToken
 	p, s, ok := strings.Cut(tok, ".")
 	if !ok || len(tok) > 4*maxTrackedURL {
 		return t, ErrBadEngageToken
 	}
-	pb, err1 := b64.DecodeString(p)
-	sb, err2 := b64.DecodeString(s)
-	if err1 != nil || err2 != nil || !hmac.Equal(sb, engageMAC(secret, pb)) {
+	var buf [512]byte
+	pb, err1 := b64.AppendDecode(buf[:0], []byte(p))
+	var sbuf [32]byte
+	sb, err2 := b64.AppendDecode(sbuf[:0], []byte(s))
+	if err1 != nil || err2 != nil || !valid(pb, sb) {
 		return t, ErrBadEngageToken
 	}
 	f := strings.SplitN(string(pb), "|", 5)
@@ -321,56 +341,6 @@ func classify(ua string, at time.Time, snd store.Send) (bool, string) {
 	return false, ""
 }
 
-// record stores one event and, when it is the first human one of its kind (and
-// URL) for the send, feeds lead scoring in the same transaction.
-// record stores the event and returns the send's contact when a person (not a
-// scanner or prefetch) made it, else 0.
-func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, error) {
-	at := s.Now().UTC()
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
-	var contact int64
-	err := s.St.InTx(ctx, func(q store.Q) error {
-		snd, err := q.GetSend(ctx, t.Workspace, t.Send)
-		if errors.Is(err, store.ErrNotFound) {
-			// A signed token for a send that is gone (or another workspace's id):
-			// nothing to attach the event to.
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		e := store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: t.Kind, URL: t.URL, UserAgent: ua, At: at}
-		e.Machine, e.Reason = classify(ua, at, snd)
-		if !e.Machine {
-			contact = snd.ContactID
-		}
-		e.Scored = !e.Machine && s.Scoring != nil
-		if err := q.InsertMailEvent(ctx, t.Workspace, &e); err != nil {
-			return err
-		}
-		if !e.Scored {
-			return nil
-		}
-		kind := "email_open"
-		if t.Kind == store.MailClick {
-			kind = "email_click"
-		}
-		res, err := s.Scoring.IngestTx(ctx, q, t.Workspace, []scoring.Event{{ContactID: snd.ContactID, Kind: kind, OccurredAt: at, URL: t.URL}})
-		if err != nil {
-			return err
-		}
-		if res.Rejected > 0 {
-			// The workspace dropped the kind from its weights, or the contact is
-			// gone: the event stays recorded, it just does not score.
-			s.Log.Info("mail: engagement not scored", "workspace", t.Workspace, "send", snd.ID, "why", res.Errors[0].Message)
-		}
-		return nil
-	})
-	return contact, err
-}
-
 // Opened reports whether a person opened the send of an enrollment's step. A
 // human click counts too (it proves the open when images were blocked);
 // machine events never do.
@@ -390,12 +360,12 @@ var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf
 // openPixel answers the GIF whatever happens to the record (a failed write is
 // logged; the reader's mail client must not show a broken image).
 func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
-	t, err := VerifyEngage(s.Secret, r.PathValue("token"))
+	t, err := s.verifyEngage(r.PathValue("token"))
 	if err != nil || t.Kind != store.MailOpen {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
 		return
 	}
-	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil {
+	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil && !errors.Is(err, errEngageFull) {
 		s.Log.Error("mail: record open", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
 	w.Header().Set("Content-Type", "image/gif")
@@ -406,13 +376,13 @@ func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
 
 // click redirects to the URL signed into the token, never to anything else.
 func (s *Service) click(w http.ResponseWriter, r *http.Request) {
-	t, err := VerifyEngage(s.Secret, r.PathValue("token"))
+	t, err := s.verifyEngage(r.PathValue("token"))
 	if err != nil || t.Kind != store.MailClick {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
 		return
 	}
 	contact, err := s.record(r.Context(), t, r.UserAgent())
-	if err != nil {
+	if err != nil && !errors.Is(err, errEngageFull) {
 		s.Log.Error("mail: record click", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
 	target := t.URL

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -66,6 +67,19 @@ type Service struct {
 	// IMAPTLSConfig, when set, is the TLS configuration reply mailboxes are
 	// dialled with (tests trust their own certificate); nil: system roots.
 	IMAPTLSConfig *tls.Config
+
+	// EngageWriters is how many open/click transactions may be in flight
+	// (default 1; the app sets 2 on PostgreSQL, where one batch's round trips
+	// and commit overlap the next). EngageMaxPending bounds the queue
+	// (default EngageMaxPending).
+	EngageWriters    int
+	EngageMaxPending int
+	// ScoreLater, when set, enqueues the scoring of first human opens and
+	// clicks as an EngageScoreArgs job in the writer's transaction (the app
+	// inserts a River job; EngageScoreWorker runs it). Unset: scored inline.
+	ScoreLater func(ctx context.Context, q store.Q, args EngageScoreArgs) error
+	engageOnce sync.Once
+	ew         atomic.Pointer[engageWriter]
 
 	claimer string
 	// drainMu guards draining/again: one drain per process at a time; a

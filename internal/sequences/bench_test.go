@@ -12,40 +12,20 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rightsize/rightsize/internal/bench"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/sequences"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// seedContacts inserts n contacts of ws in bulk and returns their ids.
+// seedContacts inserts n contacts of ws in bulk and returns their ids (the
+// generator `rightsize bench due` uses).
 func seedContacts(t testing.TB, st *store.Store, ws int64, n int) []int64 {
 	t.Helper()
-	ctx := context.Background()
-	ids := make([]int64, 0, n)
-	const chunk = 10000
-	for start := 0; start < n; start += chunk {
-		end := min(start+chunk, n)
-		cs := make([]*model.Contact, 0, end-start)
-		emails := make([]string, 0, end-start)
-		for i := start; i < end; i++ {
-			e := fmt.Sprintf("c%07d@bench.io", i)
-			cs = append(cs, &model.Contact{Email: e, LifecycleStage: "lead", Custom: model.Custom{}})
-			emails = append(emails, e)
-		}
-		err := st.InTx(ctx, func(q store.Q) error {
-			if err := q.InsertContacts(ctx, ws, cs); err != nil {
-				return err
-			}
-			m, err := q.ContactIDsByEmail(ctx, ws, emails)
-			for _, e := range emails {
-				ids = append(ids, m[e])
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	ids, err := bench.SeedContacts(context.Background(), st, ws, n, bench.PlainContact, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }

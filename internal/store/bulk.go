@@ -270,7 +270,7 @@ func (q Q) copyContacts(ctx context.Context, ws int64, cs []*model.Contact, now 
 }
 
 // countByKeys are the (table, column) pairs CountBy may group on.
-var countByKeys = map[string]bool{"accounts.segment": true, "accounts.motion": true, "contacts.lifecycle_stage": true}
+var countByKeys = map[string]bool{"accounts.segment": true, "accounts.motion": true, "contacts.lifecycle_stage": true, "engagement_events.kind": true}
 
 // CountBy counts a workspace's rows of table grouped by column (dashboards).
 func (q Q) CountBy(ctx context.Context, ws int64, table, column string) (map[string]int64, error) {

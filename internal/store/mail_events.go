@@ -1,10 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -94,4 +98,161 @@ func (q Q) ListMailEvents(ctx context.Context, ws, sendID int64) ([]MailEvent, e
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// SendsByIDs loads many sends of ws at once (the open/click writer resolves a
+// batch of tokens with one query). Ids of other workspaces or of no send are
+// absent from the map.
+func (q Q) SendsByIDs(ctx context.Context, ws int64, ids []int64) (map[int64]Send, error) {
+	out := make(map[int64]Send, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	// "+workspace_id": SQLite looks the ids up by rowid (see ContactsByIDs).
+	err := inList(ctx, q, "SELECT "+sendCols+" FROM send_ledger WHERE +workspace_id = $1 AND id", ws, ids, func(rows *sql.Rows) error {
+		s, err := scanSend(rows)
+		if err != nil {
+			return err
+		}
+		out[s.ID] = s
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: sends by ids: %w", err)
+	}
+	return out, nil
+}
+
+// InsertMailEvents stores many events of ws in a few statements. Events that
+// ask to be scored are stored scored only if no scored row exists yet for
+// their send, kind and URL (also not earlier in es): the rest are stored
+// unscored and have Scored set to false, so the caller scores exactly the
+// events left with Scored true, in the same transaction. IDs are not returned.
+func (q Q) InsertMailEvents(ctx context.Context, ws int64, es []*MailEvent) error {
+	type key struct {
+		send      int64
+		kind, url string
+	}
+	var cand, plain []*MailEvent
+	seen := map[key]bool{}
+	for _, e := range es {
+		k := key{e.SendID, e.Kind, e.URL}
+		if e.Scored && !seen[k] {
+			seen[k] = true
+			cand = append(cand, e)
+			continue
+		}
+		e.Scored = false
+		plain = append(plain, e)
+	}
+	if len(cand) > 0 {
+		// Key order: concurrent writers (PostgreSQL runs several) that insert
+		// the same scored keys wait for each other in one order instead of
+		// deadlocking (which PostgreSQL breaks only after deadlock_timeout).
+		slices.SortFunc(cand, func(a, b *MailEvent) int {
+			return cmp.Or(cmp.Compare(a.SendID, b.SendID), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.URL, b.URL))
+		})
+		won := map[key]bool{}
+		err := q.insertMailEvents(ctx, ws, cand, ` ON CONFLICT (workspace_id, send_id, kind, url) WHERE scored DO NOTHING RETURNING send_id, kind, url`, func(rows *sql.Rows) error {
+			var k key
+			if err := rows.Scan(&k.send, &k.kind, &k.url); err != nil {
+				return err
+			}
+			won[k] = true
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, e := range cand {
+			if !won[key{e.SendID, e.Kind, e.URL}] {
+				// A person's earlier event of this kind scored already.
+				e.Scored = false
+				plain = append(plain, e)
+			}
+		}
+	}
+	return q.insertMailEvents(ctx, ws, plain, "", nil)
+}
+
+// mailEventsPerStmt rows go in one SQLite INSERT (12 values each, plain "?"
+// placeholders: see webEventsPerStmt).
+const mailEventsPerStmt = 200
+
+func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail string, row func(*sql.Rows) error) error {
+	if len(es) == 0 {
+		return nil
+	}
+	const head = `INSERT INTO mail_events (workspace_id, send_id, contact_id, enrollment_id, step_id, kind, url, user_agent, machine, reason, scored, at) `
+	run := func(sqlText string, args ...any) error {
+		if row == nil {
+			_, err := q.db.ExecContext(ctx, sqlText, args...)
+			return err
+		}
+		rows, err := q.db.QueryContext(ctx, sqlText, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := row(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	if q.kind == Postgres {
+		n := len(es)
+		send, contact, enr, step := make([]int64, n), make([]int64, n), make([]*int64, n), make([]*int64, n)
+		kind, u, ua, reason := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		machine, scored, at := make([]bool, n), make([]bool, n), make([]time.Time, n)
+		for i, e := range es {
+			send[i], contact[i], enr[i], step[i] = e.SendID, e.ContactID, e.EnrollmentID, e.StepID
+			kind[i], u[i], ua[i], reason[i] = e.Kind, e.URL, e.UserAgent, e.Reason
+			machine[i], scored[i], at[i] = e.Machine, e.Scored, e.At.UTC()
+		}
+		err := run(head+`SELECT $1, v.s, v.c, v.e, v.st, v.k, v.u, v.ua, v.m, v.r, v.sc, v.a
+			FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::text[], $11::bool[], $12::timestamptz[])
+			AS v(s, c, e, st, k, u, ua, m, r, sc, a)`+tail, ws, send, contact, enr, step, kind, u, ua, machine, reason, scored, at)
+		if err != nil {
+			return fmt.Errorf("store: mail events: %w", err)
+		}
+		return nil
+	}
+	// The workspace id is a trusted integer (from a verified token), written
+	// into the statement so it is not bound once per row.
+	lit := "(" + strconv.FormatInt(ws, 10) + ",?,?,?,?,?,?,?,?,?,?,?)"
+	args := make([]any, 0, mailEventsPerStmt*11)
+	for start := 0; start < len(es); start += mailEventsPerStmt {
+		end := min(start+mailEventsPerStmt, len(es))
+		var sb strings.Builder
+		sb.Grow(len(head) + (end-start)*(len(lit)+1) + len(tail) + 8)
+		sb.WriteString(head)
+		sb.WriteString("VALUES ")
+		args = args[:0]
+		for i := start; i < end; i++ {
+			if i > start {
+				sb.WriteByte(',')
+			}
+			sb.WriteString(lit)
+			e := es[i]
+			args = append(args, e.SendID, e.ContactID, nullInt(e.EnrollmentID), nullInt(e.StepID), e.Kind, e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC())
+		}
+		sb.WriteString(tail)
+		if err := run(sb.String(), args...); err != nil {
+			return fmt.Errorf("store: mail events: %w", err)
+		}
+	}
+	return nil
+}
+
+// CountMailEvents counts ws's open and click rows, and those marked scored
+// (benchmarks check that every answered request was stored and every scored
+// event reached lead scoring).
+func (q Q) CountMailEvents(ctx context.Context, ws int64) (total, scored int64, err error) {
+	err = q.db.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(*) FILTER (WHERE scored) FROM mail_events WHERE workspace_id=$1`, ws).Scan(&total, &scored)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: count mail events: %w", err)
+	}
+	return total, scored, nil
 }

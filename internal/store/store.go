@@ -65,8 +65,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // sqlitePragmas: busy_timeout first so the other pragmas wait for a lock too; WAL lets
 // readers run beside the writer; synchronous=FULL so an acknowledged write survives a
 // power cut (see docs/store.md); immediate transactions so a read-then-write
-// transaction takes the write lock up front instead of failing on upgrade.
-const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_time_format=sqlite"
+// transaction takes the write lock up front instead of failing on upgrade;
+// temp_store=MEMORY keeps the statement journals of multi-row writes (and sort
+// scratch) in memory instead of a temporary file written with a syscall per
+// page (docs/benchmarks.md, open pixel).
+const sqlitePragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)&_pragma=temp_store(MEMORY)&_time_format=sqlite"
 
 func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
