@@ -567,8 +567,9 @@ func pick(ls []LTVFigure, variant string) LTVFigure {
 	return LTVFigure{Variant: variant}
 }
 
-// grade colours LTV:CAC and payback against their targets (metricConventions["guardrail"]).
-func grade(ltvCAC, payback, paybackTarget *float64, target float64) (string, []string) {
+// Grade colours LTV:CAC and payback against their targets (metricConventions["guardrail"]).
+func Grade(ltvCAC, payback, paybackTarget *float64, target float64) (string, []string) {
+	const eps = 1e-9 // the band's edges belong to amber (3 × 0.8 is 2.4000000000000004 in floating point)
 	if ltvCAC == nil {
 		return StatusNoData, []string{"no LTV:CAC: see the notes"}
 	}
@@ -582,7 +583,7 @@ func grade(ltvCAC, payback, paybackTarget *float64, target float64) (string, []s
 	switch r := *ltvCAC; {
 	case r >= target:
 		reasons = append(reasons, fmt.Sprintf("LTV:CAC %s meets the target %s", fmtRatio(r), fmtRatio(target)))
-	case r >= target*(1-AmberBand):
+	case r >= target*(1-AmberBand)-eps:
 		worse(StatusAmber)
 		reasons = append(reasons, fmt.Sprintf("LTV:CAC %s is below the target %s but within 20 %% (amber down to %s)", fmtRatio(r), fmtRatio(target), fmtRatio(target*(1-AmberBand))))
 	default:
@@ -594,7 +595,7 @@ func grade(ltvCAC, payback, paybackTarget *float64, target float64) (string, []s
 		switch p := *payback; {
 		case p <= pt:
 			reasons = append(reasons, fmt.Sprintf("payback %.1f months is within the target %s months", p, trimFloat(pt)))
-		case p <= pt*(1+AmberBand):
+		case p <= pt*(1+AmberBand)+eps:
 			worse(StatusAmber)
 			reasons = append(reasons, fmt.Sprintf("payback %.1f months is over the target %s months but within 20 %% (amber up to %.1f)", p, trimFloat(pt), pt*(1+AmberBand)))
 		default:
@@ -910,7 +911,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 			if cm.CACUsed != nil && cm.ARPA != nil {
 				cm.PaybackMonths = val(PaybackMonths(*cm.CACUsed, *cm.ARPA, cm.GrossMargin))
 			}
-			cm.Status, cm.Reasons = grade(cm.LTVToCAC, cm.PaybackMonths, cm.PaybackTarget, set.LTVCACTarget)
+			cm.Status, cm.Reasons = Grade(cm.LTVToCAC, cm.PaybackMonths, cm.PaybackTarget, set.LTVCACTarget)
 			if cm.Status == StatusNoData {
 				cm.Reasons = noDataReasons(cm)
 			}
@@ -946,7 +947,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 		if cacV != nil && sm.ARPA != nil {
 			sm.PaybackMonths = val(PaybackMonths(*cacV, *sm.ARPA, gm))
 		}
-		sm.Status, sm.Reasons = grade(sm.LTVToCAC, nil, nil, set.LTVCACTarget)
+		sm.Status, sm.Reasons = Grade(sm.LTVToCAC, nil, nil, set.LTVCACTarget)
 		sm.Reasons = slices.DeleteFunc(sm.Reasons, func(s string) bool { return s == "no payback target for this segment" })
 	}
 	out.Summary = sm
