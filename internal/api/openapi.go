@@ -241,6 +241,7 @@ func schemas() js {
 	successSchemas(s)
 	subscriptionSchemas(s)
 	forecastSchemas(s)
+	unitEconomicsSchemas(s)
 	return s
 }
 

@@ -92,6 +92,12 @@ func alertOut(a store.EconomicsAlert, cur string) Alert {
 	if out.Cell.Reasons == nil {
 		out.Cell.Reasons = []string{}
 	}
+	if out.Cell.LTV == nil {
+		out.Cell.LTV = []LTVFigure{}
+	}
+	if out.Cell.Notes == nil {
+		out.Cell.Notes = map[string]string{}
+	}
 	out.Text = alertText(out.Cell, cur, a.PreviousStatus)
 	return out
 }
@@ -255,11 +261,12 @@ type GuardrailArgs struct {
 // Kind names the job.
 func (GuardrailArgs) Kind() string { return "economics_guardrails" }
 
-// InsertOpts: one waiting evaluation per workspace (a change during a run
-// queues the next).
+// InsertOpts: one evaluation per workspace queued or running. River requires
+// running among the unique states, so a change made while an evaluation runs
+// is picked up by the next one (the hourly sweep at the latest).
 func (GuardrailArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled,
 	}}}
 }
 

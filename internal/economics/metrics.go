@@ -968,6 +968,9 @@ func ComputeMetrics(in MetricsInput) Metrics {
 		}
 		if cc.NewCustomers > 0 {
 			cc.CAC = ptr(float64(cc.Spend) / float64(cc.NewCustomers))
+			if cc.Spend == 0 && cc.Note == "" {
+				cc.Note = "no spend recorded on this channel"
+			}
 		} else if cc.Note == "" {
 			cc.Note = "no new customers from this channel"
 		}
