@@ -180,7 +180,7 @@ func hasID(xs []any, id int64) bool {
 func (h *harness) insertAlert(t *testing.T, ws int64) int64 {
 	t.Helper()
 	a := store.EconomicsAlert{Segment: "smb", Motion: "high_touch", PreviousStatus: "amber", Status: "red",
-		Detail: []byte(`{"segment":"smb","motion":"high_touch","status":"red","ltv_to_cac":0.9,"reasons":["LTV:CAC 0.9 is below 2.4 (the target 3 less 20 %)"]}`),
+		Detail:     []byte(`{"segment":"smb","motion":"high_touch","status":"red","ltv_to_cac":0.9,"reasons":["LTV:CAC 0.9 is below 2.4 (the target 3 less 20 %)"]}`),
 		WindowFrom: "2025-01", WindowTo: "2025-12", CreatedAt: time.Now().UTC()}
 	if err := h.env.App.St.InTx(context.Background(), func(q store.Q) error { return q.InsertEconomicsAlert(context.Background(), ws, &a) }); err != nil {
 		t.Fatal(err)
