@@ -3,6 +3,7 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rightsize/rightsize/internal/economics"
@@ -140,7 +141,7 @@ func (g *gen) economics() error {
 			if at.After(g.now) {
 				break
 			}
-			act := model.Activity{Kind: kinds[k%len(kinds)], Subject: "Custom rollout: " + kinds[k%len(kinds)], OccurredAt: at, DurationMinutes: int64(150 + g.r.IntN(180)),
+			act := model.Activity{Kind: kinds[k%len(kinds)], Subject: "Custom rollout: " + strings.ReplaceAll(kinds[k%len(kinds)], "_", " "), OccurredAt: at, DurationMinutes: int64(150 + g.r.IntN(180)),
 				OwnerID: d.OwnerID, AccountID: &a.ID, DealID: &d.ID, Participants: []string{}, Custom: model.Custom{}}
 			if err := g.q.CreateActivity(g.ctx, g.ws, &act); err != nil {
 				return fmt.Errorf("demo: activity: %w", err)

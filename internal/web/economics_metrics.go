@@ -224,7 +224,7 @@ func (u *UI) metricsView(r *http.Request, s *session) (econMetricsView, string, 
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	v.Payback = newBarChart("chart-payback", "CAC payback by segment × motion, months", paybackBars)
+	v.Payback = widenBarChart(newBarChart("chart-payback", "CAC payback by segment × motion, months", paybackBars), 200, 190)
 	v.Waterfall = newWaterfall("chart-mrr-waterfall", "MRR movements, "+m.From+" to "+m.To, m.MRR.Bridge, cur)
 
 	// Cohort heatmaps.
@@ -262,7 +262,7 @@ func (u *UI) metricsView(r *http.Request, s *session) (econMetricsView, string, 
 		v.Channels = append(v.Channels, channelRowView{Channel: c.Channel, Paid: c.Paid, Spend: formatMoney(c.Spend, cur), New: formatNumber(c.NewCustomers), CAC: money(c.CAC), Note: c.Note})
 	}
 	for i, c := range m.CostToClose {
-		if i == 10 {
+		if i == 8 {
 			break
 		}
 		v.Costs = append(v.Costs, costRowView{DealID: c.DealID, Name: c.Name, Segment: c.Segment, Hours: fmt.Sprintf("%.1f", c.Hours),
@@ -439,4 +439,20 @@ func (u *UI) costCardOf(r *http.Request, s *session, d model.Deal) (*costCard, e
 	}
 	card.Note = fmt.Sprintf("Hourly cost = loaded annual cost ÷ %d working hours; LTV (%s) from the %s", c.WorkingHours, c.LTVVariant, c.LTVAsOf)
 	return card, nil
+}
+
+// widenBarChart gives a bar chart wider label and value columns (long
+// segment × motion labels, "37.4 months (target 12)"), keeping its rows.
+func widenBarChart(c barChart, labelW, valueW int) barChart {
+	old := c.TrackW
+	c.LabelW = labelW
+	c.TrackW = c.Width - labelW - valueW
+	for i := range c.Rows {
+		row := &c.Rows[i]
+		if old > 0 && row.W > 0 {
+			row.W = max(3, row.W*c.TrackW/old)
+		}
+		row.ValueX = labelW + row.W + 8
+	}
+	return c
 }
