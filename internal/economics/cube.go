@@ -165,16 +165,23 @@ func (c *Cube) Finish() {
 
 // AddMovement adds one movement of a customer (month as "YYYY-MM").
 func (c *Cube) AddMovement(accountID int64, month string, kind string, amount int64) {
+	k, ok := kindIndex[kind]
+	if !ok {
+		k = -1
+	}
+	c.add(accountID, monthBytes(month), k, amount)
+}
+
+// add adds one movement: month as a month index, kind as a cube kind (-1 unknown).
+func (c *Cube) add(accountID int64, m, k int, amount int64) {
 	ci, ok := c.byAccount[accountID]
-	k, kok := kindIndex[kind]
-	if !ok || !kok {
+	if !ok || k < 0 {
 		if !c.ignored[accountID] {
 			c.Skipped++
 		}
 		return
 	}
 	cu := &c.Customers[ci]
-	m := monthBytes(month)
 	if m < cu.Cohort || m > c.Last {
 		c.Skipped++
 		return

@@ -148,17 +148,44 @@ func (s *Service) metricsInput(ctx context.Context, ws int64, p MetricsParams) (
 	return in, errors.Join(err, cubeErr)
 }
 
-// buildCube reads the customers of currency acquired up to endDay and streams
-// their movements into a cube; customers of other currencies are counted.
+// buildCube reads the customers of currency acquired up to endDay and their
+// movements into a cube; customers of other currencies are counted. The
+// movements are read into a compact buffer while the customers load (two
+// queries at once), then added.
 func (s *Service) buildCube(ctx context.Context, ws int64, currency string, to int, endDay string, set Settings) (*Cube, []CurrencyCount, error) {
 	q := s.St.Read()
+	type move struct {
+		acct   int64
+		amount int64
+		month  int32
+		kind   int8
+	}
+	var moves []move
+	var moveErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		moves = make([]move, 0, 1<<16)
+		moveErr = q.EachMovement(ctx, ws, monthName(to), func(m store.MovementRow) error {
+			k, ok := kindIndex[m.Kind]
+			if !ok {
+				k = -1
+			}
+			moves = append(moves, move{acct: m.AccountID, amount: m.Amount, month: int32(monthBytes(m.Month)), kind: int8(k)})
+			return nil
+		})
+	}()
 	acqs, err := q.Acquisitions(ctx, ws, endDay)
+	var sources map[int64]string
+	if err == nil {
+		sources, err = q.AccountSources(ctx, ws)
+	}
+	<-done
 	if err != nil {
 		return nil, nil, err
 	}
-	sources, err := q.AccountSources(ctx, ws)
-	if err != nil {
-		return nil, nil, err
+	if moveErr != nil {
+		return nil, nil, moveErr
 	}
 	c := NewCube(currency, to)
 	others := map[string]int64{}
@@ -183,12 +210,8 @@ func (s *Service) buildCube(ctx context.Context, ws int64, currency string, to i
 		c.AddCustomer(Customer{AccountID: a.AccountID, Cohort: co, Cell: c.CellIndex(cellOf(a.Segment, a.Motion)), Channel: ch, Paid: paid[ch], NewMRR: a.Amount})
 	}
 	c.Finish()
-	err = q.EachMovement(ctx, ws, monthName(to), func(m store.MovementRow) error {
-		c.AddMovement(m.AccountID, m.Month, m.Kind, m.Amount)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
+	for _, m := range moves {
+		c.add(m.acct, int(m.month), int(m.kind), m.amount)
 	}
 	var oc []CurrencyCount
 	for _, cur := range sortedKeys(others) {
