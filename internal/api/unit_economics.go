@@ -67,6 +67,8 @@ type cacReport struct {
 	CAC      economics.CACSet       `json:"cac"`
 	Periods  []periodCAC            `json:"periods"`
 	Cells    []cellCAC              `json:"segments_motions"`
+	Segments []economics.GroupCAC   `json:"segments"`
+	Motions  []economics.GroupCAC   `json:"motions"`
 	Channels []economics.ChannelCAC `json:"channels"`
 }
 
@@ -137,7 +139,7 @@ func getEconomicsCAC(a *API, w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if err != nil {
 		return err
 	}
-	out := cacReport{ReportHead: headOf(m), CAC: m.Summary.CAC, Periods: []periodCAC{}, Cells: []cellCAC{}, Channels: m.Channels}
+	out := cacReport{ReportHead: headOf(m), CAC: m.Summary.CAC, Periods: []periodCAC{}, Cells: []cellCAC{}, Segments: m.Segments, Motions: m.Motions, Channels: m.Channels}
 	for _, pr := range m.Periods {
 		out.Periods = append(out.Periods, periodCAC{Key: pr.Key, From: pr.From, To: pr.To, Partial: pr.Partial, NewCustomers: pr.NewCustomers, PaidNewCustomers: pr.PaidNewCustomers, CAC: pr.CAC})
 	}

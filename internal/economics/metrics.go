@@ -220,6 +220,17 @@ type ChannelCAC struct {
 	Note         string   `json:"note,omitempty"`
 }
 
+// GroupCAC is CAC of one segment (over its motions) or one motion (over its
+// segments).
+type GroupCAC struct {
+	Key              string `json:"key"`
+	NewCustomers     int64  `json:"new_customers"`
+	PaidNewCustomers int64  `json:"paid_new_customers"`
+	BlendedCost      int64  `json:"blended_cost"`
+	FullyLoadedCost  int64  `json:"fully_loaded_cost"`
+	CAC              CACSet `json:"cac"`
+}
+
 // CellMetrics is one segment × motion of the matrix, with the numbers behind
 // its colour.
 type CellMetrics struct {
@@ -330,6 +341,8 @@ type Metrics struct {
 	Summary         Summary           `json:"summary"`
 	Periods         []Period          `json:"periods"`
 	Channels        []ChannelCAC      `json:"channels"`
+	Segments        []GroupCAC        `json:"segments"`
+	Motions         []GroupCAC        `json:"motions"`
 	Matrix          Matrix            `json:"matrix"`
 	Cohorts         Cohorts           `json:"cohorts"`
 	Funnel          FunnelEconomics   `json:"funnel"`
@@ -640,7 +653,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 	from, _ := monthIndex(p.From)
 	to, _ := monthIndex(p.To)
 	out := Metrics{From: p.From, To: p.To, Period: p.Period, Currency: p.Currency, Churn: p.Churn, Settings: set,
-		Conventions: metricConventions, Periods: []Period{}, Channels: []ChannelCAC{}, Recommendations: []Recommendation{}, Notes: []string{}}
+		Conventions: metricConventions, Periods: []Period{}, Channels: []ChannelCAC{}, Recommendations: []Recommendation{}, Notes: []string{}, Segments: []GroupCAC{}, Motions: []GroupCAC{}}
 	for _, o := range in.Others {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d customers in %s are left out (amounts are never converted).", o.Customers, o.Currency))
 	}
@@ -919,6 +932,39 @@ func ComputeMetrics(in MetricsInput) Metrics {
 		}
 	}
 	out.Matrix = mx
+
+	// CAC by segment (its cells summed) and by motion (its cells, plus the
+	// motion's people cost no segment could take).
+	bySeg, byMot := map[string]*GroupCAC{}, map[string]*GroupCAC{}
+	for _, cm := range mx.Cells {
+		for _, g := range []struct {
+			m   map[string]*GroupCAC
+			key string
+		}{{bySeg, cm.Segment}, {byMot, cm.Motion}} {
+			x := g.m[g.key]
+			if x == nil {
+				x = &GroupCAC{Key: g.key}
+				g.m[g.key] = x
+			}
+			x.NewCustomers += cm.NewCustomers
+			x.PaidNewCustomers += cm.PaidNewCustomers
+			x.BlendedCost += cm.BlendedCost
+			x.FullyLoadedCost += cm.FullyLoadedCost
+		}
+	}
+	for _, seg := range segs {
+		if x := bySeg[seg]; x != nil {
+			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers, nil)
+			out.Segments = append(out.Segments, *x)
+		}
+	}
+	for _, mot := range motions {
+		if x := byMot[mot]; x != nil {
+			x.FullyLoadedCost = win.MotionFully[mot]
+			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers, nil)
+			out.Motions = append(out.Motions, *x)
+		}
+	}
 
 	// Workspace-level LTV: every customer of the currency.
 	{

@@ -242,6 +242,22 @@ func TestWorkedReport(t *testing.T) {
 		t.Errorf("cells %d + unallocated 100 ≠ %d", cells, s.CAC.FullyLoaded.Cost)
 	}
 
+	// By segment: SMB 750 blended, 750 + its 150 of March's AE = 900 fully
+	// loaded, one new customer; by motion: high touch takes all of March's
+	// AE (1,550 + 900 = 2,450) for its one new customer.
+	groups := map[string]economics.GroupCAC{}
+	for _, g := range append(append([]economics.GroupCAC{}, m.Segments...), m.Motions...) {
+		groups[g.Key] = g
+	}
+	val(t, "SMB blended CAC", groups["smb"].CAC.Blended.Value, 750)
+	val(t, "SMB fully loaded CAC", groups["smb"].CAC.FullyLoaded.Value, 900)
+	val(t, "enterprise fully loaded CAC", groups["enterprise"].CAC.FullyLoaded.Value, 2300)
+	val(t, "high touch fully loaded CAC", groups["high_touch"].CAC.FullyLoaded.Value, 2450)
+	val(t, "digital fully loaded CAC", groups["digital"].CAC.FullyLoaded.Value, 750)
+	if len(m.Segments) != 3 || len(m.Motions) != 2 {
+		t.Errorf("groups %+v %+v", m.Segments, m.Motions)
+	}
+
 	// Channels: paid_search 600 ÷ 1, events 400 ÷ 1.
 	ch := map[string]economics.ChannelCAC{}
 	for _, c := range m.Channels {

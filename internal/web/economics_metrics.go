@@ -68,6 +68,10 @@ type channelRowView struct {
 
 type convView struct{ Key, Label, Text string }
 
+type groupRowView struct {
+	Kind, Key, New, Blended, Paid, Fully string
+}
+
 type costRowView struct {
 	DealID               int64
 	Name, Segment, Hours string
@@ -94,6 +98,7 @@ type econMetricsView struct {
 	Funnel          []funnelRowView
 	Periods         []periodRowView
 	Channels        []channelRowView
+	Groups          []groupRowView
 	Costs           []costRowView
 	Conventions     []convView
 	Alerts          []alertView
@@ -260,6 +265,12 @@ func (u *UI) metricsView(r *http.Request, s *session) (econMetricsView, string, 
 	}
 	for _, c := range m.Channels {
 		v.Channels = append(v.Channels, channelRowView{Channel: c.Channel, Paid: c.Paid, Spend: formatMoney(c.Spend, cur), New: formatNumber(c.NewCustomers), CAC: money(c.CAC), Note: c.Note})
+	}
+	for _, g := range m.Segments {
+		v.Groups = append(v.Groups, groupRowView{Kind: "segment", Key: g.Key, New: formatNumber(g.NewCustomers), Blended: money(g.CAC.Blended.Value), Paid: money(g.CAC.Paid.Value), Fully: money(g.CAC.FullyLoaded.Value)})
+	}
+	for _, g := range m.Motions {
+		v.Groups = append(v.Groups, groupRowView{Kind: "motion", Key: g.Key, New: formatNumber(g.NewCustomers), Blended: money(g.CAC.Blended.Value), Paid: money(g.CAC.Paid.Value), Fully: money(g.CAC.FullyLoaded.Value)})
 	}
 	for i, c := range m.CostToClose {
 		if i == 8 {
