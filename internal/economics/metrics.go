@@ -703,7 +703,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 
 	total := c.series(nil, math.MinInt, math.MaxInt)
 	ms := statsOf(c, total, from, to)
-	cac := func(blended, fully, customers, paid int64, notes map[string]string) CACSet {
+	cac := func(blended, fully, customers, paid int64) CACSet {
 		s := CACSet{
 			Blended:     CACFigure{Variant: CACBlended, Cost: blended, Customers: customers, Convention: metricConventions["cac_blended"]},
 			Paid:        CACFigure{Variant: CACPaid, Cost: blended, Customers: paid, Convention: metricConventions["cac_paid"]},
@@ -728,17 +728,15 @@ func ComputeMetrics(in MetricsInput) Metrics {
 	}
 
 	// Periods.
-	revenue := func(q int) (int64, bool) { // recurring revenue of the quarter starting at month q
-		st := statsOf(c, total, q, q+2)
+	revenue := func(q int) int64 { // recurring revenue of the quarter starting at month q
 		var r int64
-		for _, m := range st {
+		for _, m := range statsOf(c, total, q, q+2) {
 			r += m.endMRR
 		}
-		return r, true
+		return r
 	}
 	magic := func(q int) (*float64, string) { // quarter starting at q
-		rev, _ := revenue(q)
-		prev, _ := revenue(q - 3)
+		rev, prev := revenue(q), revenue(q-3)
 		cost := book.window(q-3, q-1, shares).FullyLoaded
 		v, err := MagicNumber(prev, rev, cost)
 		if err != nil {
@@ -765,7 +763,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 			per.RecurringRevenue += m.endMRR
 			per.CustomerMonths += float64(m.startCust+m.endCust) / 2
 		}
-		per.CAC = cac(pc.Ledger, pc.FullyLoaded, nNew, nPaid, notes)
+		per.CAC = cac(pc.Ledger, pc.FullyLoaded, nNew, nPaid)
 		if v, ok := arpaOf(pm); ok {
 			per.ARPA = &v
 		} else {
@@ -846,7 +844,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 			sm.Notes["magic_number"] = "no complete calendar quarter in the window"
 		}
 	}
-	sm.CAC = cac(win.Ledger, win.FullyLoaded, sm.NewCustomers, sm.PaidNewCustomers, sm.Notes)
+	sm.CAC = cac(win.Ledger, win.FullyLoaded, sm.NewCustomers, sm.PaidNewCustomers)
 
 	// Gross margin and order values by cell, from the subscriptions active at the end.
 	gmCell, gmSrc, aov, orders := marginsAndOrders(c, in.Subs, set)
@@ -873,7 +871,7 @@ func ComputeMetrics(in MetricsInput) Metrics {
 				}
 			}
 			cm.BlendedCost, cm.FullyLoadedCost = win.CellLedger[cl], win.CellFully[cl]
-			cm.CAC = cac(cm.BlendedCost, cm.FullyLoadedCost, cm.NewCustomers, cm.PaidNewCustomers, cm.Notes)
+			cm.CAC = cac(cm.BlendedCost, cm.FullyLoadedCost, cm.NewCustomers, cm.PaidNewCustomers)
 			if known {
 				if v, ok := arpaOf(cms); ok {
 					cm.ARPA = &v
@@ -954,14 +952,14 @@ func ComputeMetrics(in MetricsInput) Metrics {
 	}
 	for _, seg := range segs {
 		if x := bySeg[seg]; x != nil {
-			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers, nil)
+			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers)
 			out.Segments = append(out.Segments, *x)
 		}
 	}
 	for _, mot := range motions {
 		if x := byMot[mot]; x != nil {
 			x.FullyLoadedCost = win.MotionFully[mot]
-			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers, nil)
+			x.CAC = cac(x.BlendedCost, x.FullyLoadedCost, x.NewCustomers, x.PaidNewCustomers)
 			out.Motions = append(out.Motions, *x)
 		}
 	}
