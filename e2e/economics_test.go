@@ -2,13 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/rightsize/rightsize/internal/app/apptest"
+	"github.com/rightsize/rightsize/internal/demo"
 	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
@@ -79,9 +83,10 @@ func TestEconomicsPages(t *testing.T) {
 				chromedp.Click(`button[type=submit]`),
 				chromedp.WaitVisible(`nav[aria-label=Main] a[href="/economics"]`),
 				chromedp.Click(`nav[aria-label=Main] a[href="/economics"]`),
-				chromedp.WaitVisible(`#pending`),
+				chromedp.WaitVisible(`#matrix`),
 			)
-			mustContain(t, "pending", b.text(`#pending`), "coming in the next phase", "LTV:CAC")
+			mustContain(t, "pending", b.text(`#pending`), "Partner mode")
+			mustContain(t, "matrix", b.text(`#matrix`), "LTV:CAC by segment × motion", "SMB", "High touch")
 			mustContain(t, "allocation", b.text(`#alloc-table`), "SMB", "Enterprise", "High touch")
 			mustContain(t, "market", b.text(`#market`), "684,000,000,000.00 USD", "342,000,000.00 USD")
 			b.screenshot("economics-overview-" + string(kind))
@@ -125,4 +130,85 @@ func TestEconomicsPages(t *testing.T) {
 			b.checkConsole()
 		})
 	}
+}
+
+// TestEconomicsDemo opens the demo workspace's economics: the KPI tiles, the
+// segment × motion matrix (SMB digital green, SMB high touch red), the
+// recommendation to route SMB to digital, cohort heatmaps and charts; then a
+// guardrail evaluation raises alerts, the banner shows on /economics and the
+// dashboard and goes once acknowledged; the costly SMB deal shows its
+// cost-to-close card.
+func TestEconomicsDemo(t *testing.T) {
+	b := newBrowser(t)
+	e := apptest.New(t, store.SQLite)
+	ctx := context.Background()
+	res, err := demo.Seed(ctx, e.App.St, demo.Options{Now: time.Now().UTC(), Slug: "northwind"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.run("sign in to the demo and open Economics",
+		chromedp.Navigate(e.URL+"/login"),
+		chromedp.WaitVisible(`#email`),
+		chromedp.SendKeys(`#email`, res.AdminEmail),
+		chromedp.SendKeys(`#password`, res.Password),
+		chromedp.Click(`button[type=submit]`),
+		chromedp.WaitVisible(`nav[aria-label=Main] a[href="/economics"]`),
+		chromedp.Click(`nav[aria-label=Main] a[href="/economics"]`),
+		chromedp.WaitVisible(`#matrix`),
+	)
+	status := func(cell string) string {
+		v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector('#cell-`+cell+`').dataset.status`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if s := status("smb-digital"); s != "green" {
+		t.Errorf("SMB digital is %s", s)
+	}
+	if s := status("smb-high_touch"); s != "red" {
+		t.Errorf("SMB high touch is %s", s)
+	}
+	mustContain(t, "recommendations", b.text(`#recommendations`), "route SMB to digital", "cost-to-close so far", "outsourcing LDR work lowers cost per SQL")
+	mustContain(t, "tiles", b.text(`#kpis`), "MRR", "LTV:CAC", "Magic number")
+	cells, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#cohort-logo td[class*="heat-"]').length`))
+	if err != nil || cells < 20 {
+		t.Errorf("cohort heatmap cells %d (%v)", cells, err)
+	}
+	b.screenshot("economics-demo")
+
+	// The guardrail evaluation (the job's, run here directly; the sweep the
+	// app ran on start may have evaluated the demo already).
+	if _, err := e.App.Econ.EvaluateGuardrails(ctx, res.Workspace.ID); err != nil {
+		t.Fatal(err)
+	}
+	raised, err := e.App.Econ.Alerts(ctx, res.Workspace.ID, true, 0)
+	if err != nil || len(raised) == 0 || raised[0].Segment != "smb" || raised[0].Motion != "high_touch" {
+		t.Fatalf("open alerts %+v (%v)", raised, err)
+	}
+	b.run("the alert banner", chromedp.Navigate(e.URL+"/economics"), chromedp.WaitVisible(`#alerts`))
+	mustContain(t, "banner", b.text(`#alerts`), "turned red", "Acknowledge")
+	b.screenshot("economics-demo-alerts")
+	b.run("the dashboard banner", chromedp.Navigate(e.URL+"/"), chromedp.WaitVisible(`#guardrail-alerts`))
+	b.screenshot("economics-demo-dashboard")
+	for _, a := range raised {
+		li := fmt.Sprintf(`#guardrail-alerts li[data-alert="%d"]`, a.ID)
+		b.run("acknowledge", chromedp.Click(li+` button[type=submit]`), chromedp.WaitNotPresent(li))
+	}
+	b.run("the banner is gone", chromedp.WaitNotPresent(`#guardrail-alerts`), chromedp.WaitVisible(`.tiles`))
+
+	var deal int64
+	deals, err := e.App.St.Read().OpenDealsIn(ctx, res.Workspace.ID, "high_touch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deals {
+		if strings.HasSuffix(d.Name, "Custom rollout") {
+			deal = d.ID
+		}
+	}
+	b.run("the costly SMB deal", chromedp.Navigate(fmt.Sprintf("%s/deals/%d", e.URL, deal)), chromedp.WaitVisible(`#cost-to-close`))
+	mustContain(t, "cost card", b.text(`#cost-to-close`), "Cost-to-close", "Exceeds what one SMB via High touch customer is worth")
+	b.screenshot("economics-demo-deal")
+	b.checkConsole()
 }

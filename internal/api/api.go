@@ -302,6 +302,18 @@ var routes = []route{
 	{"POST", "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, redeliverWebhook, redeliverWebhookDoc},
 	{"GET", "/api/v1/sending", admin, getSending, getSendingDoc},
 	{"POST", "/api/v1/sending/resume", admin, resumeSending, resumeSendingDoc},
+
+	{"GET", "/api/v1/economics/metrics", admin, getEconomicsMetrics, getEconomicsMetricsDoc},
+	{"GET", "/api/v1/economics/cac", admin, getEconomicsCAC, getEconomicsCACDoc},
+	{"GET", "/api/v1/economics/mrr", admin, getEconomicsMRR, getEconomicsMRRDoc},
+	{"GET", "/api/v1/economics/ltv", admin, getEconomicsLTV, getEconomicsLTVDoc},
+	{"GET", "/api/v1/economics/matrix", admin, getEconomicsMatrix, getEconomicsMatrixDoc},
+	{"GET", "/api/v1/economics/cohorts", admin, getEconomicsCohorts, getEconomicsCohortsDoc},
+	{"GET", "/api/v1/economics/funnel", admin, getEconomicsFunnel, getEconomicsFunnelDoc},
+	{"GET", "/api/v1/economics/recommendations", admin, getEconomicsRecommendations, getEconomicsRecommendationsDoc},
+	{"GET", "/api/v1/economics/cost-to-close", admin, getCostToClose, getCostToCloseDoc},
+	{"GET", "/api/v1/economics/alerts", admin, listEconomicsAlerts, listEconomicsAlertsDoc},
+	{"POST", "/api/v1/economics/alerts/{id}/acknowledge", admin, acknowledgeEconomicsAlert, acknowledgeEconomicsAlertDoc},
 }
 
 // RouteInfo names one route of the API.

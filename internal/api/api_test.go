@@ -66,6 +66,7 @@ func TestAPI(t *testing.T) {
 				{"sequences", h.testSequences},
 				{"pipelines", h.testPipelines},
 				{"economics", h.testEconomics},
+				{"unit_economics", h.testUnitEconomics},
 				{"success", h.testSuccess},
 				{"subscriptions", h.testSubscriptions},
 				{"forecast", h.testForecast},
@@ -1089,6 +1090,7 @@ var deskBodies = map[string]string{
 func (h *harness) testCrossWorkspace(t *testing.T) {
 	targets := h.targets()
 	maps.Copy(targets, h.economicsTargets())
+	targets["economics"] = h.economicsAlertTarget()
 	walked := 0
 	for _, rt := range h.api.Routes() {
 		if !strings.Contains(rt.Pattern, "{id}") {
@@ -1144,7 +1146,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				body = `{"outcome":"renew"}`
 			case rt.Method == "POST" && seg == "webhooks":
 				// test and redeliver take no body.
-			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments"):
+			case rt.Method == "POST" && (seg == "sequences" || seg == "enrollments" || seg == "economics"):
 				// Actions without a body (activate, pause, release, skip, exit…).
 			default:
 				t.Fatalf("no cross-workspace call for %s: teach testCrossWorkspace its body", name)

@@ -242,6 +242,7 @@ func schemas() js {
 	subscriptionSchemas(s)
 	forecastSchemas(s)
 	webhookSchemas(s)
+	unitEconomicsSchemas(s)
 	return s
 }
 

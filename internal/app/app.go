@@ -146,6 +146,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Pipeline = &pipeline.Service{St: st}
 	a.Econ = &economics.Service{St: st}
 	a.Staffing = &staffing.Service{St: st, Econ: a.Econ}
+	// The economics recommendations compare the staffing planner's scenarios
+	// (docs/economics.md); staffing imports economics, so the figures come in here.
+	a.Econ.Scenarios = staffingCosts(a.Staffing)
 	// A won deal opens its CSM handoff, checklist and first health score in
 	// the deal's transaction (docs/success.md).
 	a.Success = &success.Service{St: st, Assign: a.Assignment}
@@ -234,6 +237,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &webhooks.SweepWorker{Svc: a.Webhooks})
 		river.AddWorker(workers, &api.IdemCleanupWorker{St: st})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, webhooks.SweepPeriodicJob(time.Minute), api.IdemCleanupPeriodicJob(time.Hour))
+		// Economics guardrails: an hourly sweep queues each workspace's
+		// evaluation; input changes queue one in their transaction (docs/economics.md).
+		river.AddWorker(workers, &economics.GuardrailSweepWorker{Svc: a.Econ})
+		river.AddWorker(workers, &economics.GuardrailWorker{Svc: a.Econ})
+		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, economics.GuardrailSweepPeriodicJob())
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -274,6 +282,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		_, err := rc.InsertTx(ctx, q.Tx(), sequences.DueArgs{}, nil)
 		return err
 	}
+	a.Econ.River = rc
 	a.Reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range []struct {
 		result string

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/sequences"
+	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/tracking"
 )
@@ -178,5 +180,25 @@ func mailExits(m *mail.Service, s *sequences.Service) {
 		}
 		_, err = s.Exit(ctx, q, ws, c.ID, why)
 		return err
+	}
+}
+
+// staffingCosts hands the staffing planner's cost per SQL per scenario to the
+// economics recommendations (staffing imports economics, not the other way).
+func staffingCosts(st *staffing.Service) func(ctx context.Context, ws int64) ([]economics.ScenarioCost, error) {
+	return func(ctx context.Context, ws int64) ([]economics.ScenarioCost, error) {
+		cmp, err := st.Comparison(ctx, ws)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]economics.ScenarioCost, 0, len(cmp.Plans))
+		for _, p := range cmp.Plans {
+			if p.Problem != "" {
+				continue
+			}
+			out = append(out, economics.ScenarioCost{ID: p.Scenario.ID, Name: p.Scenario.Name, Kind: p.Scenario.Kind, Motion: p.Scenario.Motion,
+				Currency: p.Scenario.Currency, CostPerSQL: p.Summary.CostPerSQL})
+		}
+		return out, nil
 	}
 }

@@ -88,24 +88,31 @@ func runImportSpend(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// economicsReport is what `rightsize economics --json` prints: the inputs and
-// the staffing comparison; the metrics come with the next phase (pending).
+// economicsReport is what `rightsize economics --json` prints: the inputs,
+// the metrics (the API's GET /api/v1/economics/metrics) and the staffing
+// comparison.
 type economicsReport struct {
 	Workspace string              `json:"workspace"`
 	From      string              `json:"from"`
 	To        string              `json:"to"`
 	Inputs    economics.Inputs    `json:"inputs"`
+	Metrics   economics.Metrics   `json:"metrics"`
 	Staffing  staffing.Comparison `json:"staffing"`
 }
 
 func runEconomics(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("economics", "economics --workspace slug [--from YYYY-MM] [--to YYYY-MM] [--json]")
+	fs := e.flags("economics", "economics --workspace slug [--from YYYY-MM] [--to YYYY-MM] [--period month|quarter] [--churn start_of_period|start_plus_new|exposure] [--ltv variant] [--cac fully_loaded|blended] [--currency XXX] [--json]")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	wsSlug := fs.String("workspace", "", "workspace slug")
 	from := fs.String("from", "", "first month (default: 11 months before --to)")
 	to := fs.String("to", "", "last month, included (default: this month)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	period := fs.String("period", "", "periods of the report: month (default) or quarter")
+	churn := fs.String("churn", "", "logo churn convention: start_of_period (default), start_plus_new or exposure")
+	ltv := fs.String("ltv", "", "headline LTV variant: simple_gm (default), revenue, ecom, discounted or cohort")
+	cac := fs.String("cac", "", "matrix CAC variant: fully_loaded (default) or blended")
+	currency := fs.String("currency", "", "report currency (default: the workspace's)")
 	if err := config.Load(fs, &cfg, args); err != nil {
 		return err
 	}
@@ -130,11 +137,18 @@ func runEconomics(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	m, err := a.Econ.Metrics(ctx, w.ID, economics.MetricsParams{From: f, To: t, Period: *period, Churn: *churn, LTV: *ltv, CAC: *cac, Currency: *currency})
+	if errors.As(err, &fe) {
+		return usagef("--%s %s", fe.Field, fe.Message)
+	}
+	if err != nil {
+		return err
+	}
 	cmp, err := a.Staffing.Comparison(ctx, w.ID)
 	if err != nil {
 		return err
 	}
-	rep := economicsReport{Workspace: w.Slug, From: f, To: t, Inputs: in, Staffing: cmp}
+	rep := economicsReport{Workspace: w.Slug, From: f, To: t, Inputs: in, Metrics: m, Staffing: cmp}
 	if *asJSON {
 		return e.printJSON(rep)
 	}
@@ -182,9 +196,61 @@ func printEconomics(out io.Writer, r economicsReport) error {
 		}
 		tw.Flush()
 	}
+	printMetrics(out, r.Metrics)
 	fmt.Fprintln(out, "\nPending (next phase):")
 	for _, p := range in.Pending {
 		fmt.Fprintf(out, "  - %s\n", p)
 	}
 	return nil
+}
+
+// printMetrics prints the headline figures, the matrix and the recommendations.
+func printMetrics(out io.Writer, m economics.Metrics) {
+	s, cur := m.Summary, m.Currency
+	num := func(v *float64, f string) string {
+		if v == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf(f, *v)
+	}
+	money := func(v *float64) string {
+		if v == nil {
+			return "n/a"
+		}
+		return economics.FormatMoneyF(*v, cur)
+	}
+	pct := func(v *float64) string {
+		if v == nil {
+			return "n/a"
+		}
+		return economics.Percent(*v)
+	}
+	fmt.Fprintf(out, "\nMetrics, %s to %s, %s (logo churn %s; LTV %s; matrix CAC %s)\n", m.From, m.To, cur, m.Churn, s.Headline.Variant, m.Matrix.CAC)
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  MRR\t%s\tARR %s\t%d customers\n", economics.FormatMoney(s.MRR, cur), economics.FormatMoney(s.ARR, cur), s.Customers)
+	fmt.Fprintf(tw, "  ARPA\t%s\tlogo churn %s a month\tNRR %s, GRR %s\n", money(s.ARPA), pct(s.LogoChurn.Monthly), pct(s.NRR), pct(s.GRR))
+	fmt.Fprintf(tw, "  MRR churn\tgross %s, net %s\tquick ratio %s\tmagic number %s (%s)\n", pct(s.GrossMRRChurn), pct(s.NetMRRChurn), num(s.QuickRatio, "%.2f"), num(s.MagicNumber, "%.2f"), s.MagicQuarter)
+	fmt.Fprintf(tw, "  CAC\tblended %s\tpaid %s\tfully loaded %s\n", money(s.CAC.Blended.Value), money(s.CAC.Paid.Value), money(s.CAC.FullyLoaded.Value))
+	fmt.Fprintf(tw, "  LTV (%s)\t%s\tLTV:CAC %s (%s)\tpayback %s months\n", s.Headline.Variant, money(s.Headline.Value), num(s.LTVToCAC, "%.2f"), s.Status, num(s.PaybackMonths, "%.1f"))
+	tw.Flush()
+	fmt.Fprintf(out, "  MRR bridge: start %s + new %s + expansion %s + reactivation %s − contraction %s − churn %s = %s (identity holds: %v)\n",
+		economics.FormatMoney(m.MRR.Bridge.Start, cur), economics.FormatMoney(m.MRR.Bridge.New, cur), economics.FormatMoney(m.MRR.Bridge.Expansion, cur),
+		economics.FormatMoney(m.MRR.Bridge.Reactivation, cur), economics.FormatMoney(m.MRR.Bridge.Contraction, cur), economics.FormatMoney(m.MRR.Bridge.Churn, cur),
+		economics.FormatMoney(m.MRR.Bridge.End, cur), m.MRR.Bridge.Holds)
+	fmt.Fprintf(out, "\nSegment × motion (LTV:CAC target %g, amber within %.0f %%)\n", m.Matrix.Target, m.Matrix.AmberBand*100)
+	tw = tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "segment\tmotion\tnew\tCAC\tLTV\tLTV:CAC\tpayback\tmax CAC\tstatus\t")
+	for _, c := range m.Matrix.Cells {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.Segment, c.Motion, c.NewCustomers, money(c.CACUsed), money(c.LTVUsed), num(c.LTVToCAC, "%.2f"), num(c.PaybackMonths, "%.1f"), money(c.MaxAffordableCAC), c.Status)
+	}
+	tw.Flush()
+	if len(m.Recommendations) > 0 {
+		fmt.Fprintln(out, "\nRecommendations")
+		for _, r := range m.Recommendations {
+			fmt.Fprintf(out, "  [%s] %s\n      %s\n", r.Severity, r.Text, r.Arithmetic)
+		}
+	}
+	for _, n := range m.Notes {
+		fmt.Fprintf(out, "  note: %s\n", n)
+	}
 }

@@ -55,6 +55,26 @@ func TestCLIEconomics(t *testing.T) {
 			} `json:"spend"`
 			Pending []string `json:"pending"`
 		} `json:"inputs"`
+		Metrics struct {
+			Currency string `json:"currency"`
+			Churn    string `json:"churn_convention"`
+			Summary  struct {
+				CAC struct {
+					Blended struct {
+						Cost  int64    `json:"cost"`
+						Value *float64 `json:"value"`
+					} `json:"blended"`
+				} `json:"cac"`
+			} `json:"summary"`
+			Matrix struct {
+				Cells []struct {
+					Segment     string `json:"segment"`
+					Motion      string `json:"motion"`
+					BlendedCost int64  `json:"blended_cost"`
+					Status      string `json:"status"`
+				} `json:"cells"`
+			} `json:"matrix"`
+		} `json:"metrics"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("economics json: %v\n%s", err, out)
@@ -62,8 +82,18 @@ func TestCLIEconomics(t *testing.T) {
 	if r.From != "2026-01" || len(r.Inputs.Spend.Allocated) != 1 || r.Inputs.Spend.Allocated[0].Total != 100000 || r.Inputs.Spend.Allocated[0].Currency != "EUR" || len(r.Inputs.Pending) == 0 {
 		t.Fatalf("economics report %+v", r)
 	}
+	// The metrics: 1,000.00 of spend and no customer yet, so no CAC.
+	if r.Metrics.Currency != "EUR" || r.Metrics.Churn != "start_of_period" || r.Metrics.Summary.CAC.Blended.Cost != 100000 || r.Metrics.Summary.CAC.Blended.Value != nil {
+		t.Fatalf("metrics %+v", r.Metrics)
+	}
+	if c := r.Metrics.Matrix.Cells[0]; c.Segment != "smb" || c.Motion != "digital" || c.BlendedCost != 100000 || c.Status != "no_data" {
+		t.Fatalf("matrix %+v", r.Metrics.Matrix.Cells)
+	}
+	if code, _, errs := run(t, "economics", "--db", db, "--workspace", "acme", "--churn", "median"); code != 2 || !strings.Contains(errs, "--churn") {
+		t.Fatalf("bad churn: %d %s", code, errs)
+	}
 	code, out, _ = run(t, "economics", "--db", db, "--workspace", "acme", "--from", "2026-01", "--to", "2026-03")
-	if code != 0 || !strings.Contains(out, "1,000.00 EUR") || !strings.Contains(out, "Pending (next phase)") {
+	if code != 0 || !strings.Contains(out, "1,000.00 EUR") || !strings.Contains(out, "Pending (next phase)") || !strings.Contains(out, "Segment × motion (LTV:CAC target 3, amber within 20 %)") {
 		t.Fatalf("economics table: %d\n%s", code, out)
 	}
 	if code, _, errs := run(t, "economics", "--db", db, "--workspace", "acme", "--from", "2026-13"); code != 2 || !strings.Contains(errs, "--from") {

@@ -3,6 +3,8 @@
 // contacts, deals across both pipelines over the last 18 months (outcomes include
 // no_decision), and activities with durations. Each part is its own step so later
 // capabilities (sequences, subscriptions, spend) add steps without touching these.
+// Economics adds a year of spend, cost profiles with headcount and the staffing
+// planner's example (economics.go).
 package demo
 
 import (
@@ -124,6 +126,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			g.desk,
 			g.success,
 			g.customers,
+			g.economics,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -194,6 +197,11 @@ func (g *gen) accounts(smb, mid, ent int) error {
 		motion := "digital"
 		owner := g.owner("ldr")
 		if segment == "enterprise" {
+			motion = "high_touch"
+			owner = g.owner("ae")
+		} else if segment == "smb" && n%12 == 0 {
+			// Some small businesses ask for a demo and get the enterprise
+			// treatment: the economics step shows what that costs.
 			motion = "high_touch"
 			owner = g.owner("ae")
 		} else if segment == "mid_market" && g.r.IntN(3) == 0 {
@@ -349,7 +357,7 @@ func (g *gen) activities(a *acct, d *model.Deal, from, to time.Time) error {
 	if a.Segment == "enterprise" {
 		kinds = []string{"call", "meeting", "demo", "email", "contract_discussion", "meeting"}
 		n = 8 + g.r.IntN(10)
-	} else if a.Segment == "mid_market" {
+	} else if a.Segment == "mid_market" || a.Motion == "high_touch" {
 		kinds = []string{"call", "meeting", "demo", "email", "contract_discussion"}
 		n = 4 + g.r.IntN(5)
 	}

@@ -261,6 +261,9 @@ func (s *Service) ImportSpend(ctx context.Context, act model.Actor, filename str
 				inFile[e.ExternalID] = &saved
 			}
 		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
+			return err
+		}
 		return crm.Audit(ctx, q, act, "spend_import", "spend", nil, map[string]any{"filename": filename, "rows": rep.Rows, "accepted": rep.Accepted, "merged": rep.Merged, "rejected": rep.Rejected})
 	})
 	if err != nil {

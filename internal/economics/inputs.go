@@ -4,18 +4,11 @@ import (
 	"context"
 )
 
-// Pending lists what the next phase of unit economics adds, shown on the
-// economics page and in `rightsize economics` instead of numbers that do not
-// exist yet.
+// Pending lists what issue 6 still leaves out, shown on the economics page
+// and in `rightsize economics` instead of numbers that do not exist yet (the
+// metrics themselves are GET /api/v1/economics/metrics).
 var Pending = []string{
-	"CAC (blended, paid, fully loaded) by period, segment, motion and channel, from this spend and people cost and the new customers of each period",
-	"LTV in every variant (simple_gm, revenue, ecom, discounted, cohort) and LTV:CAC with CAC payback: the segment × motion matrix",
-	"MRR and ARR, MRR movements with reconciliation, churn, NRR, GRR, quick ratio and magic number, from subscriptions",
-	"Cohort retention matrices and realised LTV per cohort",
-	"Funnel economics: cost per MQL, SQL, opportunity and won customer, per motion",
-	"Guardrails (green, amber, red against the targets below) and recommendations that show their arithmetic",
-	"Cost-to-close per deal from effort hours by role × loaded hourly cost",
-	"Partner mode: delivered meetings and SQLs replacing the staffing planner's assumptions",
+	"Partner mode: a partner role for an outsourced team, its delivered meetings and SQLs, monthly statements, and its actual cost per SQL and per customer replacing the staffing planner's assumptions",
 }
 
 // Inputs is what the unit economics will be computed from, as of now.

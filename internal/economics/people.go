@@ -268,6 +268,9 @@ func (s *Service) CreateProfile(ctx context.Context, act model.Actor, in Profile
 		if err := q.CreateCostProfile(ctx, act.Workspace, &p); err != nil {
 			return err
 		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
+			return err
+		}
 		return crm.Audit(ctx, q, act, "cost_profile_create", "cost_profile", &p.ID, profileDetail(p))
 	})
 	if err != nil {
@@ -295,6 +298,9 @@ func (s *Service) ReplaceProfile(ctx context.Context, act model.Actor, id int64,
 		if err := q.UpdateCostProfile(ctx, act.Workspace, &p); err != nil {
 			return err
 		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
+			return err
+		}
 		return crm.Audit(ctx, q, act, "cost_profile_update", "cost_profile", &p.ID, profileDetail(p))
 	})
 	if err != nil {
@@ -311,6 +317,9 @@ func (s *Service) DeleteProfile(ctx context.Context, act model.Actor, id int64) 
 			return err
 		}
 		if err := q.DeleteCostProfile(ctx, act.Workspace, id); err != nil {
+			return err
+		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
 			return err
 		}
 		return crm.Audit(ctx, q, act, "cost_profile_delete", "cost_profile", &id, profileDetail(p))
@@ -343,6 +352,9 @@ func (s *Service) SetHeadcount(ctx context.Context, act model.Actor, id int64, m
 	}
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		if err := q.SetHeadcount(ctx, act.Workspace, id, hs); err != nil {
+			return err
+		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
 			return err
 		}
 		return crm.Audit(ctx, q, act, "headcount_set", "cost_profile", &id, map[string]any{"months": months})

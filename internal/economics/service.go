@@ -1,6 +1,7 @@
 package economics
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"regexp"
@@ -18,6 +19,12 @@ type Service struct {
 	St *store.Store
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time
+	// Scenarios hands in the staffing planner's cost per SQL per scenario
+	// (internal/staffing imports this package, so app wires it); nil: none.
+	Scenarios func(ctx context.Context, ws int64) ([]ScenarioCost, error)
+	// River enqueues guardrail evaluations in the transaction of an input
+	// change; nil (tests, CLI without workers) leaves them to the sweep.
+	River GuardrailQueue
 }
 
 func (s *Service) now() time.Time {

@@ -25,6 +25,16 @@ const (
 	DefaultLTVCACTarget = 3.0  // PRODUCT.md §1: LTV:CAC of at least 3:1
 )
 
+// DefaultPaidChannels are the acquisition channels whose customers count as
+// paid for paid CAC, until a workspace sets its own: the channels where each
+// visitor is bought (ads), not earned (search, content, referrals, events).
+var DefaultPaidChannels = []string{"paid_search", "paid_social", "display"}
+
+// DefaultWorkingHours is the working hours of one full-time person a year:
+// cost-to-close turns an annual loaded cost into an hourly one with it
+// (about 45 weeks × 40 hours, after holidays, leave and sick days).
+const DefaultWorkingHours = 1800
+
 // DefaultPaybackTargets are CAC payback targets in months per default segment.
 var DefaultPaybackTargets = map[string]float64{"smb": 12, "mid_market": 18, "enterprise": 24}
 
@@ -36,6 +46,11 @@ type Settings struct {
 	LifetimeCapMonths   int                `json:"lifetime_cap_months"`
 	LTVCACTarget        float64            `json:"ltv_cac_target"`
 	PaybackTargetMonths map[string]float64 `json:"payback_target_months"`
+	// PaidChannels are the acquisition channels (channel keys) whose
+	// customers count as paid for paid CAC.
+	PaidChannels []string `json:"paid_channels"`
+	// WorkingHoursPerYear turns a loaded annual cost into an hourly one.
+	WorkingHoursPerYear int `json:"working_hours_per_year"`
 	// Defaults names the settings still at their default.
 	Defaults  []string   `json:"defaults"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -50,6 +65,8 @@ type SettingsInput struct {
 	LifetimeCapMonths   *int                `json:"lifetime_cap_months"`
 	LTVCACTarget        *float64            `json:"ltv_cac_target"`
 	PaybackTargetMonths map[string]*float64 `json:"payback_target_months"`
+	PaidChannels        *[]string           `json:"paid_channels"`
+	WorkingHoursPerYear *int                `json:"working_hours_per_year"`
 }
 
 // stored is what the settings row keeps: only what was set.
@@ -60,6 +77,8 @@ type stored struct {
 	LifetimeCapMonths   *int               `json:"lifetime_cap_months,omitempty"`
 	LTVCACTarget        *float64           `json:"ltv_cac_target,omitempty"`
 	PaybackTargetMonths map[string]float64 `json:"payback_target_months,omitempty"`
+	PaidChannels        *[]string          `json:"paid_channels,omitempty"`
+	WorkingHoursPerYear *int               `json:"working_hours_per_year,omitempty"`
 }
 
 func effectiveSettings(st stored, at *time.Time) Settings {
@@ -87,6 +106,18 @@ func effectiveSettings(st stored, at *time.Time) Settings {
 	}
 	for k, v := range st.PlanMargins {
 		s.PlanMargins[k] = v
+	}
+	if st.PaidChannels != nil {
+		s.PaidChannels = slices.Clone(*st.PaidChannels)
+	} else {
+		s.PaidChannels = slices.Clone(DefaultPaidChannels)
+		s.Defaults = append(s.Defaults, "paid_channels")
+	}
+	if st.WorkingHoursPerYear != nil {
+		s.WorkingHoursPerYear = *st.WorkingHoursPerYear
+	} else {
+		s.WorkingHoursPerYear = DefaultWorkingHours
+		s.Defaults = append(s.Defaults, "working_hours_per_year")
 	}
 	for k, v := range DefaultPaybackTargets {
 		s.PaybackTargetMonths[k] = v
@@ -132,7 +163,8 @@ func settingsOf(ctx context.Context, q store.Q, ws int64) (Settings, error) {
 
 // ValidateSettings checks an input: gross margins 0–1, discount rate 0–0.5 a
 // month, lifetime cap 1–600 months, LTV:CAC target above 0 and at most 100,
-// payback targets above 0 and at most 240 months; plan and segment keys are
+// payback targets above 0 and at most 240 months, paid channels as channel keys
+// (normalised in place), working hours 100–8760 a year; plan and segment keys are
 // lower snake keys. Errors name the field (plan_margins.pro).
 func ValidateSettings(in SettingsInput) error {
 	if in.GrossMargin != nil {
@@ -171,6 +203,29 @@ func ValidateSettings(in SettingsInput) error {
 			return fieldErr("payback_target_months."+k, "must be above 0 and at most 240 months")
 		}
 	}
+	if in.PaidChannels != nil {
+		if len(*in.PaidChannels) > 50 {
+			return fieldErr("paid_channels", "at most 50 channels")
+		}
+		seen := map[string]bool{}
+		for i, c := range *in.PaidChannels {
+			k, err := channelKey(fmt.Sprintf("paid_channels[%d]", i), c)
+			if err != nil {
+				return err
+			}
+			if k == "" {
+				return fieldErr(fmt.Sprintf("paid_channels[%d]", i), "is empty: name a channel such as paid_search")
+			}
+			if seen[k] {
+				return fieldErr(fmt.Sprintf("paid_channels[%d]", i), "%s is listed twice", k)
+			}
+			seen[k] = true
+			(*in.PaidChannels)[i] = k
+		}
+	}
+	if in.WorkingHoursPerYear != nil && (*in.WorkingHoursPerYear < 100 || *in.WorkingHoursPerYear > 8760) {
+		return fieldErr("working_hours_per_year", "must be between 100 and 8760 hours (1800 is about 45 weeks × 40 hours)")
+	}
 	return nil
 }
 
@@ -202,6 +257,12 @@ func (s *Service) SaveSettings(ctx context.Context, act model.Actor, in Settings
 		if in.LTVCACTarget != nil {
 			st.LTVCACTarget = in.LTVCACTarget
 		}
+		if in.PaidChannels != nil {
+			st.PaidChannels = in.PaidChannels
+		}
+		if in.WorkingHoursPerYear != nil {
+			st.WorkingHoursPerYear = in.WorkingHoursPerYear
+		}
 		st.PlanMargins = mergeMap(st.PlanMargins, in.PlanMargins)
 		st.PaybackTargetMonths = mergeMap(st.PaybackTargetMonths, in.PaybackTargetMonths)
 		b, err := json.Marshal(st)
@@ -209,6 +270,9 @@ func (s *Service) SaveSettings(ctx context.Context, act model.Actor, in Settings
 			return err
 		}
 		if err := q.SetEconomicsSettingsJSON(ctx, act.Workspace, b); err != nil {
+			return err
+		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
 			return err
 		}
 		return crm.Audit(ctx, q, act, "economics_settings_update", "economics_settings", nil, st)
@@ -235,7 +299,7 @@ func mergeMap(cur map[string]float64, in map[string]*float64) map[string]float64
 }
 
 // SettingsFields lists the settings in display order (for the defaults list).
-var SettingsFields = []string{"gross_margin", "plan_margins", "discount_rate", "lifetime_cap_months", "ltv_cac_target", "payback_target_months"}
+var SettingsFields = []string{"gross_margin", "plan_margins", "discount_rate", "lifetime_cap_months", "ltv_cac_target", "payback_target_months", "paid_channels", "working_hours_per_year"}
 
 // IsDefault reports whether field is still at its default.
 func (s Settings) IsDefault(field string) bool { return slices.Contains(s.Defaults, field) }

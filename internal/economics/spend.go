@@ -167,6 +167,9 @@ func (s *Service) CreateSpend(ctx context.Context, act model.Actor, in SpendInpu
 		if err := q.CreateSpend(ctx, act.Workspace, &e); err != nil {
 			return err
 		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
+			return err
+		}
 		return crm.Audit(ctx, q, act, "spend_create", "spend", &e.ID, spendDetail(e))
 	})
 	return e, err
@@ -191,6 +194,9 @@ func (s *Service) UpdateSpend(ctx context.Context, act model.Actor, id int64, in
 		if err := q.UpdateSpend(ctx, act.Workspace, &e); err != nil {
 			return err
 		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
+			return err
+		}
 		return crm.Audit(ctx, q, act, "spend_update", "spend", &e.ID, spendDetail(e))
 	})
 	return e, err
@@ -204,6 +210,9 @@ func (s *Service) DeleteSpend(ctx context.Context, act model.Actor, id int64) er
 			return err
 		}
 		if err := q.DeleteSpend(ctx, act.Workspace, id); err != nil {
+			return err
+		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
 			return err
 		}
 		return crm.Audit(ctx, q, act, "spend_delete", "spend", &id, spendDetail(e))
@@ -319,6 +328,9 @@ func (s *Service) SaveAllocationRules(ctx context.Context, act model.Actor, in [
 	}
 	err = s.St.InTx(ctx, func(q store.Q) error {
 		if err := q.ReplaceAllocationRules(ctx, act.Workspace, rs); err != nil {
+			return err
+		}
+		if err := s.queueGuardrails(ctx, q, act.Workspace); err != nil {
 			return err
 		}
 		return crm.Audit(ctx, q, act, "spend_rules_update", "spend_rules", nil, map[string]any{"rules": len(rs)})

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/funnel"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -50,6 +51,8 @@ type dashboardData struct {
 	Losses       barChart
 	DQTotal      int64
 	LossTotal    int64
+	// Alerts are the open economics guardrail alerts, for admins and managers.
+	Alerts []economics.Alert
 }
 
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
@@ -60,6 +63,12 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := dashboardData{WSName: ws.Name, Currency: ws.Currency}
+	if s.IsAdmin {
+		if d.Alerts, err = u.d.Econ.Alerts(ctx, s.WS(), true, 5); err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+	}
 
 	// Accounts by segment: the default segments first, then any others in use.
 	bySeg, err := u.d.St.Read().CountBy(ctx, s.WS(), "accounts", "segment")

@@ -159,6 +159,9 @@ type dealPage struct {
 	// Effort is the time logged on the deal by role (internal/forecast).
 	Effort      forecast.Effort
 	EffortHours string
+	// Cost is the cost-to-close card of an open high-touch deal, for admins
+	// and managers (economics_metrics.go).
+	Cost *costCard
 }
 
 // handoffView is a handoff as the deal page shows it.
@@ -248,6 +251,10 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 		return
 	}
 	p.EffortHours = fmt.Sprintf("%.2f", float64(p.Effort.TotalMinutes)/60)
+	if p.Cost, err = u.costCardOf(r, s, d); err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	if p.Activity == nil {
 		p.Activity = activityForm("deal:"+formatInt(id), map[string]*int64{"deal_id": &d.ID, "account_id": d.AccountID})
 	}

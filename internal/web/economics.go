@@ -112,6 +112,10 @@ type econHub struct {
 	OtherCur    bool
 	Rules       int
 	GM, Disc    string // percentages
+	// Metrics is the unit economics report (economics_metrics.go); Problem a
+	// report parameter that could not be read.
+	Metrics econMetricsView
+	Problem string
 }
 
 type kv struct{ K, V string }
@@ -142,7 +146,12 @@ func (u *UI) economicsHub(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	from, to, _ := u.d.Econ.Window("", "")
+	mv, problem, err := u.metricsView(r, s)
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	from, to := mv.M.From, mv.M.To
 	in, err := u.d.Econ.Inputs(ctx, s.WS(), from, to)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -155,7 +164,8 @@ func (u *UI) economicsHub(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	cur := ws.Currency
 	d := econHub{Currency: cur, From: from, To: to, Settings: in.Settings, Market: in.Market, MarketRows: marketRows(in.Market),
-		Pending: in.Pending, Unallocated: in.Spend.Unallocated, Rules: in.Rules, GM: pctText(in.Settings.GrossMargin), Disc: pctText(in.Settings.DiscountRate)}
+		Pending: in.Pending, Unallocated: in.Spend.Unallocated, Rules: in.Rules, GM: pctText(in.Settings.GrossMargin), Disc: pctText(in.Settings.DiscountRate),
+		Metrics: mv, Problem: problem}
 	var spend, people int64
 	for _, t := range in.Spend.Totals {
 		if t.Currency == cur {
@@ -176,8 +186,8 @@ func (u *UI) economicsHub(w http.ResponseWriter, r *http.Request, s *session) {
 		som = formatMoneyShort(in.Market.SOM, in.Market.Currency)
 	}
 	d.Tiles = []tile{
-		{Label: "Spend, last 12 months", Value: formatMoneyShort(spend, cur), Sub: fmt.Sprintf("%s entries · %s to %s", formatNumber(int64(in.Spend.Entries)), from, to), Href: "/economics/spend"},
-		{Label: "People cost, last 12 months", Value: formatMoneyShort(people, cur), Sub: fmt.Sprintf("%d cost profiles", len(in.Profiles)), Href: "/economics/people"},
+		{Label: "Spend in the window", Value: formatMoneyShort(spend, cur), Sub: fmt.Sprintf("%s entries · %s to %s", formatNumber(int64(in.Spend.Entries)), from, to), Href: "/economics/spend"},
+		{Label: "People cost in the window", Value: formatMoneyShort(people, cur), Sub: fmt.Sprintf("%d cost profiles", len(in.Profiles)), Href: "/economics/people"},
 		{Label: "Staffing scenarios", Value: formatNumber(int64(len(scs))), Sub: "in-house vs partner, 24 months", Href: "/economics/staffing"},
 		{Label: "Obtainable market (SOM)", Value: som, Sub: "per year", Href: "/economics/market"},
 	}
@@ -301,6 +311,11 @@ func (u *UI) econSettingsForm(r *http.Request, s *session, st economics.Settings
 		}
 		fields = append(fields, fd)
 	}
+	fields = append(fields,
+		field{Name: "paid_channels", Label: "Paid channels", Type: "text", Wide: true, Placeholder: "paid_search, paid_social, display",
+			Hint: "Channel keys, comma-separated: customers whose first contact came from one of these count as paid for paid CAC."},
+		field{Name: "working_hours_per_year", Label: "Working hours a year", Type: "number", Required: true,
+			Hint: "Cost-to-close turns a loaded annual cost into an hourly one with it (1,800 is about 45 weeks × 40 hours)."})
 	fields = append(fields, field{Name: "plan_margins", Label: "Gross margin per plan", Type: "textarea", Wide: true, Placeholder: "pro = 85\nenterprise = 78",
 		Hint: "One plan per line, \"plan = percent\"; plans not listed use the workspace's gross margin."})
 	f := newForm("/economics/settings", "Save settings", "/economics", fields)
@@ -308,6 +323,8 @@ func (u *UI) econSettingsForm(r *http.Request, s *session, st economics.Settings
 	f.Values["discount_rate"] = pctText(st.DiscountRate)
 	f.Values["lifetime_cap_months"] = strconv.Itoa(st.LifetimeCapMonths)
 	f.Values["ltv_cac_target"] = strconv.FormatFloat(st.LTVCACTarget, 'f', -1, 64)
+	f.Values["paid_channels"] = strings.Join(st.PaidChannels, ", ")
+	f.Values["working_hours_per_year"] = strconv.Itoa(st.WorkingHoursPerYear)
 	for k, v := range st.PaybackTargetMonths {
 		if !st.IsDefault("payback_target_months." + k) {
 			f.Values["payback."+k] = strconv.FormatFloat(v, 'f', -1, 64)
@@ -381,6 +398,21 @@ func (u *UI) economicsSettingsSave(w http.ResponseWriter, r *http.Request, s *se
 	} else {
 		in.LTVCACTarget = &v
 	}
+	var paid []string
+	for _, c := range strings.Split(f.Values["paid_channels"], ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			paid = append(paid, c)
+		}
+	}
+	if paid == nil {
+		paid = []string{}
+	}
+	in.PaidChannels = &paid
+	if n, err := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f.Values["working_hours_per_year"]), ",", "")); err != nil {
+		f.Errors["working_hours_per_year"] = "must be a whole number of hours"
+	} else {
+		in.WorkingHoursPerYear = &n
+	}
 	in.PaybackTargetMonths = map[string]*float64{}
 	for _, fd := range f.Fields {
 		seg, ok := strings.CutPrefix(fd.Name, "payback.")
@@ -435,6 +467,8 @@ func settingsField(err error) error {
 	switch {
 	case strings.HasPrefix(fe.Field, "payback_target_months."):
 		return &store.FieldError{Field: "payback." + strings.TrimPrefix(fe.Field, "payback_target_months."), Message: fe.Message}
+	case strings.HasPrefix(fe.Field, "paid_channels"):
+		return &store.FieldError{Field: "paid_channels", Message: fe.Message}
 	case strings.HasPrefix(fe.Field, "plan_margins."):
 		return &store.FieldError{Field: "plan_margins", Message: strings.TrimPrefix(fe.Field, "plan_margins.") + ": " + fe.Message}
 	}

@@ -26,12 +26,13 @@ func TestEconomicsUI(t *testing.T) {
 		t.Run("settings", func(t *testing.T) { testEconomicsSettings(t, e) })
 		t.Run("market", func(t *testing.T) { testEconomicsMarket(t, e) })
 		t.Run("staffing", func(t *testing.T) { testEconomicsStaffing(t, e) })
+		t.Run("metrics", func(t *testing.T) { testEconomicsMetrics(t, e) })
 	})
 }
 
 func testEconomicsRoles(t *testing.T, e *apptest.Env) {
 	admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
-	ok(t, get(t, e, admin, "/economics"), 200, `href="/economics"`, "coming in the next phase", "Obtainable market (SOM)")
+	ok(t, get(t, e, admin, "/economics"), 200, `href="/economics"`, "LTV:CAC by segment × motion", "Not built yet: Partner mode", "Obtainable market (SOM)")
 	mgr := e.Browser(t, e.A.Users[model.RoleManager].Email)
 	ok(t, get(t, e, mgr, "/economics/staffing"), 200, "Staffing planner")
 	for _, role := range []string{model.RoleAE, model.RoleLDR, model.RoleCSM} {
@@ -174,6 +175,21 @@ func testEconomicsSettings(t *testing.T, e *apptest.Env) {
 	if st.GrossMargin != 0.725 || st.PaybackTargetMonths["smb"] != 9 || st.PlanMargins["pro"] != 0.85 {
 		t.Errorf("saved %+v", st)
 	}
+	form.Set("paid_channels", "Paid Search, partner")
+	form.Set("working_hours_per_year", "1,700")
+	if r := post(t, e, c, "/economics/settings", form); r.Status != http.StatusSeeOther {
+		t.Fatalf("save channels: %d\n%s", r.Status, snippet(r.Body))
+	}
+	st, _ = e.App.Econ.Settings(context.Background(), e.A.ID)
+	if strings.Join(st.PaidChannels, ",") != "paid_search,partner" || st.WorkingHoursPerYear != 1700 {
+		t.Errorf("saved channels %+v", st)
+	}
+	form.Set("paid_channels", "paid_search, paid_search")
+	ok(t, post(t, e, c, "/economics/settings", form), http.StatusUnprocessableEntity, `id="es-paid_channels-err"`, "listed twice")
+	form.Set("paid_channels", "paid_search")
+	form.Set("working_hours_per_year", "12")
+	ok(t, post(t, e, c, "/economics/settings", form), http.StatusUnprocessableEntity, `id="es-working_hours_per_year-err"`)
+	form.Set("working_hours_per_year", "1800")
 	form.Set("gross_margin", "180")
 	ok(t, post(t, e, c, "/economics/settings", form), http.StatusUnprocessableEntity, `id="es-gross_margin-err"`)
 	form.Set("gross_margin", "70")

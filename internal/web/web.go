@@ -226,6 +226,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /economics/staffing/example", u.page(u.economicsStaffingExample))
 	mux.HandleFunc("POST /economics/staffing/{id}", u.page(u.economicsScenarioSave))
 	mux.HandleFunc("POST /economics/staffing/{id}/delete", u.page(u.economicsScenarioDelete))
+	mux.HandleFunc("POST /economics/alerts/{id}/acknowledge", u.page(u.economicsAlertAck))
 	mux.HandleFunc("GET /success", u.page(u.successQueue))
 	mux.HandleFunc("GET /customers/{id}/success", u.page(u.customerSuccessShow))
 	mux.HandleFunc("POST /customers/{id}/success/note", u.page(u.successNote))
