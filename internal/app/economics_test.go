@@ -2,10 +2,13 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,11 +69,27 @@ func TestEconomicsFromImportedData(t *testing.T) {
 					t.Fatalf("%s import: %s", object, body)
 				}
 			}
+			// An endpoint for guardrail.red only: the alert must leave signed.
+			e.App.Webhooks.HTTP.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+			sink := &eventSink{}
+			srv := httptest.NewServer(http.HandlerFunc(sink.handler))
+			defer srv.Close()
+			code, body := e.Do(t, key, "POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q,"event_types":["guardrail.red"]}`, srv.URL+"/econ"))
+			if code != http.StatusCreated {
+				t.Fatalf("webhook endpoint: %d %s", code, body)
+			}
+			var ep struct{ Secret string }
+			if err := json.Unmarshal(body, &ep); err != nil || ep.Secret == "" {
+				t.Fatalf("webhook endpoint secret: %v %s", err, body)
+			}
+			sink.mu.Lock()
+			sink.secret = ep.Secret
+			sink.mu.Unlock()
 			imp("accounts", "Company ID,Company,Website,Number of employees\nA-X,X Bakery,x.example,12\nA-Y,Y Dental,y.example,8\nA-Z,Z Group,z.example,5000\n")
 			imp("contacts", "Email,Lead source,Company domain\nowner@x.example,Paid Search,x.example\n")
 			imp("subscriptions", fmt.Sprintf("Subscription ID,Account ID,Plan,Price,Interval,Start Date,End Date\nS-Y,A-Y,Basic,300.00,monthly,%s,%s\nS-X,A-X,Basic,100.00,monthly,%s,\nS-Z,A-Z,Enterprise,2000.00,monthly,%s,\n",
 				day(-1, 10), day(1, 10), day(0, 15), day(1, 1)))
-			code, body, _ := postCSV(t, e, key, "/api/v1/spend/import?filename=ledger.csv", fmt.Sprintf("month,amount,category,channel,segment,motion\n%s,1200.00,programs,paid_search,smb,digital\n%s,2000.00,programs,events,enterprise,high_touch\n", month(0), month(1)))
+			code, body, _ = postCSV(t, e, key, "/api/v1/spend/import?filename=ledger.csv", fmt.Sprintf("month,amount,category,channel,segment,motion\n%s,1200.00,programs,paid_search,smb,digital\n%s,2000.00,programs,events,enterprise,high_touch\n", month(0), month(1)))
 			if code != 200 || !strings.Contains(string(body), `"accepted":2`) {
 				t.Fatalf("spend import: %d %s", code, body)
 			}
@@ -129,6 +148,23 @@ func TestEconomicsFromImportedData(t *testing.T) {
 			if code != 200 || !strings.Contains(string(body), `"event_type":"guardrail.red"`) || !strings.Contains(string(body), `"status":"red"`) {
 				t.Errorf("alerts API: %d %s", code, body)
 			}
+			// The same alert went out as a signed guardrail.red webhook, with
+			// the numbers behind it, and nothing else reached this endpoint.
+			e.WaitUntil(t, "webhook_drain", func() bool {
+				return sink.find(economics.GuardrailRedEvent, func(m map[string]any) bool {
+					return m["segment"] == "smb" && m["motion"] == "digital" && m["status"] == "red"
+				})
+			})
+			sink.mu.Lock()
+			for _, ev := range sink.events {
+				if ev.Type != economics.GuardrailRedEvent {
+					t.Errorf("endpoint subscribed to guardrail.red got %s", ev.Type)
+				}
+			}
+			if len(sink.bad) > 0 {
+				t.Errorf("deliveries failing verification: %v", sink.bad)
+			}
+			sink.mu.Unlock()
 		})
 	}
 }

@@ -275,8 +275,15 @@ func (s *Service) Qualify(ctx context.Context, act model.Actor, contactID int64,
 				if a.Motion == assignment.HighTouch {
 					motion, pipeline = a.Motion, a.Motion
 				}
-				if d, err := q.LatestRoutingDecision(ctx, ws, a.ID); err == nil && d.Motion == motion && model.Pipelines[d.Pipeline] != nil {
-					pipeline = d.Pipeline
+				if d, err := q.LatestRoutingDecision(ctx, ws, a.ID); err == nil && d.Motion == motion {
+					// The decision's pipeline, if the workspace still has it.
+					ps, _, err := pipelinePkg.Load(ctx, q, ws)
+					if err != nil {
+						return err
+					}
+					if _, ok := pipelinePkg.Find(ps, d.Pipeline); ok {
+						pipeline = d.Pipeline
+					}
 				} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/safehttp"
 	"net"
 	"slices"
 	"strconv"
@@ -121,6 +122,8 @@ func (s *Service) imapSettings(ws int64, in IMAPInput, old *store.MailIMAP) (sto
 	switch {
 	case in.Host == "" || len(in.Host) > 253 || strings.ContainsAny(in.Host, " /:@\r\n\t"):
 		return store.MailIMAP{}, "", fieldErr("host", "want a host name or IP address like imap.example.com (no scheme or port)")
+	case s.imapNet().CheckHost(in.Host) != nil:
+		return store.MailIMAP{}, "", fieldErr("host", "refused: "+s.imapNet().CheckHost(in.Host).Error()+"; a reply mailbox must be a public mail server")
 	case in.Port < 1 || in.Port > 65535:
 		return store.MailIMAP{}, "", fieldErr("port", "want 1 to 65535 (993 for tls, 143 for starttls)")
 	case !slices.Contains(IMAPModes, in.TLS):
@@ -248,6 +251,14 @@ func (s *Service) TestIMAP(ctx context.Context, ws int64, in IMAPInput) (IMAPChe
 	return out, nil
 }
 
+// imapNet is the address policy for reply mailboxes.
+func (s *Service) imapNet() *safehttp.Client {
+	if s.IMAPNet == nil {
+		return safehttp.New()
+	}
+	return s.IMAPNet
+}
+
 // dialIMAP connects and logs in; its errors name the step that failed (and
 // never the password). The connection is closed when ctx ends.
 func (s *Service) dialIMAP(ctx context.Context, m store.MailIMAP, pw string) (*imapclient.Client, error) {
@@ -259,7 +270,7 @@ func (s *Service) dialIMAP(ctx context.Context, m store.MailIMAP, pw string) (*i
 			tc.ServerName = m.Host
 		}
 	}
-	opts := &imapclient.Options{TLSConfig: tc, Dialer: &net.Dialer{Timeout: 15 * time.Second}}
+	opts := &imapclient.Options{TLSConfig: tc, Dialer: s.imapNet().Dialer(15 * time.Second)}
 	var c *imapclient.Client
 	var err error
 	switch m.TLS {

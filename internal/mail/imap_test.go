@@ -19,6 +19,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/safehttp"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
@@ -346,4 +347,51 @@ func fieldIs(err error, field string) bool {
 		e = u.Unwrap()
 	}
 	return fe != nil && fe.Field == field
+}
+
+// TestIMAPRefusesInternalHosts: a workspace admin names the reply mailbox, so
+// the poller must not become a way into this machine or its network. Hosts in
+// blocked ranges or notations are refused on save, and a row that names one
+// anyway (saved before the check existed) is refused at dial time.
+func TestIMAPRefusesInternalHosts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := setup(t, st, 1)
+		f.svc.IMAPNet = safehttp.New() // the production policy: no loopback allowance
+		act := model.Actor{Workspace: f.ws, Label: "admin@a"}
+		for _, host := range []string{"127.0.0.1", "localhost", "10.1.2.3", "192.168.0.10", "169.254.169.254", "100.64.0.1",
+			"0x7f.1", "2130706433", "0177.0.0.1", "::1", "[::1]", "::ffff:127.0.0.1", "fd00::1", "mail.internal", "imap.local"} {
+			_, err := f.svc.SaveIMAP(ctx, act, mail.IMAPInput{Host: host, Port: 993, TLS: "tls", Username: "u", Password: ptrTo("p")})
+			if !fieldIs(err, "host") {
+				t.Errorf("host %q saved: %v", host, err)
+			}
+			chk, err := f.svc.TestIMAP(ctx, f.ws, mail.IMAPInput{Host: host, Port: 993, TLS: "tls", Username: "u", Password: ptrTo("p")})
+			if !fieldIs(err, "host") {
+				t.Errorf("host %q tested: %+v, %v", host, chk, err)
+			}
+		}
+		if _, err := f.svc.SaveIMAP(ctx, act, mail.IMAPInput{Host: "imap.example.com", Port: 993, TLS: "tls", Username: "u", Password: ptrTo("p")}); err != nil {
+			t.Fatalf("a public host name is refused: %v", err)
+		}
+
+		// A stored loopback host (the row written past the service) is
+		// refused when the socket is about to connect.
+		addr := imapServer(t, nil)
+		host, port := hostPort(t, addr)
+		err := st.InTx(ctx, func(q store.Q) error {
+			m, err := q.GetMailIMAP(ctx, f.ws)
+			if err != nil {
+				return err
+			}
+			m.Host, m.Port, m.TLS = host, port, "none"
+			return q.SaveMailIMAP(ctx, f.ws, &m)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.svc.PollIMAP(ctx, f.ws)
+		if err == nil || !strings.Contains(err.Error(), "is not allowed: a loopback address") {
+			t.Fatalf("poll of a loopback mailbox: %v, want a dial-time refusal", err)
+		}
+	})
 }

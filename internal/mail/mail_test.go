@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	netmail "net/mail"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -124,6 +125,7 @@ func (f *fixture) newService(t *testing.T) *mail.Service {
 	svc.Now = func() time.Time { return f.now }
 	svc.Sleep = func(context.Context, time.Duration) error { return nil }
 	svc.Batch = 7
+	svc.IMAPNet.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	return svc
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/safehttp"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -67,6 +68,11 @@ type Service struct {
 	// IMAPTLSConfig, when set, is the TLS configuration reply mailboxes are
 	// dialled with (tests trust their own certificate); nil: system roots.
 	IMAPTLSConfig *tls.Config
+	// IMAPNet checks a reply mailbox's host when it is saved and the address
+	// it resolves to at every connection: a workspace admin must not reach
+	// this machine or its network through the IMAP poller (SSRF). nil: a
+	// default safehttp client.
+	IMAPNet *safehttp.Client
 
 	// EngageWriters is how many open/click transactions may be in flight
 	// (default 1; the app sets 2 on PostgreSQL, where one batch's round trips
@@ -145,7 +151,7 @@ func New(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	_, _ = rand.Read(host)
 	return &Service{St: st, Transport: o.Transport, BaseURL: strings.TrimRight(o.BaseURL, "/"), Secret: []byte(secret), HookSecret: o.HookSecret, Log: log,
 		Now: store.Now, Sleep: sleepCtx, Batch: 100, MaxSoftBounces: 5, RetryBase: time.Minute, RetryMax: time.Hour,
-		claimer: "mail-" + hex.EncodeToString(host)}, nil
+		IMAPNet: safehttp.New(), claimer: "mail-" + hex.EncodeToString(host)}, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -57,6 +57,9 @@ func (s *Service) Save(ctx context.Context, act model.Actor, ps []model.Pipeline
 			if ps, err = Validate(ps, types); err != nil {
 				return err
 			}
+			if err := keepRouted(ctx, q, ws, ps); err != nil {
+				return err
+			}
 		}
 		if err := q.ReplacePipelines(ctx, ws, ps); err != nil {
 			return err
@@ -277,4 +280,21 @@ func AuditOverride(ctx context.Context, q store.Q, act model.Actor, d *model.Dea
 		return err
 	}
 	return q.AddHistory(ctx, ws, "deal", d.ID, "gate_override", detail, act.Label)
+}
+
+// keepRouted refuses a pipeline list that drops a pipeline a stored routing
+// rule sends deals to (Validate already keeps each motion's own pipeline, which
+// the default rules use). Without this, routed leads would reach the desk with
+// nowhere to open their deal.
+func keepRouted(ctx context.Context, q store.Q, ws int64, ps []model.PipelineDef) error {
+	rules, err := q.RoutingRules(ctx, ws)
+	if err != nil {
+		return err
+	}
+	for _, r := range rules {
+		if _, ok := Find(ps, r.Pipeline); !ok {
+			return fe("pipelines", "routing rule %d sends the %s motion to the %q pipeline; keep it, or change that rule first", r.Position, r.Motion, r.Pipeline)
+		}
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"strings"
 	"sync"
 
@@ -337,7 +338,11 @@ func (s *Service) SaveRules(ctx context.Context, act model.Actor, set RuleSet) (
 		for _, d := range defs {
 			types[d.Key] = d.Type
 		}
-		if out, err = Validate(set, types); err != nil {
+		ps, _, err := pipeline.Load(ctx, q, ws)
+		if err != nil {
+			return err
+		}
+		if out, err = ValidateFor(set, types, pipeline.Keys(ps)); err != nil {
 			return err
 		}
 		if err := q.ReplaceSegmentRules(ctx, ws, out.SegmentRules); err != nil {

@@ -3,7 +3,9 @@ package routing
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,6 +58,16 @@ var segmentRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // custom field keys to their types. Errors are *store.FieldError naming the
 // element, e.g. "segment_rules[2].conditions[0].value".
 func Validate(set RuleSet, customTypes map[string]string) (RuleSet, error) {
+	return ValidateFor(set, customTypes, nil)
+}
+
+// ValidateFor is Validate against a workspace's pipeline keys: a routing rule
+// may only send deals to a pipeline the workspace has. nil means the built-in
+// pipelines (a workspace that never customised them).
+func ValidateFor(set RuleSet, customTypes map[string]string, pipelines []string) (RuleSet, error) {
+	if pipelines == nil {
+		pipelines = slices.Sorted(maps.Keys(model.Pipelines))
+	}
 	types := func(k string) (string, bool) { t, ok := customTypes[k]; return t, ok }
 	out := RuleSet{SegmentRules: []model.SegmentRule{}, RoutingRules: []model.RoutingRule{}}
 	if len(set.SegmentRules) > MaxRules {
@@ -115,12 +127,15 @@ func Validate(set RuleSet, customTypes map[string]string) (RuleSet, error) {
 			}
 			return out, fe(path+".motion", "%q is not a motion (%s)", r.Motion, strings.Join(model.Motions, ", "))
 		}
-		r.Pipeline = strings.TrimSpace(r.Pipeline)
+		r.Pipeline = strings.ToLower(strings.TrimSpace(r.Pipeline))
 		if r.Pipeline == "" {
+			if !slices.Contains(pipelines, r.Motion) {
+				return out, fe(path+".pipeline", "is required: this workspace has no pipeline named after the motion %q (pipelines: %s)", r.Motion, strings.Join(pipelines, ", "))
+			}
 			r.Pipeline = r.Motion // each motion has the pipeline of its name
 		}
-		if _, ok := model.Pipelines[r.Pipeline]; !ok {
-			return out, fe(path+".pipeline", "%q is not a pipeline (digital, high_touch)", r.Pipeline)
+		if !slices.Contains(pipelines, r.Pipeline) {
+			return out, fe(path+".pipeline", "%q is not a pipeline of this workspace (%s)", r.Pipeline, strings.Join(pipelines, ", "))
 		}
 		r.Team = strings.TrimSpace(r.Team)
 		if len(r.Team) > 64 {

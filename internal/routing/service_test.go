@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -73,6 +74,7 @@ func TestRouting(t *testing.T) {
 		t.Run("reroute", func(t *testing.T) { testReroute(t, st) })
 		t.Run("manual", func(t *testing.T) { testManual(t, st) })
 		t.Run("rules", func(t *testing.T) { testSaveRules(t, st) })
+		t.Run("custom_pipelines", func(t *testing.T) { testCustomPipelines(t, st) })
 		t.Run("isolation", func(t *testing.T) { testIsolation(t, st) })
 		t.Run("expected_acv", func(t *testing.T) { testExpectedACV(t, st) })
 		t.Run("import", func(t *testing.T) { testImport(t, st) })
@@ -493,5 +495,40 @@ func testWithoutRouter(t *testing.T, st *store.Store) {
 	a, err = e.crm.UpdateAccount(ctx, e.act, a.ID, crm.Fields{"name": "Plain 2"})
 	if err != nil || a.Segment != "enterprise" || len(e.decisions(t, a.ID)) != 1 {
 		t.Fatalf("first routing of an old account: %+v %v", a, err)
+	}
+}
+
+// A workspace with its own pipelines: routing rules may name them (and only
+// them), and a pipeline that routing sends deals to cannot be dropped.
+func testCustomPipelines(t *testing.T, st *store.Store) {
+	ctx := context.Background()
+	e := newEnv(t, st)
+	pipes := &pipeline.Service{St: st}
+	rules := routing.RuleSet{RoutingRules: []model.RoutingRule{
+		{Segment: "enterprise", Motion: "high_touch", Pipeline: "enterprise_eu"},
+		anyRoute("digital"),
+	}}
+	var fe *store.FieldError
+	if _, err := e.router.SaveRules(ctx, e.act, rules); !errors.As(err, &fe) || fe.Field != "routing_rules[0].pipeline" || !strings.Contains(fe.Message, "(high_touch, digital)") {
+		t.Fatalf("rule naming a pipeline the workspace lacks: %v", err)
+	}
+	ps := append(pipeline.Defaults(), model.PipelineDef{Key: "enterprise_eu", Name: "Enterprise EU", Stages: []model.StageDef{{Key: "suspect"}, {Key: "order"}}})
+	if _, err := pipes.Save(ctx, e.act, ps); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := e.router.SaveRules(ctx, e.act, rules)
+	if err != nil || saved.RoutingRules[0].Pipeline != "enterprise_eu" {
+		t.Fatalf("rule naming the workspace's pipeline: %+v %v", saved, err)
+	}
+	// Dropping the routed pipeline is refused, naming the rule.
+	if _, err := pipes.Save(ctx, e.act, pipeline.Defaults()); !errors.As(err, &fe) || fe.Field != "pipelines" || !strings.Contains(fe.Message, `routing rule 1 sends the high_touch motion to the "enterprise_eu" pipeline`) {
+		t.Fatalf("dropping a routed pipeline: %v", err)
+	}
+	// Once no rule names it, it may go.
+	if _, err := e.router.SaveRules(ctx, e.act, routing.RuleSet{DefaultRoutingRules: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipes.Save(ctx, e.act, pipeline.Defaults()); err != nil {
+		t.Fatalf("dropping a pipeline no rule uses: %v", err)
 	}
 }

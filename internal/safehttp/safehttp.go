@@ -165,6 +165,34 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 // CloseIdle drops pooled connections.
 func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
 
+// Dialer returns a TCP dialer for non-HTTP protocols (an IMAP mailbox a
+// workspace names) with the same dial-time check as Do: whatever the host
+// name resolves to, a blocked address is refused before the socket connects.
+func (c *Client) Dialer(timeout time.Duration) *net.Dialer {
+	return &net.Dialer{
+		Timeout: timeout,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			return c.checkDial(network, address)
+		},
+	}
+}
+
+// CheckHost applies CheckURL's host rules to a bare host name or IP address
+// (a mail server a workspace configures), so a setting is refused when it is
+// saved rather than at the first connection.
+func (c *Client) CheckHost(host string) error {
+	if host == "" {
+		return &URLError{"is required"}
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return c.CheckIP(ip)
+	}
+	if numericHost(host) {
+		return &URLError{fmt.Sprintf("host %q is an IP address in a non-standard notation (octal, hex, integer or shortened); write it as a.b.c.d", host)}
+	}
+	return checkHostname(host)
+}
+
 // checkDial runs in net.Dialer.Control with the resolved address.
 func (c *Client) checkDial(network, address string) error {
 	if network != "tcp4" && network != "tcp6" && network != "tcp" {

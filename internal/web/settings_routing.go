@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/rightsize/rightsize/internal/pipeline"
 	"net/http"
 	"regexp"
 	"slices"
@@ -83,7 +84,17 @@ func (u *UI) showRouting(w http.ResponseWriter, r *http.Request, s *session, sta
 	}
 	p.Ops = routingOps
 	p.Motions = optionsOf(model.Motions)
-	p.Pipes = optionsOf(slices.Sorted(mapKeys(model.Pipelines)))
+	// The workspace's own pipelines: a rule may only name one of them.
+	pipes := slices.Sorted(mapKeys(model.Pipelines))
+	if u.d.Pipeline != nil {
+		set, err := u.d.Pipeline.Get(r.Context(), s.WS())
+		if err != nil {
+			u.fail(w, r, s, err)
+			return
+		}
+		pipes = pipeline.Keys(set.Pipelines)
+	}
+	p.Pipes = optionsOf(pipes)
 	p.Policies = optionsOf(model.AssignmentPolicies)
 	seen := map[string]bool{}
 	for _, row := range append(slices.Clone(p.Segs), p.CatchAll) {

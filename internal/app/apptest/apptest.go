@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -79,6 +80,8 @@ func New(t testing.TB, kind store.Kind) *Env {
 		cancel()
 		t.Fatal(err)
 	}
+	// Test mail servers (IMAP) listen on loopback, which the product refuses.
+	a.Mail.IMAPNet.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
