@@ -20,6 +20,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/ops"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -60,6 +61,8 @@ type Deps struct {
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Partners keeps outsourced partners and their statements.
+	Partners *partners.Service
 	// Webhooks manages outgoing webhook endpoints and their delivery log.
 	Webhooks *webhooks.Service
 	// Sending is the install's sending pause (after a restore).
