@@ -112,7 +112,7 @@ func (g *gen) partners() error {
 		if a.Segment != "smb" || a.Motion != "digital" || len(a.contacts) == 0 || d.CreatedAt.Before(first) || d.OwnerID == nil {
 			continue
 		}
-		partnerShare := 32
+		partnerShare := 40 // the partner works the outbound list
 		if d.CreatedAt.Before(first.AddDate(0, 1, 0)) {
 			partnerShare = 15 // ramping
 		}
@@ -120,7 +120,7 @@ func (g *gen) partners() error {
 		switch roll := g.r.IntN(100); {
 		case roll < partnerShare:
 			from = reps[g.r.IntN(len(reps))]
-		case roll < partnerShare+32:
+		case roll < partnerShare+30:
 			from = ldrs[g.r.IntN(len(ldrs))]
 		default:
 			continue

@@ -278,6 +278,7 @@ func (s *Service) plan(ctx context.Context, ws int64, sc Scenario, r funnel.Resu
 		}
 		env.RepMonthlyCost, env.ProfileName = p.Cost.Monthly, p.Name
 	}
+	stored := sc
 	if sc.Kind == Partner && sc.PartnerID != nil && s.Partners != nil {
 		pr, err := s.Partners.Get(ctx, ws, *sc.PartnerID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -297,7 +298,11 @@ func (s *Service) plan(ctx context.Context, ws int64, sc Scenario, r funnel.Resu
 		sc, as = applyActuals(sc, pr, act)
 		env.Assumptions = &as
 	}
-	return Project(sc, env), nil
+	plan := Project(sc, env)
+	// The plan answers the scenario as stored (what a client PUTs back); the
+	// rates and fees it used are in Assumptions.
+	plan.Scenario = stored
+	return plan, nil
 }
 
 // applyActuals puts a linked partner's terms (its contract: retainer, fees,

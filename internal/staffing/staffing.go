@@ -323,6 +323,9 @@ type Assumptions struct {
 	// MeetingsPerMonth and SQLsPerMonth per ramped rep, as the plan used them.
 	MeetingsPerMonth float64 `json:"meetings_per_month"`
 	SQLsPerMonth     float64 `json:"sqls_per_month"`
+	// Terms are the fees the plan used: the scenario's, or a linked
+	// partner's (its contract).
+	Terms model.PartnerTerms `json:"terms"`
 	// The partner's actual cost per meeting, SQL and won customer over those
 	// months (fees + management ÷ delivered), when actual.
 	ActualCostPerMeeting *float64 `json:"actual_cost_per_meeting,omitempty"`
@@ -372,6 +375,7 @@ func Project(sc Scenario, env Env) Plan {
 	if env.Assumptions != nil {
 		plan.Assumptions = *env.Assumptions
 	}
+	plan.Assumptions.Terms = model.PartnerTerms{RetainerMonthly: p.RetainerMonthly, FeePerMeeting: p.FeePerMeeting, FeePerSQL: p.FeePerSQL, FeePerWon: p.FeePerWon, SetupFee: p.SetupFee, ManagementMonthly: p.ManagementMonthly}
 	curve := Curve(p)
 	rate := env.Conversion.SQLToWon
 	churn := 0.0

@@ -297,7 +297,8 @@ var statusText = map[string]string{
 func recordViews(rs []partners.Record, names map[int64]string) []recordView {
 	out := []recordView{}
 	for _, r := range rs {
-		v := recordView{Record: r, Who: names[r.UserID]}
+		who, _, _ := strings.Cut(names[r.UserID], "@") // the rep, briefly
+		v := recordView{Record: r, Who: who}
 		switch r.Type {
 		case "activity":
 			v.Kind = "Meeting"
@@ -444,7 +445,7 @@ func (u *UI) showPartner(w http.ResponseWriter, r *http.Request, s *session, id 
 		var xs []string
 		ps, hs := seriesIn{Name: pr.Name}, seriesIn{Name: "In-house LDRs"}
 		for _, row := range p.Actuals.ByMonth {
-			xs = append(xs, row.Month)
+			xs = append(xs, monthLabel(row.Month))
 			ps.Values = append(ps.Values, float64(row.Partner.SQLsAccepted))
 			hs.Values = append(hs.Values, float64(row.InHouse.SQLsAccepted))
 		}
