@@ -19,7 +19,9 @@ import (
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
+	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/ops"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -60,6 +62,8 @@ type Deps struct {
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Partners keeps outsourced partners and their statements.
+	Partners *partners.Service
 	// Webhooks manages outgoing webhook endpoints and their delivery log.
 	Webhooks *webhooks.Service
 	// Sending is the install's sending pause (after a restore).
@@ -314,6 +318,18 @@ var routes = []route{
 	{"GET", "/api/v1/economics/cost-to-close", admin, getCostToClose, getCostToCloseDoc},
 	{"GET", "/api/v1/economics/alerts", admin, listEconomicsAlerts, listEconomicsAlertsDoc},
 	{"POST", "/api/v1/economics/alerts/{id}/acknowledge", admin, acknowledgeEconomicsAlert, acknowledgeEconomicsAlertDoc},
+
+	{"GET", "/api/v1/partners", admin, listPartners, listPartnersDoc},
+	{"POST", "/api/v1/partners", admin, createPartner, createPartnerDoc},
+	{"GET", "/api/v1/partners/statements", admin, listPartnerStatements, listPartnerStatementsDoc},
+	{"GET", "/api/v1/partners/{id}", admin, getPartner, getPartnerDoc},
+	{"PUT", "/api/v1/partners/{id}", admin, putPartner, putPartnerDoc},
+	{"DELETE", "/api/v1/partners/{id}", admin, deletePartner, deletePartnerDoc},
+	{"GET", "/api/v1/partners/{id}/statement", admin, getPartnerStatement, getPartnerStatementDoc},
+	{"GET", "/api/v1/partners/{id}/actuals", admin, getPartnerActuals, getPartnerActualsDoc},
+	{"GET", "/api/v1/handoffs/{id}", read, getHandoffRecord, getHandoffRecordDoc},
+	{"POST", "/api/v1/handoffs/{id}/accept", write, decideHandoff(model.HandoffAccepted), acceptHandoffSQLDoc},
+	{"POST", "/api/v1/handoffs/{id}/reject", write, decideHandoff(model.HandoffRejected), rejectHandoffSQLDoc},
 }
 
 // RouteInfo names one route of the API.

@@ -67,6 +67,7 @@ func TestAPI(t *testing.T) {
 				{"pipelines", h.testPipelines},
 				{"economics", h.testEconomics},
 				{"unit_economics", h.testUnitEconomics},
+				{"partners", h.testPartners},
 				{"success", h.testSuccess},
 				{"subscriptions", h.testSubscriptions},
 				{"forecast", h.testForecast},
@@ -1090,6 +1091,7 @@ var deskBodies = map[string]string{
 func (h *harness) testCrossWorkspace(t *testing.T) {
 	targets := h.targets()
 	maps.Copy(targets, h.economicsTargets())
+	maps.Copy(targets, h.partnerTargets())
 	targets["economics"] = h.economicsAlertTarget()
 	walked := 0
 	for _, rt := range h.api.Routes() {
@@ -1127,7 +1129,7 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 				// A valid form, so only the path id is wrong; the snapshot's
 				// lifecycle_stage proves the desk action did not run.
 				body = deskBodies[suffix]
-			case rt.Method == "PUT" && (seg == "cost-profiles" || seg == "staffing") && suffix == "":
+			case rt.Method == "PUT" && (seg == "cost-profiles" || seg == "staffing" || seg == "partners") && suffix == "":
 				body = tg.patch
 			case rt.Method == "PUT" && seg == "cost-profiles" && suffix == "/headcount":
 				body = `{"months":{"2026-01":1}}`
@@ -1142,6 +1144,9 @@ func (h *harness) testCrossWorkspace(t *testing.T) {
 			case rt.Method == "POST" && seg == "subscriptions":
 				// cancel and reactivate with their defaults: only the path id is wrong.
 				body = `{}`
+			case rt.Method == "POST" && seg == "handoffs":
+				// A valid decision, so only the path id is wrong.
+				body = `{"note":"hijack"}`
 			case rt.Method == "POST" && seg == "renewals":
 				body = `{"outcome":"renew"}`
 			case rt.Method == "POST" && seg == "webhooks":

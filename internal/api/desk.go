@@ -404,9 +404,13 @@ func deskSchemas(s js) {
 	s["QualifyRequest"] = object([]string{"budget", "authority", "need", "timeline"}, in)
 	s["DisqualifyRequest"] = object([]string{"reason"}, js{"reason": enum(model.DisqualifyReasons...), "note": str(4000)})
 	s["NurtureRequest"] = object(nil, js{"note": str(4000)})
-	s["Handoff"] = object([]string{"id", "contact_id", "kind", "note", "bant", "created_at"}, js{
+	s["Handoff"] = object([]string{"id", "contact_id", "kind", "note", "bant", "created_at", "decision"}, js{
 		"id": tID, "contact_id": tID, "deal_id": tID, "from_user_id": withDesc(tID, "absent when an API key qualified"),
 		"to_user_id": tID, "kind": enum("ldr_to_ae"), "note": str(0), "bant": ref("BANT"), "created_at": tTime,
+		"decision":      withDesc(enum(model.HandoffPending, model.HandoffAccepted, model.HandoffRejected), "the receiving AE's: an SQL counts as delivered once accepted"),
+		"decided_at":    tTime,
+		"decided_by":    withDesc(tID, "absent when an API key decided"),
+		"decision_note": str(0),
 	})
 	s["Assignment"] = object([]string{"pool_id", "user_id", "object_type", "object_id", "motion", "reason", "assigned_at", "sla_due_at", "breached"}, js{
 		"id": tID, "pool_id": tID, "user_id": tID, "object_type": enum("contact", "account", "deal"), "object_id": tID,

@@ -243,6 +243,7 @@ func schemas() js {
 	forecastSchemas(s)
 	webhookSchemas(s)
 	unitEconomicsSchemas(s)
+	partnerSchemas(s)
 	return s
 }
 

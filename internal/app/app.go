@@ -30,6 +30,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/ops"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/safehttp"
@@ -89,6 +90,9 @@ type App struct {
 	// (docs/economics.md).
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Partners keeps outsourced partners, their statements and actual costs
+	// (docs/economics.md, Partners); the staffing planner reads their actuals.
+	Partners *partners.Service
 	// Success opens the CSM handoff of a won deal and keeps customer health
 	// (docs/success.md).
 	Success *success.Service
@@ -145,7 +149,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Tracking = &tracking.Service{St: st, Scoring: a.Scoring}
 	a.Pipeline = &pipeline.Service{St: st}
 	a.Econ = &economics.Service{St: st}
-	a.Staffing = &staffing.Service{St: st, Econ: a.Econ}
+	a.Partners = &partners.Service{St: st, Econ: a.Econ}
+	a.Staffing = &staffing.Service{St: st, Econ: a.Econ, Partners: a.Partners}
 	// The economics recommendations compare the staffing planner's scenarios
 	// (docs/economics.md); staffing imports economics, so the figures come in here.
 	a.Econ.Scenarios = staffingCosts(a.Staffing)
@@ -382,6 +387,7 @@ func (a *App) Handler() http.Handler {
 		MaxUploadBytes: a.Cfg.MaxUploadBytes,
 		Econ:           a.Econ,
 		Staffing:       a.Staffing,
+		Partners:       a.Partners,
 		Webhooks:       a.Webhooks,
 		Sending:        a.Sending,
 	}).Register(mux)
@@ -397,7 +403,7 @@ func (a *App) Handler() http.Handler {
 		Forms: a.Forms, BaseURL: a.Cfg.BaseURL,
 		Tracking: a.Tracking, Sequences: a.Sequences, Mail: a.Mail, Subscriptions: a.Subscriptions,
 		Pipeline: a.Pipeline,
-		Econ:     a.Econ, Staffing: a.Staffing,
+		Econ:     a.Econ, Staffing: a.Staffing, Partners: a.Partners,
 		Success:  a.Success,
 		Webhooks: a.Webhooks, Sending: a.Sending,
 	}).Register(mux)

@@ -49,7 +49,7 @@ func init() {
 		"import":    {"import a CSV file of accounts, contacts, deals, activities or subscriptions (import spend file.csv: the spend ledger)", runImport},
 		"export":    {"export records as CSV", runExport},
 		"report":    {"print a report (funnel, pipeline) as a table or JSON", runReport},
-		"economics": {"print the unit economics inputs and staffing comparison (--json)", runEconomics},
+		"economics": {"print the unit economics inputs and staffing comparison (--json); partner-statement: a partner's monthly statement", runEconomics},
 		"version":   {"print the version", runVersion},
 		"backup":    {"write a consistent copy of the database to a file", runBackup},
 		"restore":   {"replace the database with a backup; sending stays paused until an admin confirms", runRestore},

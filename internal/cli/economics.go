@@ -101,7 +101,10 @@ type economicsReport struct {
 }
 
 func runEconomics(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("economics", "economics --workspace slug [--from YYYY-MM] [--to YYYY-MM] [--period month|quarter] [--churn start_of_period|start_plus_new|exposure] [--ltv variant] [--cac fully_loaded|blended] [--currency XXX] [--json]")
+	if len(args) > 0 && args[0] == "partner-statement" {
+		return runPartnerStatement(ctx, e, args[1:])
+	}
+	fs := e.flags("economics", "economics partner-statement --workspace slug [--month YYYY-MM] [--json]  |  economics --workspace slug [--from YYYY-MM] [--to YYYY-MM] [--period month|quarter] [--churn start_of_period|start_plus_new|exposure] [--ltv variant] [--cac fully_loaded|blended] [--currency XXX] [--json]")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	wsSlug := fs.String("workspace", "", "workspace slug")

@@ -50,6 +50,8 @@ type Result struct {
 	Enrollments int
 	// Handoffs are the recent won deals handed to customer success.
 	Handoffs int
+	// SQLs are the LDR → AE handoffs of the partner step (partner and in-house).
+	SQLs int
 	// Customers and Subscriptions come from the won deals, with a history of
 	// expansions, contractions, churn and reactivations (docs/subscriptions.md).
 	Customers, Subscriptions int
@@ -68,6 +70,15 @@ type gen struct {
 	leads  []model.Contact // lead contacts, some of which the desk step disqualifies
 	won    []model.Deal    // won deals, for the customers step
 	subs   *subscriptions.Service
+	// made are every deal with its account's index, for the partner step's
+	// SQLs; repHash is the team's (unknown) password hash.
+	made    []madeDeal
+	repHash string
+}
+
+type madeDeal struct {
+	model.Deal
+	acct int
 }
 
 type mqlRef struct {
@@ -127,6 +138,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 			g.success,
 			g.customers,
 			g.economics,
+			g.partners,
 		}
 		for _, step := range steps {
 			if err := step(); err != nil {
@@ -147,6 +159,7 @@ func (g *gen) owner(role string) *int64 {
 }
 
 func (g *gen) people(adminHash, repHash string) error {
+	g.repHash = repHash
 	add := func(email, name, role, hash string) error {
 		u := model.User{Email: email, Name: name, PasswordHash: hash}
 		if err := g.q.CreateUser(g.ctx, &u); err != nil {
@@ -334,6 +347,7 @@ func (g *gen) deals() error {
 			return fmt.Errorf("demo: deal: %w", err)
 		}
 		g.res.Deals++
+		g.made = append(g.made, madeDeal{Deal: d, acct: i})
 		if d.Outcome == "won" {
 			g.won = append(g.won, d)
 		}

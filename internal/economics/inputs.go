@@ -8,7 +8,7 @@ import (
 // and in `rightsize economics` instead of numbers that do not exist yet (the
 // metrics themselves are GET /api/v1/economics/metrics).
 var Pending = []string{
-	"Partner mode: a partner role for an outsourced team, its delivered meetings and SQLs, monthly statements, and its actual cost per SQL and per customer replacing the staffing planner's assumptions",
+	"Partner mode's access rules: a user with the partner role seeing and working only the leads and queues assigned to it, with no economics, settings or export (partners, their delivered work, monthly statements and actual costs are under Economics → Partners)",
 }
 
 // Inputs is what the unit economics will be computed from, as of now.

@@ -12,7 +12,7 @@ type BANT struct {
 }
 
 // Handoff passes a qualified contact and its new deal from one rep to the next
-// (ldr_to_ae), with the LDR's answers and note.
+// (ldr_to_ae), with the LDR's answers and note, and the AE's decision on it.
 type Handoff struct {
 	ID         int64     `json:"id"`
 	ContactID  int64     `json:"contact_id"`
@@ -23,6 +23,12 @@ type Handoff struct {
 	Note       string    `json:"note"`
 	BANT       BANT      `json:"bant"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Decision is the receiving AE's: pending, accepted (the SQL counts as
+	// delivered, and a partner's is billable) or rejected, with who and when.
+	Decision     string     `json:"decision"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	DecidedBy    *int64     `json:"decided_by,omitempty"`
+	DecisionNote string     `json:"decision_note,omitempty"`
 }
 
 // DisqualifyReasons are the reasons an LDR may give for disqualifying a contact.

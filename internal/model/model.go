@@ -15,10 +15,11 @@ const (
 	RoleLDR     = "ldr"
 	RoleAE      = "ae"
 	RoleCSM     = "csm"
+	RolePartner = "partner"
 )
 
 // Roles lists every valid membership role.
-var Roles = []string{RoleAdmin, RoleManager, RoleLDR, RoleAE, RoleCSM}
+var Roles = []string{RoleAdmin, RoleManager, RoleLDR, RoleAE, RoleCSM, RolePartner}
 
 // Lifecycle stages of a contact (PRODUCT.md §3).
 var LifecycleStages = []string{"visitor", "subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist", "disqualified", "nurture"}

@@ -11,6 +11,7 @@ import (
 	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/funnel"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -19,6 +20,9 @@ import (
 type Service struct {
 	St   *store.Store
 	Econ *economics.Service
+	// Partners, when set, supplies the actual delivered work of partner
+	// records that partner scenarios link to (nil: always the assumptions).
+	Partners *partners.Service
 	// Now is the clock (tests fix it); nil means time.Now.
 	Now func() time.Time
 }
@@ -87,6 +91,18 @@ func check(ctx context.Context, q store.Q, ws int64, in *Input) error {
 		}
 		if p.Currency != in.Currency {
 			return fieldErr("cost_profile_id", "the profile is in %s and the scenario in %s; amounts are never converted", p.Currency, in.Currency)
+		}
+	}
+	if in.PartnerID != nil {
+		p, err := q.GetPartner(ctx, ws, *in.PartnerID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fieldErr("partner_id", "no partner %d in this workspace", *in.PartnerID)
+		}
+		if err != nil {
+			return err
+		}
+		if p.Currency != in.Currency {
+			return fieldErr("partner_id", "the partner is paid in %s and the scenario is in %s; amounts are never converted", p.Currency, in.Currency)
 		}
 	}
 	return nil
@@ -262,7 +278,50 @@ func (s *Service) plan(ctx context.Context, ws int64, sc Scenario, r funnel.Resu
 		}
 		env.RepMonthlyCost, env.ProfileName = p.Cost.Monthly, p.Name
 	}
-	return Project(sc, env), nil
+	stored := sc
+	if sc.Kind == Partner && sc.PartnerID != nil && s.Partners != nil {
+		pr, err := s.Partners.Get(ctx, ws, *sc.PartnerID)
+		if errors.Is(err, store.ErrNotFound) {
+			return problem("the partner %d no longer exists: link another one or none", *sc.PartnerID), nil
+		}
+		if err != nil {
+			return Plan{}, err
+		}
+		if pr.Currency != sc.Currency {
+			return problem("the partner %q is now paid in %s and the scenario is in %s: amounts are never converted", pr.Name, pr.Currency, sc.Currency), nil
+		}
+		act, err := s.Partners.Actuals(ctx, ws, pr.ID)
+		if err != nil {
+			return Plan{}, err
+		}
+		var as Assumptions
+		sc, as = applyActuals(sc, pr, act)
+		env.Assumptions = &as
+	}
+	plan := Project(sc, env)
+	// The plan answers the scenario as stored (what a client PUTs back); the
+	// rates and fees it used are in Assumptions.
+	plan.Scenario = stored
+	return plan, nil
+}
+
+// applyActuals puts a linked partner's terms (its contract: retainer, fees,
+// setup fee, management overhead) into a partner scenario, and its actual
+// delivery per month once it has at least one full month of data; until then
+// the scenario's rates stay, and the answer says why.
+func applyActuals(sc Scenario, pr model.Partner, act partners.Actuals) (Scenario, Assumptions) {
+	p := &sc.Params
+	t := pr.PartnerTerms
+	p.RetainerMonthly, p.FeePerMeeting, p.FeePerSQL, p.FeePerWon, p.SetupFee, p.ManagementMonthly = t.RetainerMonthly, t.FeePerMeeting, t.FeePerSQL, t.FeePerWon, t.SetupFee, t.ManagementMonthly
+	if act.Months < 1 {
+		return sc, Assumptions{Source: Assumed, MeetingsPerMonth: p.MeetingsPerMonth, SQLsPerMonth: p.SQLsPerMonth,
+			Detail: fmt.Sprintf("assumed: the scenario's %s meetings and %s SQLs per ramped rep-month (%s); the fees are %s's terms", trimNum(p.MeetingsPerMonth), trimNum(p.SQLsPerMonth), act.Detail, pr.Name)}
+	}
+	meetings, sqls := act.Rates()
+	p.MeetingsPerMonth, p.SQLsPerMonth = meetings/float64(p.Reps), sqls/float64(p.Reps)
+	return sc, Assumptions{Source: Actual, Months: act.Months, MeetingsPerMonth: p.MeetingsPerMonth, SQLsPerMonth: p.SQLsPerMonth,
+		ActualCostPerMeeting: act.Partner.CostPerMeeting, ActualCostPerSQL: act.Partner.CostPerSQL, ActualCostPerWon: act.Partner.CostPerWon,
+		Detail: fmt.Sprintf("%s: %s meetings and %s accepted SQLs a month ÷ %d reps; the fees are %s's terms", act.Detail, trimNum(meetings), trimNum(sqls), p.Reps, act.Partner.Name)}
 }
 
 // Comparison projects every scenario of ws and puts them side by side.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/economics"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/staffing"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
@@ -164,6 +166,125 @@ func TestScenarioService(t *testing.T) {
 		p, err := svc.Plan(ctx, a.Workspace, sc)
 		if err != nil || p.Problem == "" || len(p.Months) != 0 {
 			t.Errorf("plan without its profile: %v %+v", err, p)
+		}
+	})
+}
+
+// A partner scenario linked to a partner record plans with the partner's
+// terms always, and with its actual delivery once it has a full month: here
+// 2 partner reps delivered 6 meetings and 3 accepted SQLs over March–May
+// (2 meetings and 1 SQL a month: 1 meeting and 0.5 SQLs per rep). Month 1 of
+// the plan (no lead time, no ramp) then costs setup 2,500 + retainer 4,000 +
+// 2 × 150 + 1 × 400 + 1 × 50 % won × 1,000 + management 500 = 8,200.00.
+// The actual cost per SQL is (statements 7,200 + 4,700 + 4,700 + management
+// 3 × 500) ÷ 3 SQLs = 6,033.33.
+func TestPlannerUsesPartnerActuals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		econ := &economics.Service{St: st}
+		clock := now // mid-June: March–May are full months
+		ps := &partners.Service{St: st, Econ: econ, Now: func() time.Time { return clock }}
+		svc := &staffing.Service{St: st, Econ: econ, Partners: ps, Now: func() time.Time { return clock }}
+		a, b := newWS(t, st), newWS(t, st)
+		var reps [2]int64
+		var contact int64
+		err := st.InTx(ctx, func(q store.Q) error {
+			for i := range reps {
+				u := model.User{Email: fmt.Sprintf("rep%d-%d@partner.example", i, seq.Add(1))}
+				if err := q.CreateUser(ctx, &u); err != nil {
+					return err
+				}
+				if err := q.SetMembership(ctx, a.Workspace, u.ID, model.RolePartner); err != nil {
+					return err
+				}
+				reps[i] = u.ID
+			}
+			c := model.Contact{Email: "buyer@buyer.example", LifecycleStage: "sql", Custom: model.Custom{}}
+			if err := q.CreateContact(ctx, a.Workspace, &c); err != nil {
+				return err
+			}
+			contact = c.ID
+			for k := range 6 {
+				at := time.Date(2026, time.Month(3+k/2), 10+k, 10, 0, 0, 0, time.UTC)
+				act := model.Activity{Kind: "meeting", Subject: "Intro", OccurredAt: at, OwnerID: &reps[k%2], ContactID: &c.ID, Participants: []string{}, Custom: model.Custom{}}
+				if err := q.CreateActivity(ctx, a.Workspace, &act); err != nil {
+					return err
+				}
+			}
+			for k := range 4 {
+				created := time.Date(2026, time.Month(3+k), 5, 10, 0, 0, 0, time.UTC)
+				decided := created.Add(48 * time.Hour)
+				h := model.Handoff{ContactID: contact, FromUserID: &reps[k%2], Kind: "ldr_to_ae", CreatedAt: created, Decision: model.HandoffAccepted, DecidedAt: &decided}
+				if k == 3 { // June: not a full month yet
+					h.Decision, h.DecidedAt = model.HandoffPending, nil
+				}
+				if err := q.InsertHandoffAt(ctx, a.Workspace, &h); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, err := ps.Create(ctx, a, partners.Input{Name: "Acme SDR Co", StartMonth: "2026-03", UserIDs: reps[:],
+			PartnerTerms: model.PartnerTerms{RetainerMonthly: 400_000, FeePerMeeting: 15_000, FeePerSQL: 40_000, FeePerWon: 100_000, SetupFee: 250_000, ManagementMonthly: 50_000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := staffing.Input{Name: "Acme, measured", Kind: staffing.Partner, Params: staffing.Params{Reps: 2, MeetingsPerMonth: 12, SQLsPerMonth: 6,
+			SQLToWon: ptr(0.5), RetainerMonthly: 1, RampCurve: []float64{}, PartnerID: &pr.ID}}
+		sc, err := svc.Create(ctx, a, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := svc.Plan(ctx, a.Workspace, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := plan.Assumptions
+		if as.Source != staffing.Actual || as.Months != 3 || as.MeetingsPerMonth != 1 || as.SQLsPerMonth != 0.5 || !strings.Contains(as.Detail, "actual from 3 months") {
+			t.Fatalf("assumptions %+v", as)
+		}
+		if as.ActualCostPerSQL == nil || math.Abs(*as.ActualCostPerSQL-(720_000+470_000+470_000+150_000)/3.0) > 1e-6 {
+			t.Errorf("actual cost per SQL %v", as.ActualCostPerSQL)
+		}
+		if plan.Months[0].Cost != 820_000 || plan.Months[1].Cost != 570_000 {
+			t.Errorf("month costs %d, %d; want 820000, 570000", plan.Months[0].Cost, plan.Months[1].Cost)
+		}
+		if plan.Summary.SQLs != 24 {
+			t.Errorf("24 months × 1 SQL = %v", plan.Summary.SQLs)
+		}
+
+		// Before any month has ended, the scenario's own rates are used, with
+		// the partner's terms, and the plan says so.
+		clock = time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
+		plan, _ = svc.Plan(ctx, a.Workspace, sc)
+		if plan.Assumptions.Source != staffing.Assumed || plan.Assumptions.SQLsPerMonth != 6 || !strings.Contains(plan.Assumptions.Detail, "no full month") {
+			t.Errorf("early assumptions %+v", plan.Assumptions)
+		}
+		clock = now
+		// Without a link, the assumptions: 12 meetings and 6 SQLs per rep.
+		in.PartnerID = nil
+		plain, _ := svc.Create(ctx, a, staffing.Input{Name: "Unlinked", Kind: staffing.Partner, Params: in.Params})
+		if p, _ := svc.Plan(ctx, a.Workspace, plain); p.Assumptions.Source != staffing.Assumed || p.Months[0].Meetings != 24 {
+			t.Errorf("unlinked %+v %+v", p.Assumptions, p.Months[0])
+		}
+		// Another workspace's partner cannot be linked; in-house scenarios take none.
+		in.PartnerID = &pr.ID
+		_, err = svc.Create(ctx, b, in)
+		wantField(t, err, "partner_id")
+		// The comparison carries the switch too.
+		cmp, err := svc.Comparison(ctx, a.Workspace)
+		if err != nil || cmp.Plans[0].Assumptions.Source != staffing.Actual {
+			t.Errorf("comparison %v %+v", err, cmp.Plans[0].Assumptions)
+		}
+		// A deleted partner leaves a problem, not made-up costs.
+		if err := ps.Delete(ctx, a, pr.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := svc.Plan(ctx, a.Workspace, sc); p.Problem == "" || len(p.Months) != 0 {
+			t.Errorf("plan without its partner %+v", p.Problem)
 		}
 	})
 }

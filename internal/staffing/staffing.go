@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +67,12 @@ type Params struct {
 	RetainerMonthly int64 `json:"retainer_monthly"`
 	FeePerMeeting   int64 `json:"fee_per_meeting"`
 	FeePerSQL       int64 `json:"fee_per_sql"`
+	FeePerWon       int64 `json:"fee_per_won"`
 	SetupFee        int64 `json:"setup_fee"`
+	// PartnerID links a partner scenario to a partner record: once the
+	// partner has a full month of delivered work, its actual rates and its
+	// terms replace the scenario's assumptions (Plan.Assumptions says which).
+	PartnerID *int64 `json:"partner_id"`
 }
 
 // Input creates or replaces a scenario.
@@ -159,7 +165,7 @@ func Validate(in *Input, defCurrency string) error {
 	if len(p.Currency) != 3 || strings.Trim(p.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		return fieldErr("currency", "must be a 3-letter ISO 4217 code such as USD")
 	}
-	partnerOnly := map[string]int64{"retainer_monthly": p.RetainerMonthly, "fee_per_meeting": p.FeePerMeeting, "fee_per_sql": p.FeePerSQL, "setup_fee": p.SetupFee}
+	partnerOnly := map[string]int64{"retainer_monthly": p.RetainerMonthly, "fee_per_meeting": p.FeePerMeeting, "fee_per_sql": p.FeePerSQL, "fee_per_won": p.FeePerWon, "setup_fee": p.SetupFee}
 	if in.Kind == InHouse {
 		switch {
 		case p.CostProfileID == nil:
@@ -169,10 +175,13 @@ func Validate(in *Input, defCurrency string) error {
 		case p.TenureMonths < p.RampMonths:
 			return fieldErr("tenure_months", "must be at least the ramp (%d months)", p.RampMonths)
 		}
-		for _, k := range []string{"retainer_monthly", "fee_per_meeting", "fee_per_sql", "setup_fee"} {
+		for _, k := range []string{"retainer_monthly", "fee_per_meeting", "fee_per_sql", "fee_per_won", "setup_fee"} {
 			if partnerOnly[k] != 0 {
 				return fieldErr(k, "applies to a partner scenario only")
 			}
+		}
+		if p.PartnerID != nil {
+			return fieldErr("partner_id", "applies to a partner scenario only")
 		}
 		return nil
 	}
@@ -182,7 +191,7 @@ func Validate(in *Input, defCurrency string) error {
 	if p.TenureMonths != 0 {
 		return fieldErr("tenure_months", "applies to in-house scenarios only (the partner replaces its own reps)")
 	}
-	for _, k := range []string{"retainer_monthly", "fee_per_meeting", "fee_per_sql", "setup_fee"} {
+	for _, k := range []string{"retainer_monthly", "fee_per_meeting", "fee_per_sql", "fee_per_won", "setup_fee"} {
 		if partnerOnly[k] < 0 || partnerOnly[k] > maxMoney {
 			return fieldErr(k, "must be an amount in minor units between 0 and 10^15")
 		}
@@ -239,6 +248,9 @@ type Env struct {
 	GrossMarginSource string
 	LifetimeCapMonths int
 	Conversion        Conversion
+	// Assumptions, when set, say the scenario's rates were replaced by actuals
+	// (the caller has already put them into the scenario).
+	Assumptions *Assumptions
 }
 
 // Month is one month of a plan. Ratios are cumulative to the month's end and
@@ -293,13 +305,42 @@ type Summary struct {
 	LTVToCAC               *float64       `json:"ltv_to_cac"`
 }
 
+// Assumption sources.
+const (
+	Assumed = "assumed" // the scenario's own rates and fees
+	Actual  = "actual"  // a linked partner's delivered work and terms
+)
+
+// Assumptions say where a plan's output rates and fees came from: the
+// scenario's inputs, or — for a partner scenario linked to a partner record
+// with at least one full month of delivered work — the partner's actual
+// meetings and accepted SQLs per month (÷ the scenario's reps) and its terms.
+type Assumptions struct {
+	Source string `json:"source"`
+	// Months of delivered work behind actual rates (0 when assumed).
+	Months int    `json:"months"`
+	Detail string `json:"detail"`
+	// MeetingsPerMonth and SQLsPerMonth per ramped rep, as the plan used them.
+	MeetingsPerMonth float64 `json:"meetings_per_month"`
+	SQLsPerMonth     float64 `json:"sqls_per_month"`
+	// Terms are the fees the plan used: the scenario's, or a linked
+	// partner's (its contract).
+	Terms model.PartnerTerms `json:"terms"`
+	// The partner's actual cost per meeting, SQL and won customer over those
+	// months (fees + management ÷ delivered), when actual.
+	ActualCostPerMeeting *float64 `json:"actual_cost_per_meeting,omitempty"`
+	ActualCostPerSQL     *float64 `json:"actual_cost_per_sql,omitempty"`
+	ActualCostPerWon     *float64 `json:"actual_cost_per_won,omitempty"`
+}
+
 // Plan is a scenario projected over Horizon months.
 type Plan struct {
-	Scenario    Scenario   `json:"scenario"`
-	Months      []Month    `json:"months"`
-	Summary     Summary    `json:"summary"`
-	Conversion  Conversion `json:"conversion"`
-	GrossMargin float64    `json:"gross_margin"`
+	Scenario    Scenario    `json:"scenario"`
+	Assumptions Assumptions `json:"assumptions"`
+	Months      []Month     `json:"months"`
+	Summary     Summary     `json:"summary"`
+	Conversion  Conversion  `json:"conversion"`
+	GrossMargin float64     `json:"gross_margin"`
 	// Problem says why there are no months (e.g. the cost profile is gone).
 	Problem     string   `json:"problem,omitempty"`
 	Conventions []string `json:"conventions"`
@@ -309,7 +350,8 @@ type Plan struct {
 var Conventions = []string{
 	"Months are numbered 1–24 from the plan's start; nothing works during the lead time (hiring or onboarding), and nothing is paid for it except a partner's setup fee, due in month 1.",
 	"In-house: each rep costs the cost profile's annual loaded cost ÷ 12 every month from the end of the lead time; reps are hired together, and a rep who leaves after the tenure is replaced at once by a new hire who ramps again.",
-	"Partner: retainer + meetings × fee per meeting + SQLs × fee per SQL each month from the end of the onboarding lead time; the partner replaces its own reps, so its ramp happens once.",
+	"Partner: retainer + meetings × fee per meeting + SQLs × fee per SQL + won × fee per won deal each month from the end of the onboarding lead time; the partner replaces its own reps, so its ramp happens once.",
+	"A partner scenario linked to a partner record with at least one full month of delivered work uses that partner's actual meetings and accepted SQLs per month (÷ reps) and its fee terms instead of the scenario's assumptions; assumptions.source says actual (from N months) or assumed.",
 	"Management overhead is added every month the team works. Productive capacity = reps × ramp productivity (a ramped rep-month is 1); meetings and SQLs = capacity × the per-ramped-rep rates.",
 	"Cost per productive month, meeting, SQL and won customer are cumulative: cost to date ÷ output to date. Won = SQLs × SQL→won (the workspace's funnel when it has the data, else the configured rate).",
 	"Break-even: customers pay ARPA × gross margin each month from the month after they are won, and churn monthly; the break-even month is the first whose cumulative margin covers the cumulative cost.",
@@ -327,7 +369,13 @@ func ratio(num float64, den float64) *float64 {
 // Project computes a scenario's plan.
 func Project(sc Scenario, env Env) Plan {
 	p := sc.Params
-	plan := Plan{Scenario: sc, Months: make([]Month, 0, Horizon), Conversion: env.Conversion, GrossMargin: env.GrossMargin, Conventions: Conventions}
+	plan := Plan{Scenario: sc, Months: make([]Month, 0, Horizon), Conversion: env.Conversion, GrossMargin: env.GrossMargin, Conventions: Conventions,
+		Assumptions: Assumptions{Source: Assumed, MeetingsPerMonth: p.MeetingsPerMonth, SQLsPerMonth: p.SQLsPerMonth,
+			Detail: fmt.Sprintf("assumed: the scenario's %s meetings and %s SQLs per ramped rep-month", trimNum(p.MeetingsPerMonth), trimNum(p.SQLsPerMonth))}}
+	if env.Assumptions != nil {
+		plan.Assumptions = *env.Assumptions
+	}
+	plan.Assumptions.Terms = model.PartnerTerms{RetainerMonthly: p.RetainerMonthly, FeePerMeeting: p.FeePerMeeting, FeePerSQL: p.FeePerSQL, FeePerWon: p.FeePerWon, SetupFee: p.SetupFee, ManagementMonthly: p.ManagementMonthly}
 	curve := Curve(p)
 	rate := env.Conversion.SQLToWon
 	churn := 0.0
@@ -361,6 +409,9 @@ func Project(sc Scenario, env Env) Plan {
 				cost += float64(p.Reps) * env.RepMonthlyCost
 			} else {
 				cost += float64(p.RetainerMonthly) + mo.Meetings*float64(p.FeePerMeeting) + mo.SQLs*float64(p.FeePerSQL)
+				if rate != nil {
+					cost += mo.SQLs * *rate * float64(p.FeePerWon)
+				}
 			}
 		}
 		mo.Cost = int64(math.Round(cost))
@@ -438,6 +489,8 @@ func Project(sc Scenario, env Env) Plan {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func trimNum(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) }
 
 // Row is one scenario's line in a comparison.
 type Row struct {

@@ -58,7 +58,7 @@ func (q Q) QueueCandidates(ctx context.Context, ws, userID int64, limit int) ([]
 
 // InsertHandoff records a handoff of ws and sets its id and time.
 func (q Q) InsertHandoff(ctx context.Context, ws int64, h *model.Handoff) error {
-	h.CreatedAt = Now()
+	h.CreatedAt, h.Decision = Now(), model.HandoffPending
 	err := q.db.QueryRowContext(ctx, `INSERT INTO handoffs (workspace_id, contact_id, deal_id, from_user_id, to_user_id, kind, note, bant, created_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING id`,
 		ws, h.ContactID, nullInt(h.DealID), nullInt(h.FromUserID), nullInt(h.ToUserID), h.Kind, h.Note, encodeJSON(h.BANT), h.CreatedAt).Scan(&h.ID)
@@ -70,7 +70,7 @@ func (q Q) InsertHandoff(ctx context.Context, ws int64, h *model.Handoff) error 
 
 // DealHandoffs lists the handoffs of one deal of ws, newest first.
 func (q Q) DealHandoffs(ctx context.Context, ws, dealID int64) ([]model.Handoff, error) {
-	rows, err := q.db.QueryContext(ctx, `SELECT id, contact_id, deal_id, from_user_id, to_user_id, kind, note, bant, created_at
+	rows, err := q.db.QueryContext(ctx, `SELECT `+handoffCols+`
 		FROM handoffs WHERE workspace_id = $1 AND deal_id = $2 ORDER BY id DESC`, ws, dealID)
 	if err != nil {
 		return nil, fmt.Errorf("store: handoffs: %w", err)
@@ -78,16 +78,9 @@ func (q Q) DealHandoffs(ctx context.Context, ws, dealID int64) ([]model.Handoff,
 	defer rows.Close()
 	out := []model.Handoff{}
 	for rows.Next() {
-		var h model.Handoff
-		var deal, from, to sql.NullInt64
-		var bant jsonText
-		var at dbTime
-		if err := rows.Scan(&h.ID, &h.ContactID, &deal, &from, &to, &h.Kind, &h.Note, &bant, &at); err != nil {
-			return nil, fmt.Errorf("store: handoffs: %w", err)
-		}
-		h.DealID, h.FromUserID, h.ToUserID, h.CreatedAt = intPtr(deal), intPtr(from), intPtr(to), at.T
-		if err := jsonUnmarshal(bant, &h.BANT); err != nil {
-			return nil, fmt.Errorf("store: handoffs: %w", err)
+		h, err := scanHandoff(rows)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, h)
 	}

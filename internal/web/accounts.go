@@ -495,6 +495,10 @@ func notice(r *http.Request, noun string) string {
 		return "Activity logged."
 	case "revoked":
 		return "API key revoked."
+	case "accepted":
+		return "SQL accepted: it counts as delivered this month."
+	case "rejected":
+		return "SQL rejected: it will not be counted or billed."
 	}
 	return ""
 }

@@ -164,10 +164,15 @@ type dealPage struct {
 	Cost *costCard
 }
 
-// handoffView is a handoff as the deal page shows it.
+// handoffView is a handoff as the deal page shows it, with the AE's decision
+// on it (an SQL counts as delivered once accepted: docs/economics.md).
 type handoffView struct {
 	model.Handoff
-	From, To string
+	From, To, DecidedBy string
+	// CanDecide: the viewer may accept or reject it (the receiving AE, the
+	// deal's owner, an admin or a manager) and it is still pending.
+	CanDecide bool
+	Err       string
 }
 
 func (u *UI) dealShow(w http.ResponseWriter, r *http.Request, s *session) {
@@ -185,6 +190,12 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 
 // showDealWith renders the deal page; committeeErr is a refused committee change.
 func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string) {
+	u.showDealMod(w, r, s, id, status, act, committeeErr, nil)
+}
+
+// showDealMod renders the deal page, letting mod adjust it (a refused
+// handoff decision shown on its card).
+func (u *UI) showDealMod(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string, mod func(*dealPage)) {
 	ctx := r.Context()
 	q := u.d.St.Read()
 	d, err := q.GetDeal(ctx, s.WS(), id)
@@ -244,6 +255,12 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 		if h.ToUserID != nil {
 			hv.To = owners[*h.ToUserID]
 		}
+		if h.DecidedBy != nil {
+			hv.DecidedBy = owners[*h.DecidedBy]
+		}
+		me := s.P.UserID
+		hv.CanDecide = h.Kind == "ldr_to_ae" && h.Decision == model.HandoffPending &&
+			(s.IsAdmin || (h.ToUserID != nil && *h.ToUserID == me) || (d.OwnerID != nil && *d.OwnerID == me))
 		p.Handoffs = append(p.Handoffs, hv)
 	}
 	if p.Effort, err = forecast.DealEffort(ctx, q, s.WS(), id); err != nil {
@@ -257,6 +274,9 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 	}
 	if p.Activity == nil {
 		p.Activity = activityForm("deal:"+formatInt(id), map[string]*int64{"deal_id": &d.ID, "account_id": d.AccountID})
+	}
+	if mod != nil {
+		mod(&p)
 	}
 	u.render(w, r, status, "deal", view{Title: d.Name, Section: "deals", S: s, D: p, Notice: notice(r, "Deal")})
 }

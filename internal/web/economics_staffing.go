@@ -37,6 +37,10 @@ type scenarioView struct {
 	Conversion string
 	BreakEven  string
 	Inputs     string
+	// Assumptions says whether the rates are the scenario's or a partner's
+	// actuals ("actual from N months …" or "assumed: …").
+	Assumptions string
+	Actual      bool
 }
 
 type staffingPage struct {
@@ -52,7 +56,11 @@ type staffingPage struct {
 	Example   bool // the article example can still be added
 }
 
-func scenarioForm(action, submit, cur string, segs []string, profiles []economics.Profile) *form {
+func scenarioForm(action, submit, cur string, segs []string, profiles []economics.Profile, ps []model.Partner) *form {
+	partnerOpts := []option{{"", "— none: the assumptions above —"}}
+	for _, p := range ps {
+		partnerOpts = append(partnerOpts, option{strconv.FormatInt(p.ID, 10), p.Name + " (" + p.Currency + ")"})
+	}
 	var popts []option
 	popts = append(popts, option{"", "— none (partner) —"})
 	for _, p := range profiles {
@@ -79,7 +87,10 @@ func scenarioForm(action, submit, cur string, segs []string, profiles []economic
 		{Name: "retainer_monthly", Label: "Partner: retainer (per month)", Type: "money"},
 		{Name: "fee_per_meeting", Label: "Partner: fee per meeting", Type: "money"},
 		{Name: "fee_per_sql", Label: "Partner: fee per SQL", Type: "money"},
+		{Name: "fee_per_won", Label: "Partner: fee per won deal", Type: "money"},
 		{Name: "setup_fee", Label: "Partner: setup fee (once)", Type: "money"},
+		{Name: "partner_id", Label: "Partner: measure against", Type: "select", Groups: []optGroup{{Options: partnerOpts}},
+			Hint: "A partner record: its terms replace the fees above, and after one full month its actual meetings and accepted SQLs replace the rates."},
 	})
 }
 
@@ -111,8 +122,11 @@ func fillScenarioForm(f *form, sc staffing.Scenario) {
 	if p.ARPA != nil {
 		f.Values["arpa"] = majorUnits(*p.ARPA, cur)
 	}
-	f.Values["management_monthly"], f.Values["retainer_monthly"], f.Values["fee_per_meeting"], f.Values["fee_per_sql"], f.Values["setup_fee"] =
-		money(p.ManagementMonthly), money(p.RetainerMonthly), money(p.FeePerMeeting), money(p.FeePerSQL), money(p.SetupFee)
+	f.Values["management_monthly"], f.Values["retainer_monthly"], f.Values["fee_per_meeting"], f.Values["fee_per_sql"], f.Values["fee_per_won"], f.Values["setup_fee"] =
+		money(p.ManagementMonthly), money(p.RetainerMonthly), money(p.FeePerMeeting), money(p.FeePerSQL), money(p.FeePerWon), money(p.SetupFee)
+	if p.PartnerID != nil {
+		f.Values["partner_id"] = strconv.FormatInt(*p.PartnerID, 10)
+	}
 	if p.CostProfileID != nil {
 		f.Values["cost_profile_id"] = strconv.FormatInt(*p.CostProfileID, 10)
 	}
@@ -169,7 +183,7 @@ func scenarioInput(f *form, cur string) staffing.Input {
 	} else if ok {
 		p.ARPA = &v
 	}
-	for k, dst := range map[string]*int64{"management_monthly": &p.ManagementMonthly, "retainer_monthly": &p.RetainerMonthly, "fee_per_meeting": &p.FeePerMeeting, "fee_per_sql": &p.FeePerSQL, "setup_fee": &p.SetupFee} {
+	for k, dst := range map[string]*int64{"management_monthly": &p.ManagementMonthly, "retainer_monthly": &p.RetainerMonthly, "fee_per_meeting": &p.FeePerMeeting, "fee_per_sql": &p.FeePerSQL, "fee_per_won": &p.FeePerWon, "setup_fee": &p.SetupFee} {
 		if v, _, err := parseMoney(f.Values[k], cur); err != nil {
 			f.Errors[k] = err.Error()
 		} else {
@@ -179,6 +193,11 @@ func scenarioInput(f *form, cur string) staffing.Input {
 	if v := f.Values["cost_profile_id"]; v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 			p.CostProfileID = &n
+		}
+	}
+	if v := f.Values["partner_id"]; v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			p.PartnerID = &n
 		}
 	}
 	return in
@@ -208,9 +227,14 @@ func (u *UI) showStaffing(w http.ResponseWriter, r *http.Request, s *session, st
 		u.fail(w, r, s, err)
 		return
 	}
+	prs, err := u.partnerOptions(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
 	cur := ws.Currency
 	segs := u.segmentsOf(r, s.WS())
-	p := staffingPage{Currency: cur, Create: scenarioForm("/economics/staffing", "Create scenario", cur, segs, profiles), Note: cmp.Note, Profiles: len(profiles), Example: true}
+	p := staffingPage{Currency: cur, Create: scenarioForm("/economics/staffing", "Create scenario", cur, segs, profiles, prs), Note: cmp.Note, Profiles: len(profiles), Example: true}
 	p.Create.Values["kind"], p.Create.Values["reps"], p.Create.Values["ramp_months"], p.Create.Values["lead_time_months"] = staffing.InHouse, "1", "3", "2"
 	p.Create.Values["tenure_months"] = "14"
 	for _, pl := range cmp.Plans {
@@ -218,7 +242,7 @@ func (u *UI) showStaffing(w http.ResponseWriter, r *http.Request, s *session, st
 		if strings.Contains(sc.Name, "(article example)") {
 			p.Example = false
 		}
-		v := scenarioView{Scenario: sc, Plan: pl, Edit: scenarioForm(fmt.Sprintf("/economics/staffing/%d", sc.ID), "Save scenario", cur, segs, profiles)}
+		v := scenarioView{Scenario: sc, Plan: pl, Edit: scenarioForm(fmt.Sprintf("/economics/staffing/%d", sc.ID), "Save scenario", cur, segs, profiles, prs)}
 		fillScenarioForm(v.Edit, sc)
 		v.KindLabel = map[string]string{staffing.InHouse: "In-house", staffing.Partner: "Partner"}[sc.Kind]
 		switch pl.Conversion.Source {
@@ -230,6 +254,7 @@ func (u *UI) showStaffing(w http.ResponseWriter, r *http.Request, s *session, st
 			v.Conversion = pl.Conversion.Detail
 		}
 		v.BreakEven = pl.Summary.BreakEvenNote
+		v.Assumptions, v.Actual = pl.Assumptions.Detail, pl.Assumptions.Source == staffing.Actual
 		v.Inputs = scenarioInputsText(sc)
 		p.Scenarios = append(p.Scenarios, v)
 	}
@@ -276,6 +301,9 @@ func scenarioInputsText(sc staffing.Scenario) string {
 		parts = append(parts, fmt.Sprintf("tenure %d months", p.TenureMonths))
 	} else {
 		parts = append(parts, "retainer "+formatMoney(p.RetainerMonthly, cur)+"/month", formatMoney(p.FeePerMeeting, cur)+" per meeting", formatMoney(p.FeePerSQL, cur)+" per SQL")
+		if p.FeePerWon != 0 {
+			parts = append(parts, formatMoney(p.FeePerWon, cur)+" per won deal")
+		}
 	}
 	parts = append(parts, fmt.Sprintf("%s meetings and %s SQLs per ramped rep-month", strconv.FormatFloat(p.MeetingsPerMonth, 'f', -1, 64), strconv.FormatFloat(p.SQLsPerMonth, 'f', -1, 64)))
 	if p.ManagementMonthly > 0 {
@@ -306,6 +334,12 @@ func measures(c staffing.Comparison, cur string) []measureRow {
 		get         func(staffing.Plan) string
 	}
 	defs := []def{
+		{"Meetings and SQLs per rep from", "", func(p staffing.Plan) string {
+			if p.Assumptions.Source == staffing.Actual {
+				return fmt.Sprintf("actual from %d month%s", p.Assumptions.Months, map[bool]string{true: "", false: "s"}[p.Assumptions.Months == 1])
+			}
+			return "assumed"
+		}},
 		{"Total cost, 24 months", "", func(p staffing.Plan) string { return formatMoney(p.Summary.TotalCost, p.Scenario.Currency) }},
 		{"Productive rep-months", "", func(p staffing.Plan) string { return num(p.Summary.ProductiveMonths, 1) }},
 		{"Meetings", "", func(p staffing.Plan) string { return num(p.Summary.Meetings, 0) }},
@@ -385,7 +419,12 @@ func (u *UI) economicsScenarioSave(w http.ResponseWriter, r *http.Request, s *se
 		}
 		action, submit = fmt.Sprintf("/economics/staffing/%d", id), "Save scenario"
 	}
-	f := scenarioForm(action, submit, ws.Currency, u.segmentsOf(r, s.WS()), profiles)
+	prs, err := u.partnerOptions(ctx, s.WS())
+	if err != nil {
+		u.fail(w, r, s, err)
+		return
+	}
+	f := scenarioForm(action, submit, ws.Currency, u.segmentsOf(r, s.WS()), profiles, prs)
 	f.read(r)
 	in := scenarioInput(f, ws.Currency)
 	if len(f.Errors) == 0 {

@@ -64,10 +64,14 @@ func newForm(action, submit, cancel string, fields []field) *form {
 	return &form{Action: action, Submit: submit, Cancel: cancel, Fields: fields, Values: map[string]string{}, Errors: map[string]string{}}
 }
 
-// read copies the posted values of the form's fields.
+// read copies the posted values of the form's fields; a "checks" field keeps
+// every ticked value, comma-separated.
 func (f *form) read(r *http.Request) {
 	for _, fd := range f.Fields {
 		f.Values[fd.Name] = strings.TrimSpace(r.PostFormValue(fd.Name))
+		if fd.Type == "checks" {
+			f.Values[fd.Name] = strings.Join(r.PostForm[fd.Name], ",")
+		}
 	}
 }
 

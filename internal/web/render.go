@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,6 +93,8 @@ func loadViews(a *assets) *views {
 		"dict":     dict,
 		"fieldErr": func(f *form, name string) string { return f.Errors[name] },
 		"fieldVal": func(f *form, name string) string { return f.Values[name] },
+		// checked: is v one of a "checks" field's comma-separated values?
+		"checked": func(vals, v string) bool { return slices.Contains(strings.Split(vals, ","), v) },
 	}
 	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
 	v := &views{pages: map[string]*template.Template{}}

@@ -16,6 +16,7 @@ import (
 	"github.com/rightsize/rightsize/internal/importer"
 	"github.com/rightsize/rightsize/internal/mail"
 	"github.com/rightsize/rightsize/internal/ops"
+	"github.com/rightsize/rightsize/internal/partners"
 	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/scoring"
@@ -60,6 +61,8 @@ type Deps struct {
 	// Econ keeps the unit economics inputs; Staffing the staffing planner.
 	Econ     *economics.Service
 	Staffing *staffing.Service
+	// Partners keeps outsourced partners and their statements.
+	Partners *partners.Service
 	// Success runs CSM handoffs and customer health (/success, a customer's
 	// success section, settings/success).
 	Success *success.Service
@@ -227,6 +230,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /economics/staffing/{id}", u.page(u.economicsScenarioSave))
 	mux.HandleFunc("POST /economics/staffing/{id}/delete", u.page(u.economicsScenarioDelete))
 	mux.HandleFunc("POST /economics/alerts/{id}/acknowledge", u.page(u.economicsAlertAck))
+	mux.HandleFunc("GET /economics/partners", u.page(u.economicsPartners))
+	mux.HandleFunc("POST /economics/partners", u.page(u.economicsPartnerCreate))
+	mux.HandleFunc("GET /economics/partners/{id}", u.page(u.economicsPartner))
+	mux.HandleFunc("POST /economics/partners/{id}", u.page(u.economicsPartnerSave))
+	mux.HandleFunc("POST /economics/partners/{id}/delete", u.page(u.economicsPartnerDelete))
+	mux.HandleFunc("POST /deals/{id}/handoffs/{handoff_id}/{decision}", u.page(u.dealHandoffDecide))
 	mux.HandleFunc("GET /success", u.page(u.successQueue))
 	mux.HandleFunc("GET /customers/{id}/success", u.page(u.customerSuccessShow))
 	mux.HandleFunc("POST /customers/{id}/success/note", u.page(u.successNote))
