@@ -139,7 +139,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Subscriptions = &subscriptions.Service{St: st}
 	a.CRM.Won = append(a.CRM.Won, a.Subscriptions)
 	a.CRM.Merged = append(a.CRM.Merged, a.Subscriptions)
-	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions}
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions, BatchSize: harnessImportBatch}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
@@ -364,9 +364,12 @@ func (a *App) recoverSQLite(ctx context.Context) error {
 	return nil
 }
 
-// harnessLoopbackWebhooks is set only in a binary built with -tags
-// faultharness (harness_loopback.go): webhooks may then reach 127.0.0.1.
-var harnessLoopbackWebhooks bool
+// Set only in a binary built with -tags faultharness (harness_loopback.go):
+// webhooks may reach 127.0.0.1; imports write batches of this many rows.
+var (
+	harnessLoopbackWebhooks bool
+	harnessImportBatch      int
+)
 
 // riverClientID names this process in River's attempted_by and leader
 // election: host, role and pid, so an operator (and the scale-out test) can
