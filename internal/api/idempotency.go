@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/rightsize/rightsize/internal/auth"
+	"github.com/rightsize/rightsize/internal/faults"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/store"
@@ -30,7 +31,10 @@ import (
 // Idempotency-Replayed: true; the same key with another request is a 422; a
 // retry while the first is still running is a 409. Keys are scoped to the
 // workspace and the credential (API key or user) that sent them. A response
-// the server failed to produce (5xx) is not kept: the retry runs again.
+// the server failed to produce (5xx) is not kept: the retry runs again, unless
+// the request's change committed (the handler's transactions mark the key,
+// store.WithIdemEffect): then a retry after the key's lock is answered 422
+// idempotency_outcome_unknown and nothing runs twice.
 
 // IdemHeader is the request header.
 const IdemHeader = "Idempotency-Key"
@@ -108,10 +112,11 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 	err = a.d.St.InTx(ctx, func(q store.Q) error {
 		var err error
 		stored, claimed, err = q.ClaimIdemKey(ctx, p.WorkspaceID, k, now.Add(-IdemTTL))
-		if err != nil || claimed || stored.RequestHash != hash || stored.Status != 0 || stored.LockedUntil.After(now) {
+		if err != nil || claimed || stored.RequestHash != hash || stored.Status != 0 || stored.LockedUntil.After(now) || !stored.EffectAt.IsZero() {
 			return err
 		}
-		// Still in progress past its lock: the first request's process died.
+		// Still in progress past its lock and nothing of it committed: the
+		// first request's process died before its change; running it is safe.
 		claimed, err = q.ReclaimIdemKey(ctx, p.WorkspaceID, k.Principal, key, hash, now, now.Add(idemLock))
 		if claimed {
 			slog.WarnContext(ctx, "idempotency key taken over after its first request's lock ran out; the request runs again", "workspace", p.WorkspaceID, "principal", k.Principal, "request_id", httpx.RequestID(ctx))
@@ -126,6 +131,12 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 		case stored.RequestHash != hash:
 			return &httpx.StatusError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Field: IdemHeader,
 				Msg: fmt.Sprintf("this key was used for another request (%s %s with a different body) in the last 24 hours; use a new key for a new request", stored.Method, stored.Path)}
+		case stored.Status == 0 && !stored.EffectAt.IsZero() && !stored.LockedUntil.After(now):
+			// The first request's change committed, then its process ended
+			// before the answer was stored: running it again would do it twice.
+			slog.WarnContext(ctx, "idempotency key retried after its first request took effect and lost its answer; not run again", "workspace", p.WorkspaceID, "principal", k.Principal, "effect_at", stored.EffectAt, "request_id", httpx.RequestID(ctx))
+			return &httpx.StatusError{Status: http.StatusUnprocessableEntity, Code: "idempotency_outcome_unknown", Field: IdemHeader,
+				Msg: fmt.Sprintf("the first request with this key was carried out (its change was saved at %s) but the server stopped before its answer was stored; it is not run again — look the record up instead of retrying", stored.EffectAt.Format(time.RFC3339))}
 		case stored.Status == 0:
 			w.Header().Set("Retry-After", "1")
 			return &httpx.StatusError{Status: http.StatusConflict, Code: "idempotency_key_in_use", Field: IdemHeader,
@@ -143,11 +154,16 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 		return nil
 	}
 	r = httpx.ReplaceBody(r, body)
+	// The handler's transactions mark the key as having taken effect in the
+	// same commit as its change (a crash before the answer is stored then
+	// cannot make a retry run it twice).
+	r = r.WithContext(store.WithIdemEffect(ctx, p.WorkspaceID, k.Principal, key))
 	rec := &recorder{ResponseWriter: w}
 	herr := rt.h(a, rec, r, p)
 	if herr != nil {
 		httpx.Error(rec, r, herr)
 	}
+	faults.Point(faults.IdemAfterCommit)
 	// Record with a context of its own: the client may have gone away, and
 	// the key must not stay locked because of it.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -156,7 +172,7 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 		// A server failure or a client that went away (499) produced no
 		// answer worth replaying: the retry runs again.
 		if rec.status >= 500 || rec.status == 0 || rec.status == 499 {
-			return q.ReleaseIdemKey(sctx, p.WorkspaceID, k.Principal, key)
+			return q.ReleaseIdemKey(sctx, p.WorkspaceID, k.Principal, key, store.Now())
 		}
 		stored := rec.buf.Bytes()
 		if rec.overflow {

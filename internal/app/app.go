@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -142,7 +143,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Subscriptions = &subscriptions.Service{St: st}
 	a.CRM.Won = append(a.CRM.Won, a.Subscriptions)
 	a.CRM.Merged = append(a.CRM.Merged, a.Subscriptions)
-	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions}
+	a.Imports = &importer.Service{St: st, CRM: a.CRM, Router: a.Routing, Subs: a.Subscriptions, BatchSize: harnessImportBatch}
 	a.Scoring = &scoring.Service{St: st, MQL: a.Assignment, Lifecycle: a.Sequences}
 	a.Sequences.Scores = a.Scoring
 	a.Desk = &desk.Service{St: st, CRM: a.CRM, Scoring: a.Scoring, Assignment: a.Assignment, Exits: a.Sequences}
@@ -183,18 +184,30 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	// Signing secrets are sealed under the install's mail secret.
 	a.Webhooks = &webhooks.Service{St: st, HTTP: safehttp.New(), Key: a.Mail.Secret, Log: log.With("component", "webhooks")}
 	wireWebhooks(a)
+	if harnessLoopbackWebhooks {
+		a.Webhooks.HTTP.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	}
 	a.Sending = &ops.Sending{St: st}
 	// Sends left in smtp_started by a previous process become unknown (shown, never
-	// re-sent). SQLite has one serving process, so every such row is stale now; on
-	// PostgreSQL another process may be mid-send, so only rows older than
-	// mail.RecoverStale are touched (the periodic drain repeats this).
-	cutoff := a.Mail.Now()
-	if st.Kind == store.Postgres {
-		cutoff = cutoff.Add(-mail.RecoverStale)
+	// re-sent). A SQLite file has one serving process, so when that process
+	// starts every such row is stale; on PostgreSQL, or in a CLI command that
+	// opens the file beside a running server, another process may be mid-send,
+	// so only rows older than mail.RecoverStale are touched (the periodic drain
+	// repeats this).
+	cutoff := a.Mail.Now().Add(-mail.RecoverStale)
+	ownsFile := st.Kind == store.SQLite && withWorkers
+	if ownsFile {
+		cutoff = a.Mail.Now()
 	}
 	if _, err := a.Mail.Recover(ctx, cutoff); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if ownsFile {
+		if err := a.recoverSQLite(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	// Public forms write the contact, score the submission and, for a raised
 	// hand, open the AE's deal in one transaction (docs/forms.md).
@@ -250,6 +263,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
+		// SIGTERM cancels Serve's context, which starts River's soft stop:
+		// running jobs get a third of the shutdown budget to finish what they
+		// are doing, then their contexts end (a drain stops between send
+		// groups and records what went out; an import batch rolls back and
+		// resumes on the next start). Without it the signal would cancel
+		// them at once.
+		rcfg.SoftStopTimeout = max(cfg.ShutdownTimeout/3, time.Second)
 	}
 	rc, err := river.NewClient(st.RiverDriver(), rcfg)
 	if err != nil {
@@ -313,6 +333,48 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.ready = true
 	return a, nil
 }
+
+// recoverSQLite repairs, at the start of the one process that serves a
+// SQLite file, what a previous process left when it was killed
+// (docs/reliability.md): River jobs still running are handed back (River's
+// own rescuer waits RescueStuckJobsAfter, two hours here, because on
+// PostgreSQL another process may still be working them); webhook attempts
+// still claimed are logged unknown and sent again; Idempotency-Key locks end,
+// so a client's retry is answered at once.
+func (a *App) recoverSQLite(ctx context.Context) error {
+	now := store.Now()
+	rescued, discarded, err := a.St.AdminRescueRunningJobs(ctx, now)
+	if err != nil {
+		return err
+	}
+	if rescued+discarded > 0 {
+		a.Log.Warn("jobs left running by the previous process handed back", "available_again", rescued, "discarded", discarded)
+	}
+	if n, err := a.Webhooks.RecoverClaims(ctx, now); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.Warn("webhooks: attempts in flight when the previous process stopped logged unknown; sent again (receivers dedupe on webhook-id)", "count", n)
+	}
+	var unlocked, lost int64
+	err = a.St.InTx(ctx, func(q store.Q) error {
+		unlocked, lost, err = q.AdminUnlockIdemKeys(ctx, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if unlocked > 0 {
+		a.Log.Warn("idempotency keys in progress when the previous process stopped: unlocked; those whose change had committed answer 422 idempotency_outcome_unknown, the others run on retry", "keys", unlocked, "took_effect", lost)
+	}
+	return nil
+}
+
+// Set only in a binary built with -tags faultharness (harness_loopback.go):
+// webhooks may reach 127.0.0.1; imports write batches of this many rows.
+var (
+	harnessLoopbackWebhooks bool
+	harnessImportBatch      int
+)
 
 // riverClientID names this process in River's attempted_by and leader
 // election: host, role and pid, so an operator (and the scale-out test) can

@@ -81,14 +81,24 @@ func Classify(err error) Problem {
 		return Problem{Status: 403, Code: "forbidden", Title: "Forbidden", Detail: "your role may not do this"}
 	case errors.Is(err, context.Canceled):
 		return Problem{Status: 499, Code: "canceled", Title: "Client Closed Request"}
+	case store.IsBusy(err):
+		// Nothing was written; the same request a moment later will do.
+		return Problem{Status: 503, Code: "database_busy", Title: "Service Unavailable", Detail: "the database is busy; nothing was changed — retry after " + BusyRetryAfter + " seconds"}
 	}
 	return Problem{Status: 500, Code: "internal", Title: "Internal Server Error", Detail: "an internal error occurred; it has been logged"}
 }
 
+// BusyRetryAfter is the Retry-After (seconds) of a 503 database_busy.
+const BusyRetryAfter = "2"
+
 // Error writes err as a problem JSON response, logging internal errors once.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	p := Classify(err)
-	if p.Status >= 500 {
+	switch {
+	case p.Code == "database_busy":
+		slog.WarnContext(r.Context(), "request refused: database busy", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r.Context()))
+		w.Header().Set("Retry-After", BusyRetryAfter)
+	case p.Status >= 500:
 		slog.ErrorContext(r.Context(), "request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r.Context()))
 	}
 	p.Type = "https://rightsize.dev/problems/" + p.Code

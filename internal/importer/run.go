@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/faults"
 	"github.com/rightsize/rightsize/internal/importer/csvin"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -567,6 +568,7 @@ func (j *job) flush() error {
 	if err != nil {
 		return err
 	}
+	faults.Point(faults.ImportAfterBatch)
 	j.batch, j.errs = nil, nil
 	if j.progress != nil {
 		im := *j.im

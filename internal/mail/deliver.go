@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/rightsize/rightsize/internal/faults"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -114,6 +115,9 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 	if err != nil {
 		return st, 0, err
 	}
+	if len(claimed) > 0 {
+		faults.Point(faults.SendClaimed)
+	}
 	st.Suppressed = len(sup)
 	if len(claimed) == 0 {
 		return st, len(sup), nil
@@ -154,51 +158,85 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 		s.Log.Warn("mail: smtp unavailable; deferring batch", "rows", len(jobs), "err", err)
 		return st, len(claimed), release(err.Error())
 	}
-	ids := make([]int64, len(jobs))
-	for i, j := range jobs {
-		ids[i] = j.cs.ID
+	// The batch goes out in groups: a group is marked smtp_started in the
+	// transaction that records the previous group's outcomes, so a crash
+	// leaves at most one group per connection unknown (the rows after it are
+	// only claimed and go back to planned at recovery).
+	group := s.Group
+	if group <= 0 {
+		group = len(jobs)
 	}
-	if err := s.St.InTx(ctx, func(q store.Q) error { return q.AdminStartSends(ctx, ids, s.claimer, s.Now()) }); err != nil {
-		conn.Release(true)
-		return st, len(claimed), err
-	}
-	if s.BeforeData != nil {
-		if err := s.BeforeData(ids); err != nil {
-			conn.Release(false)
-			return st, len(claimed), err
-		}
-	}
-	healthy := true
-	for i, j := range jobs {
-		cs := j.cs
-		if !healthy {
-			// The connection died before this message's MAIL FROM: it was not sent.
-			outs = append(outs, store.SendOutcome{ID: cs.ID, Workspace: cs.Workspace, State: store.SendDeferred, Text: "connection lost before send", DueAt: now.Add(s.backoff(cs.Attempts))})
-			st.Deferred++
-			continue
-		}
-		se, _ := s.sender(ctx, cs.Workspace)
-		if err := s.wait(ctx, cs.Workspace, se.s.RatePerSec); err != nil {
-			for _, rest := range jobs[i:] {
-				outs = append(outs, store.SendOutcome{ID: rest.cs.ID, Workspace: rest.cs.Workspace, State: store.SendDeferred, Text: "stopped", DueAt: now})
+	healthy, stopped := true, false
+	for g := 0; g < len(jobs); g += group {
+		part := jobs[g:min(g+group, len(jobs))]
+		if !healthy || stopped || ctx.Err() != nil {
+			// Not started: the connection died or the process is stopping.
+			why, due := "connection lost before send", now
+			if healthy {
+				why = "stopped"
+			}
+			for _, j := range part {
+				if !healthy {
+					due = now.Add(s.backoff(j.cs.Attempts))
+				}
+				outs = append(outs, store.SendOutcome{ID: j.cs.ID, Workspace: j.cs.Workspace, State: store.SendDeferred, Text: why, DueAt: due})
 				st.Deferred++
 			}
-			break
+			continue
 		}
-		r := conn.Send(j.from, cs.ToEmail, j.raw)
-		o := s.classify(ctx, cs, r, now)
-		switch o.State {
-		case store.SendAccepted:
-			st.Accepted++
-		case store.SendDeferred:
-			st.Deferred++
-		case store.SendBounced:
-			st.Bounced++
-		case store.SendUnknown:
-			st.Unknown++
+		ids := make([]int64, len(part))
+		for i, j := range part {
+			ids[i] = j.cs.ID
 		}
-		outs = append(outs, o)
-		healthy = !r.Broken
+		prev := outs
+		if err := s.recordOutcomes(ctx, prev, func(q store.Q) error { return q.AdminStartSends(ctx, ids, s.claimer, s.Now()) }); err != nil {
+			conn.Release(true)
+			// The previous group's messages went out: record them on their own.
+			return st, len(claimed), errors.Join(err, s.finish(ctx, prev))
+		}
+		outs = nil
+		faults.Point(faults.SendBeforeSMTP)
+		if s.BeforeData != nil {
+			if err := s.BeforeData(ids); err != nil {
+				conn.Release(false)
+				return st, len(claimed), err
+			}
+		}
+		for i, j := range part {
+			cs := j.cs
+			if !healthy {
+				// The connection died before this message's MAIL FROM: it was not sent.
+				outs = append(outs, store.SendOutcome{ID: cs.ID, Workspace: cs.Workspace, State: store.SendDeferred, Text: "connection lost before send", DueAt: now.Add(s.backoff(cs.Attempts))})
+				st.Deferred++
+				continue
+			}
+			se, _ := s.sender(ctx, cs.Workspace)
+			if err := s.wait(ctx, cs.Workspace, se.s.RatePerSec); err != nil {
+				for _, rest := range part[i:] {
+					outs = append(outs, store.SendOutcome{ID: rest.cs.ID, Workspace: rest.cs.Workspace, State: store.SendDeferred, Text: "stopped", DueAt: now})
+					st.Deferred++
+				}
+				stopped = true
+				break
+			}
+			r := conn.Send(j.from, cs.ToEmail, j.raw)
+			if r.Delivered {
+				faults.Point(faults.SendAfterSMTP)
+			}
+			o := s.classify(ctx, cs, r, now)
+			switch o.State {
+			case store.SendAccepted:
+				st.Accepted++
+			case store.SendDeferred:
+				st.Deferred++
+			case store.SendBounced:
+				st.Bounced++
+			case store.SendUnknown:
+				st.Unknown++
+			}
+			outs = append(outs, o)
+			healthy = !r.Broken
+		}
 	}
 	conn.Release(healthy)
 	return st, len(claimed), s.finish(ctx, outs)
@@ -233,22 +271,31 @@ func (s *Service) finish(ctx context.Context, outs []store.SendOutcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
-	// The outcome must be recorded even when ctx is cancelled (shutdown): the
-	// messages were sent.
+	return s.recordOutcomes(ctx, outs, nil)
+}
+
+// recordOutcomes writes outcomes, and then runs also (when set), in one
+// transaction. It runs even when ctx is cancelled (shutdown): the messages
+// were sent, their outcome must not be lost.
+func (s *Service) recordOutcomes(ctx context.Context, outs []store.SendOutcome, also func(q store.Q) error) error {
 	wctx := context.WithoutCancel(ctx)
 	return s.St.InTx(wctx, func(q store.Q) error {
-		if err := q.AdminFinishSends(wctx, outs, s.Now()); err != nil {
-			return err
+		if len(outs) > 0 {
+			if err := q.AdminFinishSends(wctx, outs, s.Now()); err != nil {
+				return err
+			}
 		}
-		if s.OnSuppressed == nil {
-			return nil
-		}
-		for _, o := range outs {
-			if o.Suppress != "" {
-				if err := s.OnSuppressed(wctx, q, o.Workspace, o.Email, o.Suppress); err != nil {
-					return err
+		if s.OnSuppressed != nil {
+			for _, o := range outs {
+				if o.Suppress != "" {
+					if err := s.OnSuppressed(wctx, q, o.Workspace, o.Email, o.Suppress); err != nil {
+						return err
+					}
 				}
 			}
+		}
+		if also != nil {
+			return also(q)
 		}
 		return nil
 	})

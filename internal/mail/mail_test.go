@@ -16,6 +16,7 @@ import (
 	netmail "net/mail"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -307,6 +308,57 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		if states[store.SendUnknown] != 7 || states[store.SendAccepted] != 3 {
 			t.Fatalf("states %v", states)
+		}
+	})
+}
+
+// A batch goes out in groups: a crash after the second group was marked
+// started leaves only that group unknown. The first group was recorded
+// accepted in the transaction that started the second; the rows after it
+// were only claimed and go back to planned, then out once.
+func TestCrashMidBatchLeavesOneGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, 10)
+		sends := f.plan(t, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
+		crashed := errors.New("simulated crash")
+		f.svc.Transport.Conns = 1
+		f.svc.Batch, f.svc.Group = 10, 3
+		var groups [][]int64
+		f.svc.BeforeData = func(ids []int64) error {
+			groups = append(groups, ids)
+			if len(groups) == 2 {
+				return crashed
+			}
+			return nil
+		}
+		if _, err := f.svc.Drain(context.Background()); !errors.Is(err, crashed) {
+			t.Fatalf("drain: %v", err)
+		}
+		if len(groups) != 2 || len(groups[0]) != 3 || len(groups[1]) != 3 || f.srv.Count() != 3 {
+			t.Fatalf("groups %v, server %d", groups, f.srv.Count())
+		}
+		if r := f.state(t, groups[0][0]); r.State != store.SendAccepted {
+			t.Fatalf("first group row %d: %s, want accepted (recorded with the second group's start)", r.ID, r.State)
+		}
+		f.svc = f.newService(t)
+		unknown, err := f.svc.Recover(context.Background(), f.now.Add(time.Second))
+		if err != nil || len(unknown) != 3 {
+			t.Fatalf("recover: %d unknown, %v; want the 3 rows of the second group", len(unknown), err)
+		}
+		for _, u := range unknown {
+			if !slices.Contains(groups[1], u.ID) {
+				t.Fatalf("row %d unknown, not in the started group %v", u.ID, groups[1])
+			}
+		}
+		if got := f.drain(t); got.Accepted != 4 {
+			t.Fatalf("after restart %+v, want the 4 claimed-only rows accepted", got)
+		}
+		states := map[string]int{}
+		for _, s := range sends {
+			states[f.state(t, s.ID).State]++
+		}
+		if states[store.SendUnknown] != 3 || states[store.SendAccepted] != 7 || f.srv.Count() != 7 || f.srv.Dups() != 0 {
+			t.Fatalf("states %v, server %d messages, %d duplicates", states, f.srv.Count(), f.srv.Dups())
 		}
 	})
 }

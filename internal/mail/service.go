@@ -49,6 +49,10 @@ type Service struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Batch is how many rows one claim transaction takes.
 	Batch int
+	// Group is how many claimed rows are marked smtp_started per transaction
+	// (with the previous group's outcomes): a crash leaves at most Group rows
+	// per connection unknown. Default 10; 0 or less: the whole batch.
+	Group int
 	// MaxSoftBounces: an address is suppressed after this many 4xx answers.
 	MaxSoftBounces int
 	// RetryBase is the first retry delay after a 4xx or a refused connection;
@@ -150,7 +154,7 @@ func New(ctx context.Context, st *store.Store, o Options) (*Service, error) {
 	host := make([]byte, 6)
 	_, _ = rand.Read(host)
 	return &Service{St: st, Transport: o.Transport, BaseURL: strings.TrimRight(o.BaseURL, "/"), Secret: []byte(secret), HookSecret: o.HookSecret, Log: log,
-		Now: store.Now, Sleep: sleepCtx, Batch: 100, MaxSoftBounces: 5, RetryBase: time.Minute, RetryMax: time.Hour,
+		Now: store.Now, Sleep: sleepCtx, Batch: 100, Group: 10, MaxSoftBounces: 5, RetryBase: time.Minute, RetryMax: time.Hour,
 		IMAPNet: safehttp.New(), claimer: "mail-" + hex.EncodeToString(host)}, nil
 }
 

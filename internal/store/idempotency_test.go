@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -79,7 +80,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatal("an expired key was not claimable")
 		}
 		// Release forgets an in-progress key only.
-		tx(func(q store.Q) error { return q.ReleaseIdemKey(ctx, a, "key:1", "k1") })
+		tx(func(q store.Q) error { return q.ReleaseIdemKey(ctx, a, "key:1", "k1", store.Now()) })
 		if _, ok := claim(a, k, now.Add(-24*time.Hour)); !ok {
 			t.Fatal("a released key was not claimable")
 		}
@@ -91,5 +92,70 @@ func TestIdempotencyKeys(t *testing.T) {
 			}
 			return nil
 		})
+	})
+}
+
+// A keyed request's change marks its key in the change's own transaction
+// (WithIdemEffect): a rolled-back transaction leaves no mark; a marked key is
+// never taken over after its lock nor forgotten by a release (its lock ends
+// instead), and AdminUnlockIdemKeys (a SQLite start) ends every lock and
+// counts the marked keys whose answer was lost.
+func TestIdempotencyEffectMark(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a, _ := twoWorkspaces(t, st)
+		now := store.Now()
+		for _, key := range []string{"rolled-back", "committed", "untouched"} {
+			k := store.IdemKey{Principal: "key:1", Key: key, Method: "POST", Path: "/api/v1/contacts", RequestHash: "h", CreatedAt: now, LockedUntil: now.Add(10 * time.Minute)}
+			if err := st.InTx(ctx, func(q store.Q) error { _, _, err := q.ClaimIdemKey(ctx, a, k, now.Add(-24*time.Hour)); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		boom := errors.New("handler failed")
+		if err := st.InTx(store.WithIdemEffect(ctx, a, "key:1", "rolled-back"), func(q store.Q) error { return boom }); !errors.Is(err, boom) {
+			t.Fatal(err)
+		}
+		if err := st.InTx(store.WithIdemEffect(ctx, a, "key:1", "committed"), func(q store.Q) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		get := func(key string) store.IdemKey {
+			t.Helper()
+			var got store.IdemKey
+			err := st.InTx(ctx, func(q store.Q) error {
+				var err error
+				got, _, err = q.ClaimIdemKey(ctx, a, store.IdemKey{Principal: "key:1", Key: key, RequestHash: "h", CreatedAt: now, LockedUntil: now}, now.Add(-24*time.Hour))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		if got := get("rolled-back"); !got.EffectAt.IsZero() {
+			t.Fatalf("a rolled-back transaction marked its key: %+v", got)
+		}
+		if got := get("committed"); got.EffectAt.IsZero() {
+			t.Fatalf("a committed transaction left its key unmarked: %+v", got)
+		}
+		later := now.Add(11 * time.Minute)
+		err := st.InTx(ctx, func(q store.Q) error {
+			if ok, err := q.ReclaimIdemKey(ctx, a, "key:1", "committed", "h", later, later.Add(time.Minute)); ok || err != nil {
+				t.Fatalf("a key whose request took effect was taken over: %v %v", ok, err)
+			}
+			if ok, err := q.ReclaimIdemKey(ctx, a, "key:1", "rolled-back", "h", later, later.Add(time.Minute)); !ok || err != nil {
+				t.Fatalf("a key without effect could not be taken over after its lock: %v %v", ok, err)
+			}
+			n, lost, err := q.AdminUnlockIdemKeys(ctx, now)
+			if err != nil || n != 3 || lost != 1 {
+				t.Fatalf("unlock: %d unlocked, %d lost, %v; want 3, 1", n, lost, err)
+			}
+			return q.ReleaseIdemKey(ctx, a, "key:1", "committed", now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := get("committed"); got.EffectAt.IsZero() || got.Status != 0 || got.LockedUntil.After(now) {
+			t.Fatalf("released key with an effect: %+v; want kept, in progress, unlocked", got)
+		}
 	})
 }

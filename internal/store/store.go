@@ -226,7 +226,12 @@ func (s *Store) InTx(ctx context.Context, fn func(q Q) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(Q{db: tx, tx: tx, conn: conn, kind: s.Kind}); err != nil {
+	q := Q{db: tx, tx: tx, conn: conn, kind: s.Kind}
+	if err := fn(q); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := markIdemEffect(ctx, q); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -160,6 +160,13 @@ func (u *UI) forbidden(w http.ResponseWriter, r *http.Request, s *session) {
 // serverError logs err once with the request id and shows a 500 page that names
 // the id, never the error.
 func (u *UI) serverError(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	if store.IsBusy(err) {
+		// Nothing was written: a 503 the browser (or the person) may retry.
+		slog.WarnContext(r.Context(), "ui request refused: database busy", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", httpx.RequestID(r.Context()))
+		w.Header().Set("Retry-After", httpx.BusyRetryAfter)
+		u.errorPage(w, r, s, http.StatusServiceUnavailable, "Busy", "The database is busy; nothing was changed. Try again in a few seconds.")
+		return
+	}
 	slog.ErrorContext(r.Context(), "ui request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", httpx.RequestID(r.Context()))
 	u.errorPage(w, r, s, http.StatusInternalServerError, "Something went wrong", "The error has been logged. Try again in a moment; if it keeps happening, tell your administrator the request id below.")
 }

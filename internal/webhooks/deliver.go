@@ -18,6 +18,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/rightsize/rightsize/internal/faults"
 	"github.com/rightsize/rightsize/internal/safehttp"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -144,6 +145,7 @@ func (s *Service) Drain(ctx context.Context, ws, endpointID int64) (DrainStats, 
 				var a store.WebhookAttempt
 				if err == nil {
 					a = s.send(ctx, c)
+					faults.Point(faults.WebhookAfterCall)
 					err = s.finish(ctx, c, a)
 				}
 				mu.Lock()
@@ -334,6 +336,9 @@ func Excerpt(body []byte, truncated bool) string {
 // (the window is over, or a 410 disabled the endpoint).
 func (s *Service) finish(ctx context.Context, c *claim, a store.WebhookAttempt) error {
 	now := s.now()
+	// The call was made: its outcome is recorded even when ctx ends
+	// (shutdown), or the attempt would be logged unknown and sent again.
+	ctx = context.WithoutCancel(ctx)
 	return s.St.InTx(ctx, func(q store.Q) error {
 		f := store.WebhookFinish{Attempt: a}
 		switch a.Outcome {
@@ -351,6 +356,10 @@ func (s *Service) finish(ctx context.Context, c *claim, a store.WebhookAttempt) 
 			f.State = store.WebhookFailed
 		default:
 			f.NextAt = nextAttempt(a.Attempt, now, c.delivery.GiveUpAt)
+			if a.Outcome == "unknown" && f.NextAt != nil {
+				// Our process died mid-call; the receiver did not fail: again now.
+				f.NextAt = &now
+			}
 			f.State = store.WebhookFailed
 			if f.NextAt != nil {
 				f.State = store.WebhookRetrying
@@ -459,28 +468,10 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 	if s.HTTP != nil && s.HTTP.Timeout > 0 {
 		timeout = s.HTTP.Timeout
 	}
-	stale, err := s.St.Read().AdminStaleWebhookClaims(ctx, now.Add(-timeout-StaleGrace), 500)
+	n, err := s.RecoverClaims(ctx, now.Add(-timeout-StaleGrace))
+	st.Unknown = n
 	if err != nil {
 		return st, err
-	}
-	for _, r := range stale {
-		d, err := s.St.Read().GetWebhookDelivery(ctx, r.Workspace, r.ID, false)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return st, err
-		}
-		c := &claim{ws: r.Workspace, endpoint: store.WebhookEndpoint{ID: r.Endpoint}, delivery: d, token: r.Token}
-		a := store.WebhookAttempt{Attempt: r.Attempts, Trigger: d.Trigger, StartedAt: r.ClaimedAt, Outcome: "unknown",
-			Error: "the process ended during this attempt; the receiver may or may not have received it (it is sent again; dedupe on webhook-id)"}
-		if a.Trigger == "" {
-			a.Trigger = "auto"
-		}
-		if err := s.finish(ctx, c, a); err != nil {
-			return st, err
-		}
-		st.Unknown++
 	}
 	paused, err := s.St.Read().AdminSendingPaused(ctx)
 	if err != nil {
@@ -498,6 +489,45 @@ func (s *Service) Sweep(ctx context.Context) (SweepStats, error) {
 		return err
 	})
 	return st, err
+}
+
+// RecoverClaims logs the attempts of deliveries claimed before cutoff as
+// unknown (their worker died mid-call: the receiver may or may not have the
+// event) and schedules the next attempt at once, with the same webhook-id
+// (the failure was ours, not the receiver's, so no backoff). The sweep calls
+// it with the call timeout plus StaleGrace ago; a SQLite serve process at
+// start with now (it is the only process). It returns how many.
+func (s *Service) RecoverClaims(ctx context.Context, cutoff time.Time) (int, error) {
+	n := 0
+	for {
+		before := n
+		stale, err := s.St.Read().AdminStaleWebhookClaims(ctx, cutoff, 500)
+		if err != nil || len(stale) == 0 {
+			return n, err
+		}
+		for _, r := range stale {
+			d, err := s.St.Read().GetWebhookDelivery(ctx, r.Workspace, r.ID, false)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return n, err
+			}
+			c := &claim{ws: r.Workspace, endpoint: store.WebhookEndpoint{ID: r.Endpoint}, delivery: d, token: r.Token}
+			a := store.WebhookAttempt{Attempt: r.Attempts, Trigger: d.Trigger, StartedAt: r.ClaimedAt, Outcome: "unknown",
+				Error: "the process ended during this attempt; the receiver may or may not have received it (it is sent again; dedupe on webhook-id)"}
+			if a.Trigger == "" {
+				a.Trigger = "auto"
+			}
+			if err := s.finish(ctx, c, a); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(stale) < 500 || n == before {
+			return n, nil
+		}
+	}
 }
 
 // KickOverdue enqueues a drain for every endpoint with a delivery due before

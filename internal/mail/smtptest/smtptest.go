@@ -38,6 +38,10 @@ type Server struct {
 	msgs []Message
 	// Reject maps a recipient to the SMTP code its RCPT gets (550, 451...).
 	reject map[string]int
+	// drop: recipients whose message is read to the end of DATA and then
+	// the connection is closed without an answer.
+	drop    map[string]bool
+	dropped map[string]int
 	ids    map[string]int
 	n      atomic.Int64
 	dups   atomic.Int64
@@ -49,7 +53,7 @@ func Start(addr string) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	s := &Server{reject: map[string]int{}, ids: map[string]int{}}
+	s := &Server{reject: map[string]int{}, ids: map[string]int{}, drop: map[string]bool{}, dropped: map[string]int{}}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "sink.test"
 	s.srv.AllowInsecureAuth = true
@@ -84,11 +88,32 @@ func (s *Server) Up() error {
 // Close stops the server.
 func (s *Server) Close() error { return s.srv.Close() }
 
-// RejectRcpt makes RCPT TO:<to> answer code.
+// RejectRcpt makes RCPT TO:<to> answer code (0: accept again).
 func (s *Server) RejectRcpt(to string, code int) {
 	s.mu.Lock()
 	s.reject[strings.ToLower(to)] = code
 	s.mu.Unlock()
+}
+
+// DropAfterData makes a message to to be read through the end of DATA and
+// then the connection closed with no answer: the sender cannot know whether
+// it was accepted. Such a message is not counted as accepted (Count, IDs);
+// Dropped lists it.
+func (s *Server) DropAfterData(to string) {
+	s.mu.Lock()
+	s.drop[strings.ToLower(to)] = true
+	s.mu.Unlock()
+}
+
+// Dropped returns how often each Message-ID was read and then dropped.
+func (s *Server) Dropped() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.dropped))
+	for k, v := range s.dropped {
+		out[k] = v
+	}
+	return out
 }
 
 // IDs returns how often each Message-ID arrived.
@@ -116,10 +141,11 @@ func (s *Server) Dups() int64  { return s.dups.Load() }
 func (s *Server) NoID() int64  { return s.noID.Load() }
 
 // NewSession implements smtp.Backend.
-func (s *Server) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
+func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, c: c}, nil }
 
 type session struct {
 	s    *Server
+	c    *smtp.Conn
 	from string
 	to   []string
 }
@@ -149,6 +175,15 @@ func (x *session) Data(r io.Reader) error {
 	}
 	id := messageID(raw)
 	x.s.mu.Lock()
+	for _, to := range x.to {
+		if x.s.drop[strings.ToLower(to)] {
+			x.s.dropped[id]++
+			x.s.mu.Unlock()
+			// The body is in; the answer never comes.
+			_ = x.c.Conn().Close()
+			return errors.New("connection dropped after DATA (test server)")
+		}
+	}
 	if id == "" {
 		x.s.noID.Add(1)
 	} else {
@@ -176,4 +211,3 @@ func messageID(raw []byte) string {
 	return m.Header.Get("Message-ID")
 }
 
-var _ = errors.New
