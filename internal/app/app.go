@@ -166,6 +166,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
+	// Password reset links go out as system mail; DKIM keys stored before
+	// sealing are sealed now (docs/security-sessions.md).
+	if err := wireAuth(ctx, a); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if st.Kind == store.Postgres {
 		// Open/click group commits: several in flight, so one batch's round
 		// trips and commit overlap the others'.
@@ -242,6 +248,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &economics.GuardrailSweepWorker{Svc: a.Econ})
 		river.AddWorker(workers, &economics.GuardrailWorker{Svc: a.Econ})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, economics.GuardrailSweepPeriodicJob())
+		// System mail delivery and the sweep of dead sessions, throttle
+		// windows and reset tokens (docs/security-sessions.md).
+		addAuthWorkers(a, workers, rcfg)
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -270,6 +279,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		return err
 	}
 	a.Success.River = rc
+	a.Mail.SystemKick = func(ctx context.Context, q store.Q) error {
+		_, err := rc.InsertTx(ctx, q.Tx(), mail.SystemDeliverArgs{}, nil)
+		return err
+	}
 	// Confirming a restored instance starts what waited: webhook drains for
 	// overdue deliveries, a mail delivery run and a sequence dispatch.
 	a.Sending.Resumed = func(ctx context.Context, q store.Q) error {

@@ -121,9 +121,10 @@ func (u *UI) clearSessionCookie(w http.ResponseWriter) {
 }
 
 type loginData struct {
-	Email string
-	Next  string
-	Error string
+	Email  string
+	Next   string
+	Error  string
+	Notice string
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +136,11 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	u.render(w, r, http.StatusOK, "login", view{Title: "Sign in", D: loginData{Next: next}})
+	d := loginData{Next: next}
+	if r.URL.Query().Get("reset") == "1" {
+		d.Notice = "Your password was changed and every session signed out. Sign in with the new password."
+	}
+	u.render(w, r, http.StatusOK, "login", view{Title: "Sign in", D: d})
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
@@ -146,6 +151,13 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		next = "/"
 	}
 	tok, _, err := u.d.Auth.Login(r.Context(), email, password, httpx.ClientIP(r))
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		// The same answer for known and unknown emails: the count is kept per
+		// address as typed and per client IP.
+		u.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", D: loginData{Email: email, Next: next, Error: throttleMessage(w, te)}})
+		return
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", D: loginData{Email: email, Next: next, Error: "Wrong email or password."}})
 		return
