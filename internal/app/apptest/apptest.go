@@ -59,6 +59,21 @@ type Env struct {
 // the test ends (shut down gracefully at cleanup).
 func New(t testing.TB, kind store.Kind) *Env {
 	t.Helper()
+	return NewWith(t, kind, Options{})
+}
+
+// Options change how NewWith starts the app.
+type Options struct {
+	// Config adjusts the configuration before the app opens (SMTP, base URL…).
+	Config func(*config.Config)
+	// Log, when set, receives every log line of the app at debug level (tests
+	// that check what is logged); default: stderr at warn.
+	Log io.Writer
+}
+
+// NewWith is New with options.
+func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dsn := ""
 	if kind == store.SQLite {
@@ -69,11 +84,18 @@ func New(t testing.TB, kind store.Kind) *Env {
 	cfg := config.Defaults()
 	cfg.DB = dsn
 	cfg.Workers = 2
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("RIGHTSIZE_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var w io.Writer = os.Stderr
+	if o.Log != nil {
+		w, level = o.Log, slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	a, err := app.Open(ctx, cfg, log, true)
 	if err != nil {
 		cancel()
