@@ -80,6 +80,8 @@ type App struct {
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
+	// Timeouts bound slow clients (zero fields: DefaultTimeouts).
+	Timeouts Timeouts
 	ready     bool
 	// workers: this process works River jobs (Open's withWorkers).
 	workers     bool
@@ -436,6 +438,38 @@ func (a *App) Handler() http.Handler {
 	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
 }
 
+// Timeouts bound how long a client may take (docs/security-sessions.md).
+type Timeouts struct {
+	ReadHeader time.Duration // request line and headers: a slowloris client is cut off here
+	Read       time.Duration // the whole request, body included
+	Write      time.Duration // the whole response
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// DefaultTimeouts: headers in 10 s; whole requests and responses in 5 minutes
+// (a 512 MiB upload or a large export over a slow line); idle connections 2
+// minutes.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 5 * time.Minute, Write: 5 * time.Minute, Idle: 2 * time.Minute}
+
+// MaxHeaderBytes bounds request headers (431 past it).
+const MaxHeaderBytes = 64 << 10
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = DefaultTimeouts.ReadHeader
+	}
+	if t.Read <= 0 {
+		t.Read = DefaultTimeouts.Read
+	}
+	if t.Write <= 0 {
+		t.Write = DefaultTimeouts.Write
+	}
+	if t.Idle <= 0 {
+		t.Idle = DefaultTimeouts.Idle
+	}
+	return t
+}
+
 // Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
 // in order: stop accepting, let in-flight requests finish, let running jobs finish.
 // The role decides what runs: all (HTTP and jobs), web (HTTP; jobs are only
@@ -447,13 +481,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		h = a.Handler()
 	}
+	to := a.Timeouts.withDefaults()
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads
-		WriteTimeout:      5 * time.Minute, // exports stream
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		WriteTimeout:      to.Write,
+		IdleTimeout:       to.Idle,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		ConnState:         a.ConnState,
 	}

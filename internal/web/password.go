@@ -43,6 +43,9 @@ func (u *UI) forgotForm(w http.ResponseWriter, r *http.Request) {
 // forgot answers the same page, status and (about) time whether or not the
 // address belongs to a user.
 func (u *UI) forgot(w http.ResponseWriter, r *http.Request) {
+	if u.formTooLarge(w, r, nil) {
+		return
+	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	if email == "" || len(email) > 320 {
 		u.render(w, r, http.StatusBadRequest, "forgot", view{Title: "Reset your password", D: forgotData{Email: email, Error: "Enter the email address you sign in with."}})
@@ -90,6 +93,9 @@ func (u *UI) resetInvalid(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (u *UI) reset(w http.ResponseWriter, r *http.Request) {
+	if u.formTooLarge(w, r, nil) {
+		return
+	}
 	tok := r.PostFormValue("token")
 	pw, again := r.PostFormValue("password"), r.PostFormValue("password_again")
 	if pw != again {

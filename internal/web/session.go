@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -92,8 +93,26 @@ func (u *UI) page(fn func(http.ResponseWriter, *http.Request, *session)) http.Ha
 			u.errorPage(w, r, nil, http.StatusForbidden, "No workspace", "Your user does not belong to any workspace yet. Ask an admin to add you.")
 			return
 		}
+		if u.formTooLarge(w, r, s) {
+			return
+		}
 		fn(w, r, s)
 	}
+}
+
+// formTooLarge parses a posted form up front: a body past the request limit
+// answers 413 naming the limit, instead of reading as a form with every field
+// empty (PostFormValue drops the parse error).
+func (u *UI) formTooLarge(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	var mbe *http.MaxBytesError
+	if err := r.ParseForm(); errors.As(err, &mbe) {
+		u.errorPage(w, r, s, http.StatusRequestEntityTooLarge, "Too much data", fmt.Sprintf("The form sent more than %s bytes, the limit for one request.", formatNumber(mbe.Limit)))
+		return true
+	}
+	return false
 }
 
 func (u *UI) setSessionCookie(w http.ResponseWriter, tok string) {
@@ -144,6 +163,9 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	if u.formTooLarge(w, r, nil) {
+		return
+	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	next, ok := localPath(r.PostFormValue("next"))

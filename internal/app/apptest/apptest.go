@@ -69,6 +69,8 @@ type Options struct {
 	// Log, when set, receives every log line of the app at debug level (tests
 	// that check what is logged); default: stderr at warn.
 	Log io.Writer
+	// Timeouts are the HTTP server's slow-client timeouts (zero: the defaults).
+	Timeouts app.Timeouts
 }
 
 // NewWith is New with options.
@@ -105,6 +107,7 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Timeouts = o.Timeouts
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 	t.Cleanup(func() {
