@@ -82,7 +82,7 @@ type App struct {
 	ConnState func(net.Conn, http.ConnState)
 	// Timeouts bound slow clients (zero fields: DefaultTimeouts).
 	Timeouts Timeouts
-	ready     bool
+	ready    bool
 	// workers: this process works River jobs (Open's withWorkers).
 	workers     bool
 	jobsStarted atomic.Int32
