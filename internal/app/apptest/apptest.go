@@ -71,6 +71,8 @@ type Options struct {
 	Log io.Writer
 	// Timeouts are the HTTP server's slow-client timeouts (zero: the defaults).
 	Timeouts app.Timeouts
+	// BeforeServe, when set, adjusts the opened app before it serves.
+	BeforeServe func(*app.App)
 }
 
 // NewWith is New with options.
@@ -108,6 +110,9 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 		t.Fatal(err)
 	}
 	a.Timeouts = o.Timeouts
+	if o.BeforeServe != nil {
+		o.BeforeServe(a)
+	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 	t.Cleanup(func() {
