@@ -37,7 +37,10 @@ func contentUpload(w http.ResponseWriter, r *http.Request, fieldsOK bool) (asset
 	}
 	var up *forms.Upload
 	text := 0
-	for {
+	for parts := 1; ; parts++ {
+		if parts > maxUploadParts {
+			return in, nil, tooManyParts
+		}
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break

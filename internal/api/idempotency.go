@@ -20,6 +20,7 @@ import (
 	"github.com/rightsize/rightsize/internal/faults"
 	"github.com/rightsize/rightsize/internal/forms"
 	"github.com/rightsize/rightsize/internal/httpx"
+	"github.com/rightsize/rightsize/internal/secretbox"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -148,9 +149,16 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 		if stored.Location != "" {
 			w.Header().Set("Location", stored.Location)
 		}
+		body := stored.Body
+		if secretResponse[rt.doc.id] && len(body) > 0 {
+			if body, err = a.openIdemBody(p, key, body); err != nil {
+				return &httpx.StatusError{Status: http.StatusConflict, Code: "idempotency_key_unreplayable", Field: IdemHeader,
+					Msg: "the first response to this key cannot be replayed (the install key changed); use a new key"}
+			}
+		}
 		w.Header().Set("Idempotency-Replayed", "true")
 		w.WriteHeader(stored.Status)
-		_, _ = w.Write(stored.Body)
+		_, _ = w.Write(body)
 		return nil
 	}
 	r = httpx.ReplaceBody(r, body)
@@ -178,12 +186,44 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 		if rec.overflow {
 			stored = nil
 		}
+		if secretResponse[rt.doc.id] && len(stored) > 0 {
+			var err error
+			if stored, err = a.sealIdemBody(p, key, stored); err != nil {
+				return err
+			}
+		}
 		return q.CompleteIdemKey(sctx, p.WorkspaceID, k.Principal, key, rec.status, rec.Header().Get("Content-Type"), rec.Header().Get("Location"), stored, store.Now())
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "idempotency: recording the response failed; a retry with this key will get 409 until the key's lock runs out", "err", err, "request_id", httpx.RequestID(ctx))
 	}
 	return nil
+}
+
+// secretResponse names the routes whose answer carries a secret shown once
+// (an API key, a webhook signing secret): their kept response is sealed, so
+// the idempotency table never holds the secret in plain text.
+var secretResponse = map[string]bool{"createAPIKey": true, "createWebhook": true}
+
+const idemLabel = "idempotent-response:v1"
+
+func idemAAD(p *auth.Principal, key string) string {
+	return strconv.FormatInt(p.WorkspaceID, 10) + "|" + principalKey(p) + "|" + key
+}
+
+func (a *API) sealIdemBody(p *auth.Principal, key string, body []byte) ([]byte, error) {
+	if a.d.Mail == nil {
+		return nil, nil // no install key: keep nothing rather than plain text
+	}
+	enc, err := secretbox.Seal(a.d.Mail.Secret, idemLabel, idemAAD(p, key), body)
+	return []byte(enc), err
+}
+
+func (a *API) openIdemBody(p *auth.Principal, key string, body []byte) ([]byte, error) {
+	if a.d.Mail == nil {
+		return nil, secretbox.ErrOpen
+	}
+	return secretbox.Open(a.d.Mail.Secret, idemLabel, idemAAD(p, key), string(body))
 }
 
 // recorder passes a response through and keeps a copy for replay.

@@ -18,6 +18,7 @@ import (
 	"github.com/rightsize/rightsize/internal/export"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/importer"
+	"github.com/rightsize/rightsize/internal/importer/csvin"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/subscriptions"
@@ -68,6 +69,10 @@ func createImport(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 		}
 	}
 	im, err := a.d.Imports.Create(r.Context(), p.Actor(httpx.ClientIP(r)), obj, up.name, up.file, opts)
+	var le *csvin.LimitError
+	if errors.As(err, &le) {
+		return &httpx.StatusError{Status: http.StatusUnprocessableEntity, Code: "csv_limit", Field: "file", Msg: le.Error()}
+	}
 	if err != nil {
 		return err
 	}
@@ -103,6 +108,16 @@ type upload struct {
 // maxOptionsPart bounds the JSON options part; the file part is the big one.
 const maxOptionsPart = 1 << 20
 
+// maxUploadParts bounds the parts read before the file: a body of many tiny
+// parts is refused instead of parsed part by part up to the upload limit.
+const maxUploadParts = 16
+
+// tooManyParts and optionsTooLarge are 413s that name the limit.
+var (
+	tooManyParts    = &httpx.StatusError{Status: http.StatusRequestEntityTooLarge, Code: "too_many_parts", Msg: fmt.Sprintf("more than %d multipart parts (the limit)", maxUploadParts)}
+	optionsTooLarge = &httpx.StatusError{Status: http.StatusRequestEntityTooLarge, Code: "part_too_large", Field: "options", Msg: fmt.Sprintf("the options part is larger than %d bytes (the limit)", maxOptionsPart)}
+)
+
 // uploadedFile finds the CSV in a request: the "file" part of a multipart form
 // (streamed, never buffered whole; an "options" part must come before it) or a
 // raw CSV body.
@@ -121,7 +136,10 @@ func uploadedFile(r *http.Request, filename string, optionsInQuery bool) (upload
 			return upload{}, &httpx.StatusError{Status: http.StatusBadRequest, Code: "invalid_upload", Msg: err.Error()}
 		}
 		var up upload
-		for {
+		for parts := 1; ; parts++ {
+			if parts > maxUploadParts {
+				return upload{}, tooManyParts
+			}
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
 				return upload{}, badField("file", "is required (a multipart field named file)")
@@ -138,8 +156,11 @@ func uploadedFile(r *http.Request, filename string, optionsInQuery bool) (upload
 				if optionsInQuery {
 					return upload{}, badField("options", "given both as a query parameter and a form field")
 				}
-				if up.options, err = io.ReadAll(io.LimitReader(part, maxOptionsPart)); err != nil {
+				if up.options, err = io.ReadAll(io.LimitReader(part, maxOptionsPart+1)); err != nil {
 					return upload{}, err
+				}
+				if len(up.options) > maxOptionsPart {
+					return upload{}, optionsTooLarge
 				}
 			case "file":
 				if filename == "" {

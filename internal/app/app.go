@@ -82,7 +82,9 @@ type App struct {
 	// ConnState, when set, observes HTTP connection states (tests use it to know a
 	// request is in flight).
 	ConnState func(net.Conn, http.ConnState)
-	ready     bool
+	// Timeouts bound slow clients (zero fields: DefaultTimeouts).
+	Timeouts Timeouts
+	ready    bool
 	// workers: this process works River jobs (Open's withWorkers).
 	workers     bool
 	jobsStarted atomic.Int32
@@ -172,6 +174,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// The first human open/click of a send scores (docs/mail.md).
 	a.Mail.Scoring = a.Scoring
+	// Password reset links go out as system mail; DKIM keys stored before
+	// sealing are sealed now (docs/security-sessions.md).
+	if err := wireAuth(ctx, a); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if st.Kind == store.Postgres {
 		// Open/click group commits: several in flight, so one batch's round
 		// trips and commit overlap the others'.
@@ -260,6 +268,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		river.AddWorker(workers, &economics.GuardrailSweepWorker{Svc: a.Econ})
 		river.AddWorker(workers, &economics.GuardrailWorker{Svc: a.Econ})
 		rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, economics.GuardrailSweepPeriodicJob())
+		// System mail delivery and the sweep of dead sessions, throttle
+		// windows and reset tokens (docs/security-sessions.md).
+		addAuthWorkers(a, workers, rcfg)
 		rcfg.Workers = workers
 		rcfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
 		rcfg.JobTimeout = time.Hour
@@ -295,6 +306,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		return err
 	}
 	a.Success.River = rc
+	a.Mail.SystemKick = func(ctx context.Context, q store.Q) error {
+		_, err := rc.InsertTx(ctx, q.Tx(), mail.SystemDeliverArgs{}, nil)
+		return err
+	}
 	// Confirming a restored instance starts what waited: webhook drains for
 	// overdue deliveries, a mail delivery run and a sequence dispatch.
 	a.Sending.Resumed = func(ctx context.Context, q store.Q) error {
@@ -491,6 +506,38 @@ func (a *App) Handler() http.Handler {
 	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
 }
 
+// Timeouts bound how long a client may take (docs/security-sessions.md).
+type Timeouts struct {
+	ReadHeader time.Duration // request line and headers: a slowloris client is cut off here
+	Read       time.Duration // the whole request, body included
+	Write      time.Duration // the whole response
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// DefaultTimeouts: headers in 10 s; whole requests and responses in 5 minutes
+// (a 512 MiB upload or a large export over a slow line); idle connections 2
+// minutes.
+var DefaultTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 5 * time.Minute, Write: 5 * time.Minute, Idle: 2 * time.Minute}
+
+// MaxHeaderBytes bounds request headers (431 past it).
+const MaxHeaderBytes = 64 << 10
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.ReadHeader <= 0 {
+		t.ReadHeader = DefaultTimeouts.ReadHeader
+	}
+	if t.Read <= 0 {
+		t.Read = DefaultTimeouts.Read
+	}
+	if t.Write <= 0 {
+		t.Write = DefaultTimeouts.Write
+	}
+	if t.Idle <= 0 {
+		t.Idle = DefaultTimeouts.Idle
+	}
+	return t
+}
+
 // Serve runs HTTP and the job workers on ln until ctx is cancelled, then shuts down
 // in order: stop accepting, let in-flight requests finish, let running jobs finish.
 // The role decides what runs: all (HTTP and jobs), web (HTTP; jobs are only
@@ -502,13 +549,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		h = a.Handler()
 	}
+	to := a.Timeouts.withDefaults()
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads
-		WriteTimeout:      5 * time.Minute, // exports stream
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: to.ReadHeader,
+		ReadTimeout:       to.Read,
+		WriteTimeout:      to.Write,
+		IdleTimeout:       to.Idle,
+		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		ConnState:         a.ConnState,
 	}

@@ -64,6 +64,21 @@ var dummyHash = sync.OnceValue(func() string {
 // Service authenticates users and keys.
 type Service struct {
 	St *store.Store
+	// Now is the clock (nil: store.Now); tests move it to cross the session
+	// timeouts and throttle windows without sleeping.
+	Now func() time.Time
+	// Throttle limits failed logins and reset requests (zero: DefaultThrottle).
+	Throttle Throttle
+	// Mailer sends password reset links; nil: RequestPasswordReset records the
+	// request but nothing can be sent (the form still answers the same).
+	Mailer ResetMailer
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return store.Now()
 }
 
 // Principal is an authenticated caller acting in one workspace (WorkspaceID 0 until
@@ -112,52 +127,90 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // Login checks a password and opens a new session (a fresh id every login, so a
 // planted cookie is never promoted). It returns the raw token for the cookie.
+//
+// Failed logins are throttled per account (the email as typed, whether or not
+// it exists) and per client IP: past the limit every attempt answers
+// *ThrottledError without checking the password, for known and unknown emails
+// alike.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Principal, error) {
 	email = NormalizeEmail(email)
+	keys := []string{"login:acct:" + email, "login:ip:" + ip}
+	if err := s.throttled(ctx, keys...); err != nil {
+		return "", nil, err
+	}
 	u, err := s.St.Read().UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
+		// The same work as a wrong password, so timing does not tell.
 		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash())
-		s.auditFail(ctx, email, ip)
-		return "", nil, ErrBadCredentials
+		return "", nil, s.loginFailed(ctx, email, ip, keys)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: login: %w", err)
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, u.PasswordHash)
 	if err != nil || !ok || u.Disabled {
-		s.auditFail(ctx, email, ip)
-		return "", nil, ErrBadCredentials
+		return "", nil, s.loginFailed(ctx, email, ip, keys)
 	}
 	ms, err := s.St.Read().UserMemberships(ctx, u.ID)
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: login: %w", err)
 	}
-	tok := randomToken(32)
-	now := store.Now()
-	sess := store.Session{IDHash: hashToken(tok), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(AbsoluteTimeout)}
-	p := &Principal{UserID: u.ID, Email: u.Email, SessionHash: sess.IDHash, Memberships: ms}
-	if len(ms) > 0 {
-		ws := ms[0].WorkspaceID
-		sess.WorkspaceID = &ws
-		p.WorkspaceID, p.Role = ws, ms[0].Role
-	}
-	err = s.St.InTx(ctx, func(q store.Q) error {
-		if err := q.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		uid := u.ID
-		return q.Audit(ctx, model.AuditEntry{WorkspaceID: sess.WorkspaceID, UserID: &uid, Action: "login", IP: ip})
-	})
+	tok, p, err := s.openSession(ctx, u, ms, 0, ip, "login", keys[0])
 	if err != nil {
 		return "", nil, fmt.Errorf("auth: login: %w", err)
 	}
 	return tok, p, nil
 }
 
-func (s *Service) auditFail(ctx context.Context, email, ip string) {
-	_ = s.St.InTx(ctx, func(q store.Q) error {
+// openSession stores a fresh session for u (a new random token every time, so
+// a cookie planted before login is never the session after it), in workspace
+// ws when u belongs to it (else their first), audits action and clears the
+// account's failure count.
+func (s *Service) openSession(ctx context.Context, u model.User, ms []model.Membership, ws int64, ip, action, clearKey string) (string, *Principal, error) {
+	tok := randomToken(32)
+	now := s.now()
+	sess := store.Session{IDHash: hashToken(tok), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(AbsoluteTimeout)}
+	p := &Principal{UserID: u.ID, Email: u.Email, SessionHash: sess.IDHash, Memberships: ms}
+	for i, m := range ms {
+		if i == 0 || m.WorkspaceID == ws {
+			w := m.WorkspaceID
+			sess.WorkspaceID = &w
+			p.WorkspaceID, p.Role = w, m.Role
+		}
+	}
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if clearKey != "" {
+			if err := q.ThrottleClear(ctx, clearKey); err != nil {
+				return err
+			}
+		}
+		uid := u.ID
+		return q.Audit(ctx, model.AuditEntry{WorkspaceID: sess.WorkspaceID, UserID: &uid, Action: action, IP: ip})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return tok, p, nil
+}
+
+// loginFailed counts a failure on the account and IP keys and audits it, in
+// one transaction; it returns ErrBadCredentials (or the error that kept the
+// failure from being counted: a failure that is not counted must not pass as
+// a plain wrong password).
+func (s *Service) loginFailed(ctx context.Context, email, ip string, keys []string) error {
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		if err := s.hit(ctx, q, keys...); err != nil {
+			return err
+		}
 		return q.Audit(ctx, model.AuditEntry{Action: "login_failed", Detail: []byte(fmt.Sprintf(`{"email":%q}`, email)), IP: ip})
 	})
+	if err != nil {
+		return fmt.Errorf("auth: login: %w", err)
+	}
+	return ErrBadCredentials
 }
 
 // Session resolves a cookie token to a principal, enforcing the idle and absolute
@@ -175,7 +228,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*Principal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: session: %w", err)
 	}
-	now := store.Now()
+	now := s.now()
 	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > IdleTimeout {
 		_ = s.St.InTx(ctx, func(q store.Q) error { return q.DeleteSession(ctx, sess.IDHash) })
 		return nil, ErrUnauthenticated
@@ -211,7 +264,7 @@ func (s *Service) Session(ctx context.Context, tok string) (*Principal, error) {
 func (s *Service) SwitchWorkspace(ctx context.Context, p *Principal, ws int64) error {
 	for _, m := range p.Memberships {
 		if m.WorkspaceID == ws {
-			return s.St.InTx(ctx, func(q store.Q) error { return q.TouchSession(ctx, p.SessionHash, &ws, store.Now()) })
+			return s.St.InTx(ctx, func(q store.Q) error { return q.TouchSession(ctx, p.SessionHash, &ws, s.now()) })
 		}
 	}
 	return store.ErrNotFound
@@ -240,8 +293,17 @@ func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role 
 		return model.APIKey{}, "", &store.FieldError{Field: "name", Message: "is required (at most 100 characters)"}
 	}
 	secret := KeyPrefix + randomToken(32)
-	k := model.APIKey{WorkspaceID: act.Workspace, Name: name, Role: role, Prefix: secret[:len(KeyPrefix)+6]}
+	k := model.APIKey{WorkspaceID: act.Workspace, Name: name, Role: role, Prefix: secret[:len(KeyPrefix)+6], CreatedBy: act.UserID}
 	err := s.St.InTx(ctx, func(q store.Q) error {
+		// A key made with a key belongs to that key's creator: disabling the
+		// person stops every key their keys minted too.
+		if k.CreatedBy == nil && act.APIKeyID != nil {
+			by, err := q.APIKeyCreator(ctx, act.Workspace, *act.APIKeyID)
+			if err != nil {
+				return err
+			}
+			k.CreatedBy = by
+		}
 		if err := q.CreateAPIKey(ctx, &k, hashToken(secret)); err != nil {
 			return err
 		}
@@ -278,7 +340,7 @@ func (s *Service) APIKey(ctx context.Context, secret string) (*Principal, error)
 	if subtle.ConstantTimeCompare([]byte(k.Prefix), []byte(secret[:len(k.Prefix)])) != 1 {
 		return nil, ErrUnauthenticated
 	}
-	now := store.Now()
+	now := s.now()
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
 		_ = s.St.InTx(ctx, func(q store.Q) error { return q.TouchAPIKey(ctx, k.ID, now) })
 	}
@@ -353,6 +415,9 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) err
 			return err
 		}
 		if err := q.SetPassword(ctx, u.ID, hash); err != nil {
+			return err
+		}
+		if err := q.DeletePasswordResets(ctx, u.ID); err != nil {
 			return err
 		}
 		uid := u.ID

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/rightsize/rightsize/internal/auth"
@@ -72,11 +73,16 @@ func runWorkspace(ctx context.Context, e *env, args []string) error {
 }
 
 func runUser(ctx context.Context, e *env, args []string) error {
-	verb, rest, err := sub(args, "create", "reset-password", "add", "remove")
+	verb, rest, err := sub(args, "create", "reset-password", "add", "remove", "disable", "enable")
 	if err != nil {
 		return err
 	}
-	fs := e.flags("user "+verb, "user create --email E [--name N] [--workspace slug --role admin] [--password P] | user reset-password --email E [--password P] | user add --email E --workspace slug --role ae (grant or change a role) | user remove --email E --workspace slug")
+	// "user disable someone@x.io": the email may come first, before the flags.
+	var positional string
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		positional, rest = rest[0], rest[1:]
+	}
+	fs := e.flags("user "+verb, "user create --email E [--name N] [--workspace slug --role admin] [--password P] | user reset-password --email E [--password P] | user add --email E --workspace slug --role ae (grant or change a role) | user remove --email E --workspace slug | user disable E (ends their sessions; their API keys stop) | user enable E")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	email := fs.String("email", "", "login email")
@@ -88,6 +94,15 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if err := config.Load(fs, &cfg, rest); err != nil {
 		return err
 	}
+	if positional != "" {
+		if *email != "" && auth.NormalizeEmail(*email) != auth.NormalizeEmail(positional) {
+			return usagef("give the email once (%s or --email %s)", positional, *email)
+		}
+		*email = positional
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
 	if *email == "" {
 		return usagef("--email is required")
 	}
@@ -96,6 +111,24 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if verb == "disable" || verb == "enable" {
+		u, err := a.Auth.SetDisabled(ctx, cliActor(0), *email, verb == "disable")
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no user %s", auth.NormalizeEmail(*email))
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return e.printJSON(map[string]any{"email": u.Email, "id": u.ID, "disabled": u.Disabled})
+		}
+		if u.Disabled {
+			fmt.Fprintf(e.stdout, "Disabled %s: their sessions ended, they cannot sign in, and the API keys they created are refused until they are enabled again.\n", u.Email)
+		} else {
+			fmt.Fprintf(e.stdout, "Enabled %s: they can sign in again, and the API keys they created work again.\n", u.Email)
+		}
+		return nil
+	}
 	if verb == "add" || verb == "remove" {
 		roleSet := false
 		fs.Visit(func(f *flag.Flag) { roleSet = roleSet || f.Name == "role" })

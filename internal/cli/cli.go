@@ -44,7 +44,7 @@ func init() {
 		"migrate":   {"apply database migrations and exit", runMigrate},
 		"demo":      {"create a demo workspace with realistic data", runDemo},
 		"workspace": {"create or list workspaces", runWorkspace},
-		"user":      {"create users, reset passwords", runUser},
+		"user":      {"create users, reset passwords, grant roles, disable or enable users", runUser},
 		"apikey":    {"create, list and revoke API keys", runAPIKey},
 		"import":    {"import a CSV file of accounts, contacts, deals, activities or subscriptions (import spend file.csv: the spend ledger)", runImport},
 		"export":    {"export records as CSV", runExport},

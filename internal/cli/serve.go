@@ -55,6 +55,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "Rightsize is running at %s (listening on %s, store: %s%s, ready in %s)\n", url, ln.Addr(), a.St.Kind, what, time.Since(start).Round(time.Millisecond))
 	log.Info("serving", "url", url, "store", a.St.Kind, "role", cfg.Role)
+	if cfg.MailSecret == "" {
+		// The key that seals DKIM keys, IMAP passwords and webhook secrets then
+		// sits in the database next to them (docs/security-sessions.md).
+		log.Warn("mail_secret is not configured: secrets stored in the database are sealed with a generated key kept in the same database; set mail_secret (RIGHTSIZE_MAIL_SECRET) to keep the key out of it")
+	}
 	return a.Serve(ctx, ln)
 }
 

@@ -43,6 +43,9 @@ type Config struct {
 	MailSecret string `json:"mail_secret"`
 	// MailHookSecret authenticates POST /hooks/mail/events; empty turns the hook off.
 	MailHookSecret string `json:"mail_hook_secret"`
+	// MailFrom is the From address of the install's own mail (password reset
+	// links); empty: no-reply@ the base URL's host.
+	MailFrom string `json:"mail_from"`
 }
 
 // Serve roles.
@@ -191,6 +194,8 @@ func decodeFile(b []byte, c *Config) error {
 			err = json.Unmarshal(v, &c.MailSecret)
 		case "mail_hook_secret":
 			err = json.Unmarshal(v, &c.MailHookSecret)
+		case "mail_from":
+			err = json.Unmarshal(v, &c.MailFrom)
 		case "shutdown_timeout":
 			var s string
 			if err = json.Unmarshal(v, &s); err == nil {
@@ -235,6 +240,7 @@ func fromEnv(c *Config) error {
 	str("RIGHTSIZE_SMTP_TLS", &c.SMTPTLS)
 	str("RIGHTSIZE_MAIL_SECRET", &c.MailSecret)
 	str("RIGHTSIZE_MAIL_HOOK_SECRET", &c.MailHookSecret)
+	str("RIGHTSIZE_MAIL_FROM", &c.MailFrom)
 	str("RIGHTSIZE_ROLE", &c.Role)
 	for k, dst := range map[string]*int{"RIGHTSIZE_SMTP_PORT": &c.SMTPPort, "RIGHTSIZE_SMTP_CONNS": &c.SMTPConns} {
 		if v, ok := os.LookupEnv(k); ok {
@@ -302,6 +308,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPConns < 1 || c.SMTPConns > 100 {
 		errs = append(errs, fmt.Sprintf("smtp_conns %d: want 1..100", c.SMTPConns))
+	}
+	if c.MailFrom != "" && (!strings.Contains(c.MailFrom, "@") || strings.ContainsAny(c.MailFrom, "\r\n<> ")) {
+		errs = append(errs, fmt.Sprintf("mail_from %q: want a plain address like no-reply@example.com", c.MailFrom))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, "max_body_bytes: at least 1024")

@@ -115,16 +115,64 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// MaxJSONDepth bounds how deeply a JSON request body may nest objects and
+// arrays. No API body needs more than a few levels; the decoder's own limit is
+// 10,000, which lets a 1 MiB body of brackets build a deep value for nothing.
+const MaxJSONDepth = 32
+
+// ErrJSONTooDeep answers a body nested past MaxJSONDepth.
+var ErrJSONTooDeep = &StatusError{Status: http.StatusBadRequest, Code: "json_too_deep", Msg: fmt.Sprintf("JSON nested deeper than %d levels (the limit)", MaxJSONDepth)}
+
+// depthReader passes JSON through, failing with ErrJSONTooDeep as soon as
+// objects and arrays nest past MaxJSONDepth (brackets inside strings do not
+// count), before the decoder builds anything.
+type depthReader struct {
+	r          io.Reader
+	depth      int
+	inStr, esc bool
+}
+
+func (d *depthReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	for i := 0; i < n; i++ {
+		c := p[i]
+		if d.inStr {
+			switch {
+			case d.esc:
+				d.esc = false
+			case c == '\\':
+				d.esc = true
+			case c == '"':
+				d.inStr = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			d.inStr = true
+		case '{', '[':
+			if d.depth++; d.depth > MaxJSONDepth {
+				return i, ErrJSONTooDeep
+			}
+		case '}', ']':
+			d.depth--
+		}
+	}
+	return n, err
+}
+
 // DecodeJSON reads a JSON object body into v, naming the field or the line:column of
 // a syntax error.
 func DecodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(&depthReader{r: r.Body})
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		var mbe *http.MaxBytesError
 		switch {
+		case errors.Is(err, ErrJSONTooDeep):
+			return ErrJSONTooDeep
 		case errors.As(err, &mbe):
 			return err
 		case errors.As(err, &se):
@@ -146,12 +194,14 @@ func DecodeJSON(r *http.Request, v any) error {
 // validate their own numbers).
 func DecodeFields(r *http.Request) (map[string]any, error) {
 	var raw map[string]any
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(&depthReader{r: r.Body})
 	if err := dec.Decode(&raw); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		var mbe *http.MaxBytesError
 		switch {
+		case errors.Is(err, ErrJSONTooDeep):
+			return nil, ErrJSONTooDeep
 		case errors.As(err, &mbe):
 			return nil, err
 		case errors.As(err, &se):

@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/crm"
+	"github.com/rightsize/rightsize/internal/importer/csvin"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/routing"
 	"github.com/rightsize/rightsize/internal/store"
@@ -136,6 +137,10 @@ func (s *Service) store(ctx context.Context, act model.Actor, objectType, filena
 	if err := s.St.InTx(ctx, func(q store.Q) error { return q.CreateImport(ctx, act.Workspace, &im) }); err != nil {
 		return im, err
 	}
+	// The upload is checked against the CSV limits as it streams in, so a file
+	// with a runaway field or row is refused at once, naming line:column,
+	// instead of failing later in the job.
+	r = csvin.NewGuard(r, delimRune(opts.Delimiter), csvin.DefaultLimits)
 	buf := make([]byte, store.ChunkSize)
 	var total int64
 	for seq := 0; ; seq++ {
@@ -149,6 +154,13 @@ func (s *Service) store(ctx context.Context, act model.Actor, objectType, filena
 		}
 		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
+		}
+		var le *csvin.LimitError
+		if errors.As(rerr, &le) {
+			_ = s.St.InTx(ctx, func(q store.Q) error {
+				return q.SetImportStatus(ctx, act.Workspace, im.ID, "failed", le.Error())
+			})
+			return im, &LimitError{Err: le, field: &store.FieldError{Field: "file", Message: le.Error()}}
 		}
 		if rerr != nil {
 			_ = s.St.InTx(ctx, func(q store.Q) error {
@@ -205,6 +217,17 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	return err
 }
+
+// LimitError is an upload refused for passing a CSV limit (csvin.Limits):
+// the import is marked failed. It is also a field error on "file", so forms
+// show it next to the file input.
+type LimitError struct {
+	Err   *csvin.LimitError
+	field *store.FieldError
+}
+
+func (e *LimitError) Error() string   { return e.Err.Error() }
+func (e *LimitError) Unwrap() []error { return []error{e.Err, e.field} }
 
 // fileError is a problem with the file itself; the import is marked failed.
 type fileError struct{ msg string }

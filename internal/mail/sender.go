@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/secretbox"
 	"github.com/rightsize/rightsize/internal/store"
 )
 
@@ -78,18 +80,27 @@ func (s *Service) SaveSender(ctx context.Context, act model.Actor, in SenderInpu
 		if in.TrackEngagement != nil {
 			m.TrackOff = !*in.TrackEngagement
 		}
+		// The key is stored sealed; one saved before sealing existed is plain
+		// and gets sealed by this save.
+		var key string
 		if in.DKIMPrivateKey != nil {
-			m.DKIMKeyPEM = strings.TrimSpace(*in.DKIMPrivateKey)
+			key = strings.TrimSpace(*in.DKIMPrivateKey)
+		} else if key, err = s.openDKIM(ws, old.DKIMKeyPEM); err != nil {
+			return fieldErr("dkim_private_key", "the stored key cannot be decrypted (was the install's mail_secret changed?); paste the key again")
 		}
-		if m.DKIMKeyPEM != "" {
+		m.DKIMKeyPEM = ""
+		if key != "" {
 			if m.DKIMDomain == "" {
 				return fieldErr("dkim_domain", "required with a DKIM key")
 			}
 			if m.DKIMSelector == "" {
 				return fieldErr("dkim_selector", "required with a DKIM key")
 			}
-			if _, err := NewSigner(m.DKIMDomain, m.DKIMSelector, m.DKIMKeyPEM); err != nil {
+			if _, err := NewSigner(m.DKIMDomain, m.DKIMSelector, key); err != nil {
 				return fieldErr("dkim_private_key", err.Error())
+			}
+			if m.DKIMKeyPEM, err = s.sealDKIM(ws, key); err != nil {
+				return err
 			}
 		}
 		if err := q.SaveMailSender(ctx, ws, &m); err != nil {
@@ -118,4 +129,53 @@ func (s *Service) Preview(ctx context.Context, ws int64, subject, html, text str
 	unsub, _ := s.UnsubscribeURL(ws, c.ID, c.Email)
 	cs := &store.ClaimedSend{Send: store.Send{ToEmail: c.Email}, Contact: c, Account: a}
 	return t.Render(ctx, dataFor(cs, unsub, snd.PostalAddress))
+}
+
+// The DKIM private key at rest: sealed (internal/secretbox) under the install
+// key with its own label and the workspace id as additional data, like the
+// IMAP password. A row saved before sealing holds the PEM in plain text: it
+// keeps working, and SealPlainDKIMKeys (at start-up) or the next save seals it.
+const dkimLabel = "dkim-key:v1"
+
+func (s *Service) sealDKIM(ws int64, pem string) (string, error) {
+	return secretbox.Seal(s.Secret, dkimLabel, strconv.FormatInt(ws, 10), []byte(pem))
+}
+
+// openDKIM returns the PEM of a stored key ("" for none; plain rows as they are).
+func (s *Service) openDKIM(ws int64, stored string) (string, error) {
+	if stored == "" || !secretbox.Sealed(stored) {
+		return stored, nil
+	}
+	b, err := secretbox.Open(s.Secret, dkimLabel, strconv.FormatInt(ws, 10), stored)
+	return string(b), err
+}
+
+// SealPlainDKIMKeys seals every DKIM key still stored in plain text (rows from
+// before sealing); the app runs it at start-up. It answers how many it sealed.
+func (s *Service) SealPlainDKIMKeys(ctx context.Context) (int, error) {
+	n := 0
+	err := s.St.InTx(ctx, func(q store.Q) error {
+		plain, err := q.AdminPlainDKIMKeys(ctx)
+		if err != nil {
+			return err
+		}
+		for ws, pem := range plain {
+			enc, err := s.sealDKIM(ws, pem)
+			if err != nil {
+				return err
+			}
+			if err := q.SetDKIMKey(ctx, ws, pem, enc); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mail: seal DKIM keys: %w", err)
+	}
+	s.mu.Lock()
+	s.senders = nil
+	s.mu.Unlock()
+	return n, nil
 }

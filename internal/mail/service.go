@@ -69,6 +69,11 @@ type Service struct {
 	// planned a row, so mail leaves when it is planned rather than at the
 	// next periodic drain.
 	Kick func(ctx context.Context, q store.Q) error
+	// SystemFrom is the From address of system mail (password resets);
+	// "": no-reply at the base URL's host. SystemKick, when set, enqueues a
+	// system mail delivery run in q's transaction (docs/security-sessions.md).
+	SystemFrom string
+	SystemKick func(ctx context.Context, q store.Q) error
 	// IMAPTLSConfig, when set, is the TLS configuration reply mailboxes are
 	// dialled with (tests trust their own certificate); nil: system roots.
 	IMAPTLSConfig *tls.Config
@@ -312,10 +317,16 @@ func (s *Service) sender(ctx context.Context, ws int64) (senderEntry, error) {
 	}
 	e = senderEntry{s: snd, at: now}
 	if snd.DKIMKeyPEM != "" {
-		if e.signer, err = NewSigner(snd.DKIMDomain, snd.DKIMSelector, snd.DKIMKeyPEM); err != nil {
+		key, err := s.openDKIM(ws, snd.DKIMKeyPEM)
+		if err != nil {
+			return e, fmt.Errorf("mail: DKIM key of workspace %d: %w", ws, err)
+		}
+		if e.signer, err = NewSigner(snd.DKIMDomain, snd.DKIMSelector, key); err != nil {
 			return e, err
 		}
 	}
+	// The cached entry keeps no key material beyond the signer.
+	e.s.DKIMKeyPEM = ""
 	s.mu.Lock()
 	s.senders[ws] = e
 	s.mu.Unlock()

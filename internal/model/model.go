@@ -100,6 +100,9 @@ type APIKey struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	// CreatedBy is the user who made the key (nil: the CLI); a disabled
+	// creator's keys are refused. Not shown: the audit log says who.
+	CreatedBy *int64 `json:"-"`
 }
 
 // Account is a company we sell to.

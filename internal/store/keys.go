@@ -10,11 +10,11 @@ import (
 	"github.com/rightsize/rightsize/internal/model"
 )
 
-// CreateAPIKey stores a key's hash.
+// CreateAPIKey stores a key's hash and the user who made it (k.CreatedBy).
 func (q Q) CreateAPIKey(ctx context.Context, k *model.APIKey, hash string) error {
 	k.CreatedAt = Now()
-	err := q.db.QueryRowContext(ctx, `INSERT INTO api_keys (workspace_id, name, role, prefix, key_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id`,
-		k.WorkspaceID, k.Name, k.Role, k.Prefix, hash, k.CreatedAt).Scan(&k.ID)
+	err := q.db.QueryRowContext(ctx, `INSERT INTO api_keys (workspace_id, name, role, prefix, key_hash, created_at, created_by_user_id) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id`,
+		k.WorkspaceID, k.Name, k.Role, k.Prefix, hash, k.CreatedAt, nullInt(k.CreatedBy)).Scan(&k.ID)
 	if err != nil {
 		return wrapWrite("create api key", err)
 	}
@@ -38,9 +38,11 @@ func scanKey(r rowScanner) (model.APIKey, error) {
 const keyCols = `id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at`
 
 // APIKeyByHash finds an unrevoked key by the hash of its secret. It is the one
-// lookup not scoped by workspace: the key is what names the workspace.
+// lookup not scoped by workspace: the key is what names the workspace. A key
+// whose creator is disabled is not found (it works again if they are enabled).
 func (q Q) APIKeyByHash(ctx context.Context, hash string) (model.APIKey, error) {
-	return scanKey(q.db.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE key_hash=$1 AND revoked_at IS NULL`, hash))
+	return scanKey(q.db.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE key_hash=$1 AND revoked_at IS NULL
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = api_keys.created_by_user_id AND u.disabled)`, hash))
 }
 
 // ListAPIKeys lists a workspace's keys, newest first.

@@ -607,3 +607,31 @@ func (q Q) MailReplies(ctx context.Context, ws, contactID int64) ([]MailReply, e
 	}
 	return out, rows.Err()
 }
+
+// AdminPlainDKIMKeys returns, per workspace, DKIM keys still stored in plain
+// text (saved before keys were sealed; sealed ones start with "v1:").
+func (q Q) AdminPlainDKIMKeys(ctx context.Context) (map[int64]string, error) {
+	rows, err := q.db.QueryContext(ctx, `SELECT workspace_id, dkim_key_pem FROM mail_senders WHERE dkim_key_pem <> '' AND dkim_key_pem NOT LIKE 'v1:%'`)
+	if err != nil {
+		return nil, fmt.Errorf("store: plain dkim keys: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var ws int64
+		var pem string
+		if err := rows.Scan(&ws, &pem); err != nil {
+			return nil, err
+		}
+		out[ws] = pem
+	}
+	return out, rows.Err()
+}
+
+// SetDKIMKey replaces ws's stored DKIM key old with enc (only if it is still old).
+func (q Q) SetDKIMKey(ctx context.Context, ws int64, old, enc string) error {
+	if _, err := q.db.ExecContext(ctx, `UPDATE mail_senders SET dkim_key_pem=$3 WHERE workspace_id=$1 AND dkim_key_pem=$2`, ws, old, enc); err != nil {
+		return fmt.Errorf("store: set dkim key: %w", err)
+	}
+	return nil
+}

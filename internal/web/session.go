@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -92,8 +93,26 @@ func (u *UI) page(fn func(http.ResponseWriter, *http.Request, *session)) http.Ha
 			u.errorPage(w, r, nil, http.StatusForbidden, "No workspace", "Your user does not belong to any workspace yet. Ask an admin to add you.")
 			return
 		}
+		if u.formTooLarge(w, r, s) {
+			return
+		}
 		fn(w, r, s)
 	}
+}
+
+// formTooLarge parses a posted form up front: a body past the request limit
+// answers 413 naming the limit, instead of reading as a form with every field
+// empty (PostFormValue drops the parse error).
+func (u *UI) formTooLarge(w http.ResponseWriter, r *http.Request, s *session) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	var mbe *http.MaxBytesError
+	if err := r.ParseForm(); errors.As(err, &mbe) {
+		u.errorPage(w, r, s, http.StatusRequestEntityTooLarge, "Too much data", fmt.Sprintf("The form sent more than %s bytes, the limit for one request.", formatNumber(mbe.Limit)))
+		return true
+	}
+	return false
 }
 
 func (u *UI) setSessionCookie(w http.ResponseWriter, tok string) {
@@ -121,9 +140,10 @@ func (u *UI) clearSessionCookie(w http.ResponseWriter) {
 }
 
 type loginData struct {
-	Email string
-	Next  string
-	Error string
+	Email  string
+	Next   string
+	Error  string
+	Notice string
 }
 
 func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -135,10 +155,17 @@ func (u *UI) loginForm(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, next)
 		return
 	}
-	u.render(w, r, http.StatusOK, "login", view{Title: "Sign in", D: loginData{Next: next}})
+	d := loginData{Next: next}
+	if r.URL.Query().Get("reset") == "1" {
+		d.Notice = "Your password was changed and every session signed out. Sign in with the new password."
+	}
+	u.render(w, r, http.StatusOK, "login", view{Title: "Sign in", D: d})
 }
 
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	if u.formTooLarge(w, r, nil) {
+		return
+	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	password := r.PostFormValue("password")
 	next, ok := localPath(r.PostFormValue("next"))
@@ -146,6 +173,13 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		next = "/"
 	}
 	tok, _, err := u.d.Auth.Login(r.Context(), email, password, httpx.ClientIP(r))
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		// The same answer for known and unknown emails: the count is kept per
+		// address as typed and per client IP.
+		u.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", D: loginData{Email: email, Next: next, Error: throttleMessage(w, te)}})
+		return
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", D: loginData{Email: email, Next: next, Error: "Wrong email or password."}})
 		return

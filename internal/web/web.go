@@ -97,6 +97,12 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /login", u.loginForm)
 	mux.HandleFunc("POST /login", u.login)
 	mux.HandleFunc("POST /logout", u.logout)
+	mux.HandleFunc("GET /forgot", u.forgotForm)
+	mux.HandleFunc("POST /forgot", u.forgot)
+	mux.HandleFunc("GET /reset", u.resetForm)
+	mux.HandleFunc("POST /reset", u.reset)
+	mux.HandleFunc("GET /settings/password", u.page(u.passwordShow))
+	mux.HandleFunc("POST /settings/password", u.page(u.passwordChange))
 	mux.HandleFunc("POST /workspace", u.page(u.switchWorkspace))
 
 	mux.HandleFunc("GET /{$}", u.page(u.dashboard))

@@ -60,6 +60,25 @@ type Env struct {
 // the test ends (shut down gracefully at cleanup).
 func New(t testing.TB, kind store.Kind) *Env {
 	t.Helper()
+	return NewWith(t, kind, Options{})
+}
+
+// Options change how NewWith starts the app.
+type Options struct {
+	// Config adjusts the configuration before the app opens (SMTP, base URL…).
+	Config func(*config.Config)
+	// Log, when set, receives every log line of the app at debug level (tests
+	// that check what is logged); default: stderr at warn.
+	Log io.Writer
+	// Timeouts are the HTTP server's slow-client timeouts (zero: the defaults).
+	Timeouts app.Timeouts
+	// BeforeServe, when set, adjusts the opened app before it serves.
+	BeforeServe func(*app.App)
+}
+
+// NewWith is New with options.
+func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dsn := ""
 	if kind == store.SQLite {
@@ -70,11 +89,18 @@ func New(t testing.TB, kind store.Kind) *Env {
 	cfg := config.Defaults()
 	cfg.DB = dsn
 	cfg.Workers = 2
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("RIGHTSIZE_TEST_LOG") != "" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	var w io.Writer = os.Stderr
+	if o.Log != nil {
+		w, level = o.Log, slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 	a, err := app.Open(ctx, cfg, log, true)
 	if err != nil {
 		cancel()
@@ -85,6 +111,10 @@ func New(t testing.TB, kind store.Kind) *Env {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	a.Timeouts = o.Timeouts
+	if o.BeforeServe != nil {
+		o.BeforeServe(a)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()

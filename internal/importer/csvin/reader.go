@@ -22,6 +22,9 @@ type Options struct {
 	// header line: the most frequent of ',', ';' and '\t' outside quotes
 	// (',' when none occurs; ties go to ',', then ';').
 	Delimiter rune
+	// Limits bound one record (zero fields: DefaultLimits); past one, Next
+	// returns a *FatalError at its line:column.
+	Limits Limits
 }
 
 // Reader streams the records of one CSV file. It is not safe for concurrent
@@ -113,12 +116,12 @@ var errNoHeader = errors.New("the file is empty: no header row")
 // validates the header: names are trimmed and must be non-empty and unique
 // (compared case-insensitively). Columns are counted in bytes after the BOM.
 func Open(r io.Reader, opts Options) (*Reader, error) {
-	tail := &tailTracker{r: r}
+	tail := &tailTracker{r: NewGuard(r, opts.Delimiter, opts.Limits)}
 	br := bufio.NewReaderSize(tail, sniffWindow)
 
 	head, err := br.Peek(3)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, fmt.Errorf("reading file: %w", err)
+		return nil, readingFile(err)
 	}
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
@@ -132,7 +135,7 @@ func Open(r io.Reader, opts Options) (*Reader, error) {
 	if delim == 0 {
 		buf, err := br.Peek(sniffWindow)
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-			return nil, fmt.Errorf("reading file: %w", err)
+			return nil, readingFile(err)
 		}
 		delim = sniffDelimiter(buf)
 	} else if !validDelim(delim) {
@@ -154,6 +157,10 @@ func Open(r io.Reader, opts Options) (*Reader, error) {
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("header: %w", rd.syntaxError(pe))
 		}
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, &FatalError{Line: le.Line, Col: le.Col, Reason: le.Reason, Err: le}
+		}
 		return nil, fmt.Errorf("reading header: %w", err)
 	}
 	rd.headerLine, _ = cr.FieldPos(0)
@@ -173,6 +180,16 @@ func Open(r io.Reader, opts Options) (*Reader, error) {
 		rd.header[i] = name
 	}
 	return rd, nil
+}
+
+// readingFile reports an error met while peeking at the start of the file:
+// a passed limit as a *FatalError at its position.
+func readingFile(err error) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return &FatalError{Line: le.Line, Col: le.Col, Reason: le.Reason, Err: le}
+	}
+	return fmt.Errorf("reading file: %w", err)
 }
 
 func isHeaderSpace(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }
@@ -282,6 +299,11 @@ func (r *Reader) readError(rec []string, err error) (Row, error) {
 		return Row{}, io.EOF
 	}
 	var pe *csv.ParseError
+	var le *LimitError
+	if errors.As(err, &le) {
+		r.err = &FatalError{Line: le.Line, Col: le.Col, Reason: le.Reason, Err: le}
+		return Row{}, r.err
+	}
 	if !errors.As(err, &pe) {
 		r.err = fmt.Errorf("reading the file: %w", err)
 		return Row{}, r.err
