@@ -69,12 +69,15 @@ var xssURLs = []string{
 type xssSeed struct {
 	Account, Account2, Contact, Contact2, FormContact, Deal, LostDeal int64
 	Form, GatedForm, Asset, FileAsset, Sequence, Import, Webhook      int64
-	LDR                                                               int64
+	LDR, OptinContact                                                 int64
 	CustomFieldCount                                                  int
 	FormKey, GatedKey, ConfirmToken, UnsubToken, DownloadURL          string
-	// Webhook receiver and engagement token leftovers for the non-page checks.
+	// What single ingresses stored, which their pages must show.
+	AssetTitle, TrackTitle, FormAnswer, ReplySubject, ImportFile, ImportBad string
+	MarketSource, DeskName, HookAnswer                                      string
+	FormLabels                                                              []string
+	// The webhook receiver's hit count.
 	WebhookHits *atomic.Int64
-	Sites       []string // what was sent through which ingress, for the log
 }
 
 type xssSeeder struct {
@@ -220,8 +223,9 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 		"high_touch": []any{map[string]any{"key": "xss_two", "title": s.p()}},
 	}})
 	s.call("POST", "/api/v1/spend", map[string]any{"month": time.Now().UTC().AddDate(0, -1, 0).Format("2006-01"), "amount": 120000, "currency": "USD", "category": "ads", "channel": "paid_search", "note": s.p(), "external_id": s.p()})
+	out.MarketSource = s.p()
 	s.call("PUT", "/api/v1/economics/market-sizing", map[string]any{"currency": "USD", "segments": []any{
-		map[string]any{"segment": "smb", "accounts": 1000, "annual_spend_per_account": 120000, "serviceable_share": 0.5, "obtainable_share": 0.1, "source": s.p()}}})
+		map[string]any{"segment": "smb", "accounts": 1000, "annual_spend_per_account": 120000, "serviceable_share": 0.5, "obtainable_share": 0.1, "source": out.MarketSource}}})
 	prof := s.call("POST", "/api/v1/cost-profiles", map[string]any{"name": s.p(), "role": "ldr", "currency": "USD", "base_salary": 6000000, "loaded_multiplier": 1.5, "time_split": map[string]any{"digital": 1}})
 	s.call("POST", "/api/v1/staffing/scenarios", map[string]any{"name": s.p(), "kind": "in_house", "segment": "smb", "motion": "digital", "currency": "USD", "reps": 2,
 		"lead_time_months": 1, "ramp_months": 2, "meetings_per_month": 10, "sqls_per_month": 5, "sql_to_won": 0.2, "arpa": 50000, "monthly_churn": 0.02, "cost_profile_id": id(prof), "tenure_months": 12})
@@ -240,7 +244,8 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	out.Contact = contact("o'neil+xss=1@xss.example", out.Account)
 	out.Contact2 = contact("second@xss2.example", out.Account2)
 	third := contact("third@xss.example", out.Account)
-	s.call("POST", "/api/v1/contacts", map[string]any{"email": "desk@xss.example", "first_name": s.p(), "last_name": s.p(), "title": s.p(),
+	out.DeskName = s.p()
+	s.call("POST", "/api/v1/contacts", map[string]any{"email": "desk@xss.example", "first_name": out.DeskName, "last_name": s.p(), "title": s.p(),
 		"account_id": out.Account, "lifecycle_stage": "mql", "owner_id": out.LDR})
 	s.call("PATCH", fmt.Sprintf("/api/v1/contacts/%d", out.Contact), map[string]any{"title": s.p()}) // a history entry with old and new values
 	s.call("POST", fmt.Sprintf("/api/v1/contacts/%d/qualify", out.Contact2), map[string]any{"budget": s.p(), "authority": s.p(), "need": s.p(), "timeline": s.p(), "note": s.p()})
@@ -271,13 +276,15 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 
 	// API: content (a linked item and an uploaded HTML file), a form for
 	// each, a tracking site, a sequence with the contact enrolled.
-	out.Asset = id(s.call("POST", "/api/v1/content", map[string]any{"title": s.p(), "url": xssURLs[0], "type": "guide", "topic": s.p(), "stage": "awareness", "segment": "smb"}))
+	out.AssetTitle = s.p()
+	out.Asset = id(s.call("POST", "/api/v1/content", map[string]any{"title": out.AssetTitle, "url": xssURLs[0], "type": "guide", "topic": s.p(), "stage": "awareness", "segment": "smb"}))
 	// HTML files are refused at upload; text that a sniffing browser could
 	// take for HTML is the case left.
 	out.FileAsset = s.uploadAsset("Notes\n<html><script>xss(70)</script><img src=x onerror=xss(71)></html>")
+	out.FormLabels = []string{s.p(), s.p(), s.p(), s.p()}
 	f := s.call("POST", "/api/v1/forms", map[string]any{"name": s.p(), "kind": "contact_sales",
-		"fields": []any{map[string]any{"field": "email", "label": s.p(), "required": true}, map[string]any{"field": "first_name", "label": s.p()},
-			map[string]any{"field": "last_name", "label": s.p()}, map[string]any{"field": "title", "label": s.p()}},
+		"fields": []any{map[string]any{"field": "email", "label": out.FormLabels[0], "required": true}, map[string]any{"field": "first_name", "label": out.FormLabels[1]},
+			map[string]any{"field": "last_name", "label": out.FormLabels[2]}, map[string]any{"field": "title", "label": out.FormLabels[3]}},
 		"progressive":  []any{map[string]any{"field": "phone", "label": s.p()}},
 		"consent_text": s.p(), "consent_version": "v1", "asset_id": out.FileAsset, "allowed_origins": []string{}})
 	out.Form, out.FormKey = id(f), f["key"].(string)
@@ -297,8 +304,9 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 
 	// Tracking ingest: page URL, title, referrer, UTM props, content name.
 	vid := "xssvisitor0001"
+	out.TrackTitle = s.p()
 	tr := map[string]any{"site": site["public_key"], "visitor": vid, "events": []any{
-		map[string]any{"kind": "page_view", "url": xssURLs[0], "title": s.p(), "referrer": "javascript:xss(43)", "props": map[string]any{"utm_source": s.p(), "utm_campaign": s.p()}},
+		map[string]any{"kind": "page_view", "url": xssURLs[0], "title": out.TrackTitle, "referrer": "javascript:xss(43)", "props": map[string]any{"utm_source": s.p(), "utm_campaign": s.p()}},
 		map[string]any{"kind": "page_view", "url": xssURLs[1], "title": s.p(), "referrer": xssURLs[2]},
 		map[string]any{"kind": "content_view", "url": xssURLs[2], "asset": s.p()},
 	}}
@@ -310,7 +318,8 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 
 	// Public form: a submission with payload answers and UTMs, stitched to
 	// the tracked visitor; the contact-sales form raises a deal.
-	sv := map[string]any{"email": "form.lead@xss.example", "first_name": s.p(), "last_name": s.p(), "title": s.p(), "consent": "yes", "_vid": vid,
+	out.FormAnswer = s.p()
+	sv := map[string]any{"email": "form.lead@xss.example", "first_name": out.FormAnswer, "last_name": s.p(), "title": s.p(), "consent": "yes", "_vid": vid,
 		"utm_source": s.p(), "utm_medium": s.p(), "utm_campaign": s.p()}
 	res := s.raw("POST", "/f/"+out.FormKey, "application/json", []byte(mustJSON(t, sv)), nil, http.StatusOK)
 	var sr struct {
@@ -347,19 +356,26 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	s.raw("POST", "/hooks/mail/events", "application/json", []byte(mustJSON(t, map[string]any{"events": []any{
 		map[string]any{"type": "bounce", "bounce_type": "soft", "message_id": confirm.MessageID, "code": 450, "diagnostic": s.p() + " " + s.p()},
 	}})), hook, http.StatusOK)
+	out.ReplySubject = s.p()
 	reply := fmt.Sprintf("From: optin@xss.example\r\nTo: replies@xss.example\r\nSubject: %s\r\nMessage-ID: <xss-reply-1@client.example>\r\nIn-Reply-To: %s\r\nContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n<p>%s</p>\r\n",
-		s.p(), confirm.MessageID, s.p(), s.p())
+		out.ReplySubject, confirm.MessageID, s.p(), s.p())
 	if body := s.raw("POST", "/hooks/mail/inbound", "message/rfc822", []byte(reply), hook, http.StatusOK); !strings.Contains(string(body), `"recorded"`) {
 		t.Fatalf("inbound reply not recorded: %s", body)
 	}
+	oc, err := e.App.St.Read().ContactByEmail(ctx, e.A.ID, "optin@xss.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.OptinContact = oc.ID
 	out.UnsubToken = mail.SignToken(e.App.Mail.Secret, mail.Token{Workspace: e.A.ID, Contact: out.Contact, Email: xssPayloads[1] + "@xss.example", Issued: time.Now()})
 
 	// CSV import: contacts (one row rejected, its raw line shown), accounts,
 	// deals; the file name is a payload too.
-	out.Import = s.importCSV("contacts", s.p()+".csv", [][]string{
+	out.ImportFile, out.ImportBad = s.p()+".csv", "not-an-email "+s.p()
+	out.Import = s.importCSV("contacts", out.ImportFile, [][]string{
 		{"email", "first_name", "last_name", "title", "utm_source"},
 		{"csv.one@xss.example", s.p(), s.p(), s.p(), s.p()},
-		{"not-an-email " + s.p(), s.p(), s.p(), s.p(), s.p()},
+		{out.ImportBad, s.p(), s.p(), s.p(), s.p()},
 	})
 	s.importCSV("accounts", s.p()+".csv", [][]string{{"name", "domain", "industry", "region"}, {s.p(), "csv-xss.example", s.p(), s.p()}})
 	s.importCSV("deals", s.p()+".csv", [][]string{{"name", "amount", "currency", "pipeline", "stage"}, {s.p(), "1000", "USD", "digital", "qualified"}})
@@ -367,11 +383,12 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	// A webhook receiver that answers with payloads: the delivery log keeps
 	// an excerpt of the answer.
 	hits := out.WebhookHits
+	out.HookAnswer = `<html><script>xss(50)</script><img src=x onerror=xss(51)>"}';xss(52)//</html>`
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.ReadAll(r.Body)
 		hits.Add(1)
 		w.Header().Set("Content-Type", "text/html")
-		_, _ = io.WriteString(w, `<html><script>xss(50)</script><img src=x onerror=xss(51)>"}';xss(52)//</html>`)
+		_, _ = io.WriteString(w, out.HookAnswer)
 	}))
 	t.Cleanup(recv.Close)
 	wh := s.call("POST", "/api/v1/webhooks", map[string]any{"url": recv.URL + "/hook?x=<script>", "description": s.p(), "event_types": []string{"contact.created"}, "enabled": true})

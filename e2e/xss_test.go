@@ -38,6 +38,9 @@ type xssPage struct {
 	// not say frame-ancestors 'none'.
 	framable bool
 	status   int // the expected status (0: 200)
+	// want are texts this visit must show: the payloads of the ingress
+	// that feeds it, so each ingress is proven to reach a page.
+	want []string
 	// quiet says why no payload is expected in its text; "" means at least
 	// one payload of the corpus must be visible as text (or as a form value),
 	// which proves the stored text was rendered.
@@ -132,22 +135,13 @@ func TestStoredXSS(t *testing.T) {
 	checkRouteCoverage(t, pages, nonPages)
 
 	seen := map[int]bool{}
-	visit := func(p xssPage) {
+	// inspect checks the page now loaded in the tab; want are texts that
+	// must be visible (an ingress's own payload), quiet why none need be.
+	inspect := func(what, script, quiet string, want []string) {
 		t.Helper()
-		tctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
-		defer cancel()
-		resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(e.URL+p.path))
+		raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](script))
 		if err != nil {
-			t.Errorf("%s: %v", p.path, err)
-			return
-		}
-		if want := max(p.status, http.StatusOK); resp.Status != int64(want) {
-			t.Errorf("%s: status %d, want %d (the page must render to prove anything)", p.path, resp.Status, want)
-		}
-		checkPageHeaders(t, p, resp.Headers)
-		raw, err := chromedp.Run(tctx, chromedp.Evaluate[string](xssInspect))
-		if err != nil {
-			t.Errorf("%s: inspect: %v", p.path, err)
+			t.Errorf("%s: inspect: %v", what, err)
 			return
 		}
 		var got struct {
@@ -156,13 +150,13 @@ func TestStoredXSS(t *testing.T) {
 			Text  string   `json:"text"`
 		}
 		if err := json.Unmarshal([]byte(raw), &got); err != nil {
-			t.Fatalf("%s: inspect result: %v", p.path, err)
+			t.Fatalf("%s: inspect result: %v", what, err)
 		}
 		if len(got.Fired) > 0 {
-			t.Errorf("%s: payloads ran: %v", p.path, got.Fired)
+			t.Errorf("%s: payloads ran: %v", what, got.Fired)
 		}
 		for _, bad := range got.Bad {
-			t.Errorf("%s: injected markup: %s", p.path, bad)
+			t.Errorf("%s: injected markup: %s", what, bad)
 		}
 		shown := 0
 		for i, pl := range xssPayloads {
@@ -176,9 +170,29 @@ func TestStoredXSS(t *testing.T) {
 				shown++
 			}
 		}
-		if shown == 0 && p.quiet == "" {
-			t.Errorf("%s: no payload visible as text: the page did not show the stored text, so it proves nothing\n%s", p.path, trim(got.Text))
+		if shown == 0 && quiet == "" {
+			t.Errorf("%s: no payload visible as text: the page did not show the stored text, so it proves nothing\n%s", what, trim(got.Text))
 		}
+		for _, w := range want {
+			if !strings.Contains(got.Text, w) {
+				t.Errorf("%s: %q is not shown as text", what, w)
+			}
+		}
+	}
+	visit := func(p xssPage) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+		defer cancel()
+		resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(e.URL+p.path))
+		if err != nil {
+			t.Errorf("%s: %v", p.path, err)
+			return
+		}
+		if want := max(p.status, http.StatusOK); resp.Status != int64(want) {
+			t.Errorf("%s: status %d, want %d (the page must render to prove anything)", p.path, resp.Status, want)
+		}
+		checkPageHeaders(t, p, resp.Headers)
+		inspect(p.path, xssInspect, p.quiet, p.want)
 	}
 
 	// Before signing in: the login page with a reflected next, and the public pages.
@@ -187,6 +201,15 @@ func TestStoredXSS(t *testing.T) {
 			visit(p)
 		}
 	}
+	// The double opt-in's confirm button: the answer names the gated
+	// content (a payload title) and links it.
+	b.run("confirm the subscription",
+		chromedp.Navigate(e.URL+"/subscribe/confirm/"+seed.ConfirmToken),
+		chromedp.Click(`form button[type=submit]`),
+		chromedp.WaitVisible(`a[href]`),
+	)
+	inspect("the confirmed page", xssInspect, "", []string{seed.AssetTitle})
+
 	admin := e.A.Users[model.RoleAdmin]
 	b.run("sign in",
 		chromedp.Navigate(e.URL+"/login"),
@@ -201,6 +224,20 @@ func TestStoredXSS(t *testing.T) {
 			visit(p)
 		}
 	}
+	// A UI form post that fails validation shows what was typed again, and
+	// the error quotes the bad value.
+	badEmail := `x"><img src=x onerror=xss(93)>@`
+	b.run("post a contact with a payload name and a bad email",
+		chromedp.Navigate(e.URL+"/contacts/new"),
+		chromedp.SetValue(`#f-email`, badEmail),
+		chromedp.SetValue(`#f-first_name`, xssPayloads[0]),
+		chromedp.SetValue(`#f-last_name`, xssPayloads[15]),
+		chromedp.Click(`form.form button[type=submit]`),
+		chromedp.WaitVisible(`#f-email-err`),
+	)
+	inspect("the contact form's error", xssInspect, "", []string{xssPayloads[0], xssPayloads[15], `onerror=xss(93)`})
+	b.screenshot("xss-contact-form-error")
+
 	b.run("open the contact the form and the tracker fed", chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", e.URL, seed.FormContact)))
 	b.screenshot("xss-contact")
 	b.run("open the first contact", chromedp.Navigate(fmt.Sprintf("%s/contacts/%d", e.URL, seed.Contact)))
@@ -208,13 +245,10 @@ func TestStoredXSS(t *testing.T) {
 
 	// The copy-paste HTML form of the form page, pasted into a customer's
 	// page, and the embed script rendering the same form there.
+	b.run("open the form", chromedp.Navigate(fmt.Sprintf("%s/forms/%d", e.URL, seed.Form)))
 	snippet, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelectorAll("pre.code code")[1].textContent`))
 	if err != nil || !strings.Contains(snippet, "<form") {
-		b.run("open the form", chromedp.Navigate(fmt.Sprintf("%s/forms/%d", e.URL, seed.Form)))
-		snippet, err = chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelectorAll("pre.code code")[1].textContent`))
-		if err != nil || !strings.Contains(snippet, "<form") {
-			t.Fatalf("no HTML form snippet on the form page: %q %v", snippet, err)
-		}
+		t.Fatalf("no HTML form snippet on the form page: %q %v", snippet, err)
 	}
 	customer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -233,28 +267,7 @@ func TestStoredXSS(t *testing.T) {
 				t.Fatalf("the embedded form did not render: %v", err)
 			}
 		}
-		raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](xssInspectForeign))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got struct {
-			Fired []string `json:"fired"`
-			Bad   []string `json:"bad"`
-			Text  string   `json:"text"`
-		}
-		if err := json.Unmarshal([]byte(raw), &got); err != nil {
-			t.Fatal(err)
-		}
-		if len(got.Fired) > 0 || len(got.Bad) > 0 {
-			t.Errorf("customer page %s: ran %v, markup %v", path, got.Fired, got.Bad)
-		}
-		shown := false
-		for _, pl := range xssPayloads {
-			shown = shown || strings.Contains(got.Text, pl)
-		}
-		if !shown {
-			t.Errorf("customer page %s shows no payload label: %s", path, trim(got.Text))
-		}
+		inspect("customer page "+path, xssInspectForeign, "", seed.FormLabels)
 		b.screenshot("xss-customer-" + strings.TrimPrefix(path, "/"))
 	}
 
@@ -319,8 +332,8 @@ const xssInspect = `(function () {
   return JSON.stringify({fired: window.__xss || ["(marker missing)"], bad: bad, text: text.join("\n")});
 })()`
 
-// xssInspectForeign is xssInspect for a customer's page, whose own script
-// (f.js, same origin as the page? no: the app's origin) is expected.
+// xssInspectForeign is xssInspect for a customer's page: its one script is
+// the app's f.js (another origin), which builds the embedded form.
 var xssInspectForeign = strings.Replace(xssInspect,
 	`else if (new URL(s.src).origin !== location.origin) bad.push("foreign script: " + s.src);`,
 	`else if (!/\/f\.js$/.test(s.src)) bad.push("unexpected script: " + s.src);`, 1)
@@ -331,11 +344,11 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 	q := url.QueryEscape(xssPayloads[3])
 	ps := []xssPage{
 		{pattern: "GET /login", path: "/login?next=" + url.QueryEscape(`javascript:xss(90)`), public: true, quiet: "the login page shows no stored text (next is checked, not shown)"},
-		{pattern: "GET /f/{key}", path: "/f/" + s.FormKey, public: true, framable: true},
+		{pattern: "GET /f/{key}", path: "/f/" + s.FormKey, public: true, framable: true, want: s.FormLabels},
 		{pattern: "GET /f/{key}", path: "/f/" + s.GatedKey, public: true, framable: true},
 		{pattern: "GET /subscribe/confirm/{token}", path: "/subscribe/confirm/" + s.ConfirmToken, public: true, quiet: "asks to confirm; shows no stored text"},
 		{pattern: "GET /subscribe/confirm/{token}", path: "/subscribe/confirm/" + url.PathEscape(`"><img src=x onerror=xss(91)>`), public: true, quiet: "a forged token is reflected only into the form action"},
-		{pattern: "GET /u/{token}", path: "/u/" + s.UnsubToken, public: true},
+		{pattern: "GET /u/{token}", path: "/u/" + s.UnsubToken, public: true, want: []string{xssPayloads[1] + "@xss.example"}},
 		{pattern: "GET /u/{token}", path: "/u/" + url.PathEscape(`<svg onload=xss(92)>.x`), public: true, status: http.StatusNotFound, quiet: "a forged token shows a fixed message"},
 
 		{pattern: "GET /{$}", path: "/"},
@@ -350,7 +363,8 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /contacts/new", path: "/contacts/new"},
 		{pattern: "GET /contacts/{id}", path: fmt.Sprintf("/contacts/%d", s.Contact)},
 		{pattern: "GET /contacts/{id}", path: fmt.Sprintf("/contacts/%d", s.Contact2)},
-		{pattern: "GET /contacts/{id}", path: fmt.Sprintf("/contacts/%d", s.FormContact)},
+		{pattern: "GET /contacts/{id}", path: fmt.Sprintf("/contacts/%d", s.FormContact), want: []string{xssURLs[0], xssURLs[1], s.TrackTitle, s.FormAnswer}},
+		{pattern: "GET /contacts/{id}", path: fmt.Sprintf("/contacts/%d", s.OptinContact), want: []string{s.ReplySubject}},
 		{pattern: "GET /contacts/{id}/edit", path: fmt.Sprintf("/contacts/%d/edit", s.Contact)},
 		{pattern: "GET /deals", path: "/deals"},
 		{pattern: "GET /deals", path: "/deals?q=" + q},
@@ -364,13 +378,13 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /customers", path: "/customers"},
 		{pattern: "GET /customers/{id}", path: fmt.Sprintf("/customers/%d", s.Account)},
 		{pattern: "GET /customers/{id}/success", path: fmt.Sprintf("/customers/%d/success", s.Account)},
-		{pattern: "GET /desk", path: fmt.Sprintf("/desk?rep=%d", s.LDR)},
+		{pattern: "GET /desk", path: fmt.Sprintf("/desk?rep=%d", s.LDR), want: []string{s.DeskName}},
 		{pattern: "GET /forms", path: "/forms"},
 		{pattern: "GET /forms/new", path: "/forms/new"},
 		{pattern: "GET /forms/{id}", path: fmt.Sprintf("/forms/%d", s.GatedForm)},
 		{pattern: "GET /forms/{id}", path: fmt.Sprintf("/forms/%d", s.Form)},
 		{pattern: "GET /forms/{id}/edit", path: fmt.Sprintf("/forms/%d/edit", s.Form)},
-		{pattern: "GET /content", path: "/content"},
+		{pattern: "GET /content", path: "/content", want: []string{s.AssetTitle}},
 		{pattern: "GET /content/{id}/edit", path: fmt.Sprintf("/content/%d/edit", s.Asset)},
 		{pattern: "GET /content/{id}/edit", path: fmt.Sprintf("/content/%d/edit", s.FileAsset)},
 		{pattern: "GET /sequences", path: "/sequences"},
@@ -379,7 +393,7 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /sequences/{id}/enrollments", path: fmt.Sprintf("/sequences/%d/enrollments", s.Sequence)},
 		{pattern: "GET /imports", path: "/imports"},
 		{pattern: "GET /imports/new", path: "/imports/new", quiet: "an empty upload form"},
-		{pattern: "GET /imports/{id}", path: fmt.Sprintf("/imports/%d", s.Import)},
+		{pattern: "GET /imports/{id}", path: fmt.Sprintf("/imports/%d", s.Import), want: []string{s.ImportFile, s.ImportBad}},
 		{pattern: "GET /settings", path: "/settings", quiet: "the hub shows fixed tiles and counts"},
 		{pattern: "GET /settings/routing", path: "/settings/routing"},
 		{pattern: "GET /settings/pipelines", path: "/settings/pipelines"},
@@ -389,12 +403,12 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /settings/api-keys", path: "/settings/api-keys"},
 		{pattern: "GET /settings/tracking", path: "/settings/tracking"},
 		{pattern: "GET /settings/webhooks", path: "/settings/webhooks"},
-		{pattern: "GET /settings/webhooks/{id}", path: fmt.Sprintf("/settings/webhooks/%d", s.Webhook)},
+		{pattern: "GET /settings/webhooks/{id}", path: fmt.Sprintf("/settings/webhooks/%d", s.Webhook), want: []string{`<script>xss(50)</script>`}},
 		{pattern: "GET /settings/success", path: "/settings/success"},
 		{pattern: "GET /economics", path: "/economics"},
 		{pattern: "GET /economics", path: "/economics?from=" + q + "&to=" + q},
 		{pattern: "GET /economics/settings", path: "/economics/settings", quiet: "numbers, and channel names limited to letters, digits, spaces and _"},
-		{pattern: "GET /economics/market", path: "/economics/market"},
+		{pattern: "GET /economics/market", path: "/economics/market", want: []string{s.MarketSource}},
 		{pattern: "GET /economics/spend", path: "/economics/spend"},
 		{pattern: "GET /economics/people", path: "/economics/people"},
 		{pattern: "GET /economics/staffing", path: "/economics/staffing"},
