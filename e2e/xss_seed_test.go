@@ -167,6 +167,8 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	ctx := context.Background()
 	s := &xssSeeder{t: t, e: e, key: e.A.Keys[model.RoleAdmin], seed: &xssSeed{WebhookHits: &atomic.Int64{}}}
 	out := s.seed
+	t0 := time.Now()
+	lap := func(what string) { t.Logf("seed: %s done at %s", what, time.Since(t0).Round(time.Millisecond)) }
 	e.App.Mail.HookSecret = "xss-hook-secret"
 	e.App.Webhooks.HTTP.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
@@ -230,6 +232,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	s.call("POST", "/api/v1/staffing/scenarios", map[string]any{"name": s.p(), "kind": "in_house", "segment": "smb", "motion": "digital", "currency": "USD", "reps": 2,
 		"lead_time_months": 1, "ramp_months": 2, "meetings_per_month": 10, "sqls_per_month": 5, "sql_to_won": 0.2, "arpa": 50000, "monthly_churn": 0.02, "cost_profile_id": id(prof), "tenure_months": 12})
 
+	lap("settings")
 	// API: CRM records, every text field.
 	acc := s.call("POST", "/api/v1/accounts", map[string]any{"name": s.p(), "domain": "xss.example", "industry": s.p(), "region": s.p(), "external_id": s.p(),
 		"employees": 40, "currency": "USD", "owner_id": payloadUser.ID, "custom": custom()})
@@ -274,6 +277,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 		t.Logf("handoff: %d %s", code, body)
 	}
 
+	lap("CRM records")
 	// API: content (a linked item and an uploaded HTML file), a form for
 	// each, a tracking site, a sequence with the contact enrolled.
 	out.AssetTitle = s.p()
@@ -302,6 +306,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	out.Sequence = id(seq)
 	s.call("POST", fmt.Sprintf("/api/v1/sequences/%d/enrollments", out.Sequence), map[string]any{"contact_ids": []int64{out.Contact, out.Contact2}})
 
+	lap("content, forms, sequence")
 	// Tracking ingest: page URL, title, referrer, UTM props, content name.
 	vid := "xssvisitor0001"
 	out.TrackTitle = s.p()
@@ -316,6 +321,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 		return err == nil && len(evs) == 3
 	})
 
+	lap("tracking")
 	// Public form: a submission with payload answers and UTMs, stitched to
 	// the tracked visitor; the contact-sales form raises a deal.
 	out.FormAnswer = s.p()
@@ -369,6 +375,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	out.OptinContact = oc.ID
 	out.UnsubToken = mail.SignToken(e.App.Mail.Secret, mail.Token{Workspace: e.A.ID, Contact: out.Contact, Email: xssPayloads[1] + "@xss.example", Issued: time.Now()})
 
+	lap("forms and mail hooks")
 	// CSV import: contacts (one row rejected, its raw line shown), accounts,
 	// deals; the file name is a payload too.
 	out.ImportFile, out.ImportBad = s.p()+".csv", "not-an-email "+s.p()
@@ -380,6 +387,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	s.importCSV("accounts", s.p()+".csv", [][]string{{"name", "domain", "industry", "region"}, {s.p(), "csv-xss.example", s.p(), s.p()}})
 	s.importCSV("deals", s.p()+".csv", [][]string{{"name", "amount", "currency", "pipeline", "stage"}, {s.p(), "1000", "USD", "digital", "qualified"}})
 
+	lap("imports")
 	// A webhook receiver that answers with payloads: the delivery log keeps
 	// an excerpt of the answer.
 	hits := out.WebhookHits
@@ -397,6 +405,7 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	if hits.Load() == 0 {
 		t.Fatal("the webhook receiver got no test event")
 	}
+	lap("webhook")
 	return out
 }
 

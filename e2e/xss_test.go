@@ -71,7 +71,7 @@ type xssNonPage struct {
 // GET page fails this test until it is visited here.
 func TestStoredXSS(t *testing.T) {
 	start := time.Now()
-	b := newBrowserFor(t, 170*time.Second)
+	b := newBrowserFor(t, 240*time.Second)
 	e := apptest.New(t, store.SQLite)
 	seed := seedXSS(t, e)
 	t.Logf("seeded the corpus in %s", time.Since(start).Round(time.Millisecond))
@@ -83,7 +83,7 @@ func TestStoredXSS(t *testing.T) {
 	counter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		hitMu.Lock()
-		hitIDs = append(hitIDs, r.URL.Query().Get("p")+" on "+r.Referer())
+		hitIDs = append(hitIDs, r.URL.Query().Get("p")+" on "+r.URL.Query().Get("at"))
 		hitMu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -107,7 +107,7 @@ func TestStoredXSS(t *testing.T) {
   window.__xss = [];
   window.xss = function (id) {
     window.__xss.push(String(id));
-    try { new Image().src = hit + "?p=" + encodeURIComponent(id); } catch (e) {}
+    try { new Image().src = hit + "?p=" + encodeURIComponent(id) + "&at=" + encodeURIComponent(location.href); } catch (e) {}
   };
 })();`, counter.URL+"/hit")
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: marker}); err != nil {
@@ -117,19 +117,26 @@ func TestStoredXSS(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The marker itself works (else the test could not fail): a page that
-	// runs xss() is seen.
+	// The detectors work (else the test could not fail): a page that runs
+	// xss() and alert() is seen by all three.
 	probe := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		_, _ = io.WriteString(w, `<!doctype html><title>probe</title><img src=x onerror="xss('probe')"><p>probe</p>`)
+		_, _ = io.WriteString(w, `<!doctype html><title>probe</title><img src=x onerror="xss('probe'); alert('probe')"><p>probe</p>`)
 	}))
 	t.Cleanup(probe.Close)
 	b.run("open the probe", chromedp.Navigate(probe.URL), chromedp.Poll[chromedp.Void](`window.__xss.length > 0`))
-	pollUntil(t, "the probe's hit", func() bool { return hits.Load() == 1 })
+	pollUntil(t, "the probe's hit and dialog", func() bool {
+		dmu.Lock()
+		defer dmu.Unlock()
+		return hits.Load() == 1 && len(dialogs) == 1
+	})
 	hits.Store(0)
 	hitMu.Lock()
 	hitIDs = nil
 	hitMu.Unlock()
+	dmu.Lock()
+	dialogs = nil
+	dmu.Unlock()
 
 	pages, nonPages := xssPages(seed)
 	checkRouteCoverage(t, pages, nonPages)
@@ -352,6 +359,7 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /u/{token}", path: "/u/" + url.PathEscape(`<svg onload=xss(92)>.x`), public: true, status: http.StatusNotFound, quiet: "a forged token shows a fixed message"},
 
 		{pattern: "GET /{$}", path: "/"},
+		{pattern: "/", path: "/nope/" + url.PathEscape(`<script>xss(94)</script>`), status: http.StatusNotFound, quiet: "the 404 page does not echo the path"},
 		{pattern: "GET /accounts", path: "/accounts"},
 		{pattern: "GET /accounts", path: "/accounts?q=" + q},
 		{pattern: "GET /accounts/new", path: "/accounts/new", quiet: "an empty form with fixed choices"},
