@@ -319,7 +319,7 @@ const xssInspect = `(function () {
       if (n === "srcdoc") bad.push(el.tagName + " has srcdoc");
       if (urlAttrs[n]) {
         var v = a.value.replace(/[\u0000-\u0020]/g, "").toLowerCase();
-        if (/^(javascript|vbscript|data:text\/html)/.test(v) || v.indexOf("javascript:") === 0) bad.push(el.tagName + " " + n + "=" + a.value);
+        if (/^(javascript:|vbscript:|data:text\/html)/.test(v)) bad.push(el.tagName + " " + n + "=" + a.value);
       }
     });
   });
