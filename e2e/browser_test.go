@@ -44,6 +44,13 @@ type browser struct {
 // must finish within testTimeout.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return newBrowserFor(t, testTimeout)
+}
+
+// newBrowserFor is newBrowser with another deadline, for a test that walks
+// many pages in one tab.
+func newBrowserFor(t *testing.T, timeout time.Duration) *browser {
+	t.Helper()
 	path := chromiumPath()
 	if path == "" {
 		msg := "no Chromium found (looked for $RIGHTSIZE_CHROMIUM, /usr/bin/chromium, chromium, google-chrome); install Debian's chromium package to run the browser tests"
@@ -52,7 +59,7 @@ func newBrowser(t *testing.T) *browser {
 		}
 		t.Skip(msg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),

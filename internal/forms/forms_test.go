@@ -598,3 +598,32 @@ func TestRaisedHandMeetsGates(t *testing.T) {
 		}
 	})
 }
+
+// The hosted page and the answers to its posts may be framed by the form's
+// allowed origins only (any site when it lists none); the confirmation page
+// by no one. No page allows script.
+func TestPageFraming(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := setup(t, st, false)
+		shop := f.form(model.Form{Name: "Shop", Kind: "signup", AllowedOrigins: []string{"https://shop.example", "https://www.shop.example"}})
+		open := f.form(model.Form{Name: "Open", Kind: "signup"})
+		frame := func(what string, r resp, want string) {
+			t.Helper()
+			csp := r.header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") || !strings.HasSuffix(csp, "frame-ancestors "+want) {
+				t.Errorf("%s: CSP %q, want no script and frame-ancestors %s", what, csp, want)
+			}
+		}
+		frame("hosted page", f.get("/f/"+shop.Key), "https://shop.example https://www.shop.example")
+		frame("hosted page without origins", f.get("/f/"+open.Key), "*")
+		bad := f.post("/f/"+shop.Key, "application/x-www-form-urlencoded", url.Values{"email": {"nope"}}.Encode(), "Origin", "https://shop.example")
+		if bad.status != http.StatusBadRequest {
+			t.Fatalf("bad post: %d %s", bad.status, bad.body)
+		}
+		frame("error answer", bad, "https://shop.example https://www.shop.example")
+		frame("thank-you answer", f.post("/f/"+open.Key, "application/x-www-form-urlencoded", url.Values{"email": {"a@b.io"}}.Encode()), "*")
+		frame("confirmation page", f.get("/subscribe/confirm/anything"), "'none'")
+		frame("unknown form", f.get("/f/f_nope"), "'none'")
+	})
+}

@@ -224,8 +224,8 @@ func message(o Outcome) string {
 
 func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	vals, asJSON, err := readValues(r)
+	var o Outcome
 	if err == nil {
-		var o Outcome
 		o, err = p.Svc.Submit(r.Context(), r.PathValue("key"), Input{Values: vals, IP: httpx.ClientIP(r), Origin: r.Header.Get("Origin")})
 		if err == nil {
 			p.done(w, r, o, asJSON)
@@ -256,7 +256,11 @@ func (p *Public) submit(w http.ResponseWriter, r *http.Request) {
 	if pr.Field != "" {
 		msg = fieldName(pr.Field) + ": " + strings.TrimPrefix(pr.Detail, pr.Field+": ")
 	}
-	p.html(w, pr.Status, pageData{Title: "Please check the form", Error: msg, Back: true})
+	d := pageData{Title: "Please check the form", Error: msg, Back: true}
+	if o.Form.ID != 0 {
+		d.FrameAncestors = frameAncestors(o.Form)
+	}
+	p.html(w, pr.Status, d)
 }
 
 func fieldName(f string) string {
@@ -286,7 +290,7 @@ func (p *Public) done(w http.ResponseWriter, r *http.Request, o Outcome, asJSON 
 		http.Redirect(w, r, o.Redirect, http.StatusSeeOther)
 		return
 	}
-	p.html(w, http.StatusOK, pageData{Title: "Thank you", Message: res.Message, AssetURL: res.AssetURL})
+	p.html(w, http.StatusOK, pageData{Title: "Thank you", Message: res.Message, AssetURL: res.AssetURL, FrameAncestors: frameAncestors(o.Form)})
 }
 
 // page is a hosted version of the form, for a direct link or an iframe.
@@ -296,7 +300,17 @@ func (p *Public) page(w http.ResponseWriter, r *http.Request) {
 		p.html(w, http.StatusNotFound, pageData{Title: "Form not found", Error: "This form does not exist or was removed."})
 		return
 	}
-	p.html(w, http.StatusOK, pageData{Title: f.Name, Form: &f, Fields: f.Fields, Submit: submitLabel(f.Kind), Action: "/f/" + f.Key})
+	p.html(w, http.StatusOK, pageData{Title: f.Name, Form: &f, Fields: f.Fields, Submit: submitLabel(f.Kind), Action: "/f/" + f.Key, FrameAncestors: frameAncestors(f)})
+}
+
+// frameAncestors is who may frame f's hosted page and the answers to its
+// posts: the form's allowed origins, or any site when it lists none (as for
+// the embed's CORS). Origins are validated when the form is saved.
+func frameAncestors(f model.Form) string {
+	if len(f.AllowedOrigins) == 0 {
+		return "*"
+	}
+	return strings.Join(f.AllowedOrigins, " ")
 }
 
 func (p *Public) confirmPage(w http.ResponseWriter, r *http.Request) {
@@ -336,6 +350,9 @@ type pageData struct {
 	Submit   string
 	Action   string
 	Confirm  string
+	// FrameAncestors is the CSP frame-ancestors source list; "" is 'none'.
+	// Only a form's own page and the answers to its posts may be framed.
+	FrameAncestors string
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
@@ -375,8 +392,15 @@ func (p *Public) html(w http.ResponseWriter, status int, d pageData) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	// No script runs on these pages; they may be framed by customers' sites.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' https: http:; base-uri 'none'")
+	// No script runs on these pages (style-src allows the inline sheet only).
+	// A form's page may be framed by the sites it is embedded on; the
+	// confirmation and download pages by no one (a framed confirm button
+	// could be clickjacked).
+	fa := d.FrameAncestors
+	if fa == "" {
+		fa = "'none'"
+	}
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' https: http:; base-uri 'none'; frame-ancestors "+fa)
 	w.WriteHeader(status)
 	if err := pageTmpl.Execute(w, d); err != nil {
 		// The status is sent; the client sees a truncated page.

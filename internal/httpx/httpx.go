@@ -334,7 +334,7 @@ func quiet(path string) bool {
 	return strings.HasPrefix(path, "/static/") || strings.HasPrefix(path, "/o/") || strings.HasPrefix(path, "/c/")
 }
 
-// Wrap adds request id, recovery, a body limit, access logging (to log) and metrics.
+// Wrap adds request id, nosniff, recovery, a body limit, access logging (to log) and metrics.
 func Wrap(h http.Handler, m *Metrics, maxBody int64, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -344,6 +344,9 @@ func Wrap(h http.Handler, m *Metrics, maxBody int64, log *slog.Logger) http.Hand
 		}
 		ctx := context.WithValue(r.Context(), reqIDKey, id)
 		w.Header().Set("X-Request-Id", id)
+		// No response is ever to be content-sniffed (a JSON answer, a CSV
+		// or an error text holding user data must not be read as HTML).
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		sw := &statusWriter{ResponseWriter: w}
 		if r.Body != nil && r.Body != http.NoBody && maxBody > 0 {
 			ctx = context.WithValue(ctx, rawBodyKey{}, r.Body)

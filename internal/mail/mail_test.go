@@ -483,6 +483,10 @@ func TestUnsubscribe(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(body), `<form method="post">`) {
 			t.Fatalf("GET %d %s", res.StatusCode, body)
 		}
+		// The one-click button cannot be framed (clickjacking); no script.
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "default-src 'none'") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("unsubscribe page headers: CSP %q, nosniff %q", csp, res.Header.Get("X-Content-Type-Options"))
+		}
 		if _, err := f.st.Read().GetSuppression(context.Background(), f.ws, c.Email); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("GET unsubscribed: %v", err)
 		}

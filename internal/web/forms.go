@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -288,9 +289,13 @@ func (u *UI) formShow(w http.ResponseWriter, r *http.Request, s *session) {
 		p.Total += counts[st]
 	}
 	p.Deals = f.Kind == "trial_request" || f.Kind == "contact_sales"
-	p.Embed = fmt.Sprintf("<div data-rightsize-form=\"%s\"></div>\n<script src=\"%s/f.js\" async></script>", f.Key, p.Base)
+	// The snippets are HTML a customer pastes into their site: every value
+	// in them is escaped here (labels and consent text are user text), and
+	// the page shows them as text.
+	esc := html.EscapeString
+	p.Embed = fmt.Sprintf("<div data-rightsize-form=\"%s\"></div>\n<script src=\"%s/f.js\" async></script>", esc(f.Key), esc(p.Base))
 	var hb strings.Builder
-	fmt.Fprintf(&hb, "<form method=\"post\" action=\"%s/f/%s\">\n", p.Base, f.Key)
+	fmt.Fprintf(&hb, "<form method=\"post\" action=\"%s/f/%s\">\n", esc(p.Base), esc(f.Key))
 	for _, ff := range f.Fields {
 		typ := "text"
 		switch ff.Field {
@@ -303,14 +308,14 @@ func (u *UI) formShow(w http.ResponseWriter, r *http.Request, s *session) {
 		if ff.Required {
 			req = " required"
 		}
-		fmt.Fprintf(&hb, "  <label>%s <input name=\"%s\" type=\"%s\"%s></label>\n", ff.Label, ff.Field, typ, req)
+		fmt.Fprintf(&hb, "  <label>%s <input name=\"%s\" type=\"%s\"%s></label>\n", esc(ff.Label), esc(ff.Field), typ, req)
 	}
 	for _, k := range forms.UTMFields[:3] {
 		fmt.Fprintf(&hb, "  <input type=\"hidden\" name=\"%s\" value=\"\">\n", k)
 	}
 	hb.WriteString("  <input name=\"_hp\" type=\"text\" tabindex=\"-1\" autocomplete=\"off\" style=\"position:absolute;left:-10000px\" aria-hidden=\"true\">\n")
 	if f.ConsentText != "" {
-		fmt.Fprintf(&hb, "  <label><input type=\"checkbox\" name=\"consent\" value=\"yes\" required> %s</label>\n", f.ConsentText)
+		fmt.Fprintf(&hb, "  <label><input type=\"checkbox\" name=\"consent\" value=\"yes\" required> %s</label>\n", esc(f.ConsentText))
 	}
 	hb.WriteString("  <button type=\"submit\">Send</button>\n</form>")
 	p.HTMLForm = hb.String()

@@ -80,3 +80,20 @@ func TestFormsUI(t *testing.T) {
 		ok(t, post(t, e, other, "/forms/"+id, good), http.StatusNotFound)
 	})
 }
+
+// The copy-paste HTML snippet is HTML a customer pastes into their site: a
+// label or consent text is escaped in it (and escaped again on our page, which
+// shows the snippet as text).
+func TestFormSnippetEscapes(t *testing.T) {
+	eachKind(t, func(t *testing.T, e *apptest.Env) {
+		f, err := e.App.Forms.CreateForm(context.Background(), model.Actor{Workspace: e.A.ID, Label: "test"}, model.Form{Name: "Snippet", Kind: "signup",
+			Fields: []model.FormField{{Field: "email", Label: `<img src=x onerror=alert(1)>`, Required: true}}, ConsentText: `</label><script>alert(2)</script>`, ConsentVersion: "v1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
+		ok(t, get(t, e, admin, fmt.Sprintf("/forms/%d", f.ID)), 200,
+			`&lt;label&gt;&amp;lt;img src=x onerror=alert(1)&amp;gt; &lt;input name=`,
+			`&amp;lt;/label&amp;gt;&amp;lt;script&amp;gt;alert(2)&amp;lt;/script&amp;gt;&lt;/label&gt;`)
+	})
+}
