@@ -668,6 +668,9 @@ func summarize(outs []outcome, names []string) string {
 // figures (failing the test on a broken invariant).
 type scenario struct {
 	name, title string
+	// extended: only with RIGHTSIZE_FAULT_RUNS set (the report's runs), not
+	// in every `go test`.
+	extended bool
 	// figures named in the table, in order.
 	figures []string
 	run     func(r *rig) map[string]int
@@ -687,6 +690,15 @@ func TestFaultInjection(t *testing.T) {
 		}
 	})
 	scs := scenarios()
+	if os.Getenv("RIGHTSIZE_FAULT_RUNS") == "" {
+		var keep []scenario
+		for _, sc := range scs {
+			if !sc.extended {
+				keep = append(keep, sc)
+			}
+		}
+		scs = keep
+	}
 	if only := os.Getenv("RIGHTSIZE_FAULT_ONLY"); only != "" {
 		var keep []scenario
 		for _, sc := range scs {
