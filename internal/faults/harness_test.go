@@ -108,9 +108,9 @@ const (
 	// (production: 5,000), so an import has several batches in little time.
 	importBatch = 200
 	smtpConns   = 2
-	sendGroup  = 10 // mail.Service.Group's default
-	adminEmail = "admin@faults.example"
-	password   = "correct horse battery staple 8"
+	sendGroup   = 10 // mail.Service.Group's default
+	adminEmail  = "admin@faults.example"
+	password    = "correct horse battery staple 8"
 )
 
 type rig struct {
@@ -740,4 +740,3 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 }
-

@@ -864,4 +864,3 @@ func cli(r *rig, args ...string) {
 		r.t.Fatalf("rightsize %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
-
