@@ -42,7 +42,9 @@ func scenarios() []scenario {
 		{name: "smtp", title: "SMTP down, then 4xx, 5xx and the connection dropped after DATA (one run, per-recipient answers)",
 			figures: []string{"sends", "down_deferred", "temp_4xx_deferred_then_accepted", "perm_5xx_bounced", "dropped_unknown", "dropped_resent", "accepted", "duplicates", "lost"}, run: smtpFaults},
 		{name: "db-busy", title: "Database busy for 10 s (SQLite: a write transaction on another connection; PostgreSQL: LOCK TABLE contacts IN EXCLUSIVE MODE)",
-			figures: []string{"creates", "answered_503", "answered_5xx_other", "slowest_ms", "lost", "duplicates"}, run: dbBusy},
+			figures: []string{"creates", "answered_503", "answered_5xx_other", "slowest_ms", "lost", "duplicates"}, run: dbBusy(10 * time.Second)},
+		{name: "db-busy-15s", extended: true, title: "Database busy for 15 s, past SQLite's 10 s busy_timeout",
+			figures: []string{"creates", "answered_503", "answered_5xx_other", "slowest_ms", "lost", "duplicates"}, run: dbBusy(15 * time.Second)},
 		{name: "sigterm", title: "SIGTERM under load (4 clients, an upload in flight)",
 			figures: []string{"answered", "answered_non_2xx", "dropped_in_flight", "upload_status", "exit_code", "lost"}, run: sigtermUnderLoad},
 		{name: "restore-old-backup", title: "Restore of an old backup (sends due in it had gone out since)",
@@ -539,11 +541,15 @@ func smtpFaults(r *rig) map[string]int {
 
 // ---- database busy -------------------------------------------------------------------------
 
-// dbBusy holds the contacts table's write lock for 10 s from another session
+// dbBusy holds the contacts table's write lock for d from another session
 // while four clients create contacts (each with an Idempotency-Key, retried
 // on 503 after Retry-After): no 500, every 503 says when to retry, every
 // create lands once.
-func dbBusy(r *rig) map[string]int {
+func dbBusy(d time.Duration) func(r *rig) map[string]int {
+	return func(r *rig) map[string]int { return busyFor(r, d) }
+}
+
+func busyFor(r *rig, d time.Duration) map[string]int {
 	r.start("")
 	var mu sync.Mutex
 	f := map[string]int{}
@@ -598,7 +604,7 @@ func dbBusy(r *rig) map[string]int {
 		}()
 	}
 	r.poll("traffic before the lock", time.Minute, func() bool { return done.Load() >= 8 })
-	hold(r, 10*time.Second)
+	hold(r, d)
 	after := done.Load()
 	r.poll("traffic after the lock", 2*time.Minute, func() bool { return done.Load() >= after+8 })
 	stop.Store(true)
@@ -858,4 +864,3 @@ func cli(r *rig, args ...string) {
 		r.t.Fatalf("rightsize %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
-

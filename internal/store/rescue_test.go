@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
+	"github.com/riverqueue/river"
 )
 
 type rescueArgs struct{ N int }

@@ -42,10 +42,10 @@ type Server struct {
 	// the connection is closed without an answer.
 	drop    map[string]bool
 	dropped map[string]int
-	ids    map[string]int
-	n      atomic.Int64
-	dups   atomic.Int64
-	noID   atomic.Int64
+	ids     map[string]int
+	n       atomic.Int64
+	dups    atomic.Int64
+	noID    atomic.Int64
 }
 
 // Start listens on 127.0.0.1 (addr "" picks a port).
@@ -210,4 +210,3 @@ func messageID(raw []byte) string {
 	}
 	return m.Header.Get("Message-ID")
 }
-
