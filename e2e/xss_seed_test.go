@@ -69,12 +69,12 @@ var xssURLs = []string{
 type xssSeed struct {
 	Account, Account2, Contact, Contact2, FormContact, Deal, LostDeal int64
 	Form, GatedForm, Asset, FileAsset, Sequence, Import, Webhook      int64
-	LDR, OptinContact                                                 int64
+	LDR, OptinContact, Partner                                        int64
 	CustomFieldCount                                                  int
 	FormKey, GatedKey, ConfirmToken, UnsubToken, DownloadURL          string
 	// What single ingresses stored, which their pages must show.
 	AssetTitle, TrackTitle, FormAnswer, ReplySubject, ImportFile, ImportBad string
-	MarketSource, DeskName, HookAnswer                                      string
+	MarketSource, DeskName, HookAnswer, PartnerName                         string
 	FormLabels                                                              []string
 	// The webhook receiver's hit count.
 	WebhookHits *atomic.Int64
@@ -228,6 +228,9 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	out.MarketSource = s.p()
 	s.call("PUT", "/api/v1/economics/market-sizing", map[string]any{"currency": "USD", "segments": []any{
 		map[string]any{"segment": "smb", "accounts": 1000, "annual_spend_per_account": 120000, "serviceable_share": 0.5, "obtainable_share": 0.1, "source": out.MarketSource}}})
+	out.PartnerName = s.p()
+	out.Partner = id(s.call("POST", "/api/v1/partners", map[string]any{"name": out.PartnerName, "currency": "USD", "retainer_monthly": 400000, "fee_per_meeting": 15000,
+		"start_month": time.Now().UTC().AddDate(0, -3, 0).Format("2006-01"), "user_ids": []int64{}}))
 	prof := s.call("POST", "/api/v1/cost-profiles", map[string]any{"name": s.p(), "role": "ldr", "currency": "USD", "base_salary": 6000000, "loaded_multiplier": 1.5, "time_split": map[string]any{"digital": 1}})
 	s.call("POST", "/api/v1/staffing/scenarios", map[string]any{"name": s.p(), "kind": "in_house", "segment": "smb", "motion": "digital", "currency": "USD", "reps": 2,
 		"lead_time_months": 1, "ramp_months": 2, "meetings_per_month": 10, "sqls_per_month": 5, "sql_to_won": 0.2, "arpa": 50000, "monthly_churn": 0.02, "cost_profile_id": id(prof), "tenure_months": 12})
@@ -378,7 +381,8 @@ func seedXSS(t *testing.T, e *apptest.Env) *xssSeed {
 	lap("forms and mail hooks")
 	// CSV import: contacts (one row rejected, its raw line shown), accounts,
 	// deals; the file name is a payload too.
-	out.ImportFile, out.ImportBad = s.p()+".csv", "not-an-email "+s.p()
+	// The rejected row's value has no quote, so the raw line shows it as is.
+	out.ImportFile, out.ImportBad = s.p()+".csv", "not-an-email "+xssPayloads[1]
 	out.Import = s.importCSV("contacts", out.ImportFile, [][]string{
 		{"email", "first_name", "last_name", "title", "utm_source"},
 		{"csv.one@xss.example", s.p(), s.p(), s.p(), s.p()},

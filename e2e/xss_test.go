@@ -71,7 +71,7 @@ type xssNonPage struct {
 // GET page fails this test until it is visited here.
 func TestStoredXSS(t *testing.T) {
 	start := time.Now()
-	b := newBrowserFor(t, 240*time.Second)
+	b := newBrowserFor(t, 300*time.Second)
 	e := apptest.New(t, store.SQLite)
 	seed := seedXSS(t, e)
 	t.Logf("seeded the corpus in %s", time.Since(start).Round(time.Millisecond))
@@ -191,8 +191,11 @@ func TestStoredXSS(t *testing.T) {
 		tctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 		defer cancel()
 		resp, err := chromedp.Run(tctx, chromedp.NavigateResponse(e.URL+p.path))
+		if err == nil && resp == nil {
+			err = fmt.Errorf("no response for the document")
+		}
 		if err != nil {
-			t.Errorf("%s: %v", p.path, err)
+			t.Errorf("%s: %v (now at %s)", p.path, err, b.location())
 			return
 		}
 		if want := max(p.status, http.StatusOK); resp.Status != int64(want) {
@@ -224,7 +227,9 @@ func TestStoredXSS(t *testing.T) {
 		chromedp.SendKeys(`#email`, admin.Email),
 		chromedp.SendKeys(`#password`, apptest.Password),
 		chromedp.Click(`button[type=submit]`),
-		chromedp.WaitVisible(`#content h1`),
+		// The login page has a #content h1 too; the user menu is only there
+		// once signed in.
+		chromedp.WaitVisible(`details.usermenu`),
 	)
 	for _, p := range pages {
 		if !p.public {
@@ -351,6 +356,8 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 	q := url.QueryEscape(xssPayloads[3])
 	ps := []xssPage{
 		{pattern: "GET /login", path: "/login?next=" + url.QueryEscape(`javascript:xss(90)`), public: true, quiet: "the login page shows no stored text (next is checked, not shown)"},
+		{pattern: "GET /forgot", path: "/forgot", public: true, quiet: "an empty form"},
+		{pattern: "GET /reset", path: "/reset?token=" + url.QueryEscape(xssPayloads[3]), public: true, status: http.StatusGone, quiet: "a forged token shows a fixed message"},
 		{pattern: "GET /f/{key}", path: "/f/" + s.FormKey, public: true, framable: true, want: s.FormLabels},
 		{pattern: "GET /f/{key}", path: "/f/" + s.GatedKey, public: true, framable: true},
 		{pattern: "GET /subscribe/confirm/{token}", path: "/subscribe/confirm/" + s.ConfirmToken, public: true, quiet: "asks to confirm; shows no stored text"},
@@ -418,6 +425,9 @@ func xssPages(s *xssSeed) ([]xssPage, []xssNonPage) {
 		{pattern: "GET /economics/settings", path: "/economics/settings", quiet: "numbers, and channel names limited to letters, digits, spaces and _"},
 		{pattern: "GET /economics/market", path: "/economics/market", want: []string{s.MarketSource}},
 		{pattern: "GET /economics/spend", path: "/economics/spend"},
+		{pattern: "GET /economics/partners", path: "/economics/partners", want: []string{s.PartnerName}},
+		{pattern: "GET /economics/partners/{id}", path: fmt.Sprintf("/economics/partners/%d", s.Partner), want: []string{s.PartnerName}},
+		{pattern: "GET /settings/password", path: "/settings/password", quiet: "a password form"},
 		{pattern: "GET /economics/people", path: "/economics/people"},
 		{pattern: "GET /economics/staffing", path: "/economics/staffing"},
 		{pattern: "GET /success", path: "/success"},
