@@ -102,7 +102,7 @@ func TestPasswordChange(t *testing.T) {
 		chromedp.Click(`form.form button.btn-primary`),
 		chromedp.WaitVisible(`#pw-current_password-err`),
 	)
-	mustContain(t, "wrong current", b.text(`#pw-current_password-err`), "not your current password")
+	mustContain(t, "wrong current", b.text(`#pw-current_password-err`), "not the password you sign in with")
 	if v := b.value(`#pw-new_password`); v != "" {
 		t.Fatalf("a typed password was echoed back: %q", v)
 	}

@@ -562,6 +562,7 @@ func operation(rt route) js {
 		problem(404, "no such record in this workspace")
 	}
 	if slices.ContainsFunc(rt.doc.body, func(c content) bool { return c.ctype == "application/json" }) {
+		problem(400, "a parameter or field is invalid (field names it), or json_too_deep: objects and arrays nested deeper than 32 levels")
 		problem(409, "a unique field (field names it) is already taken")
 		problem(413, "request body too large")
 	}
@@ -580,14 +581,15 @@ func operation(rt route) js {
 		problem(422, "gate_unmet: the move leaves a stage whose exit criteria the deal does not meet; extra.unmet lists each (stage, code, field/kind/role, need/have, message)")
 	}
 	if rt.doc.id == "createContent" || rt.doc.id == "putContentFile" {
-		problem(413, "file larger than 20 MiB")
+		problem(413, "file larger than 20 MiB, or too_many_parts: more than 16 multipart parts")
 		problem(415, "putContentFile: not multipart/form-data")
 	}
 	if d, ok := successProblems[rt.doc.id]; ok {
 		problem(422, d)
 	}
 	if rt.doc.id == "createImport" {
-		problem(413, "file too large")
+		problem(413, "body_too_large: file larger than max_upload_bytes; too_many_parts: more than 16 multipart parts; part_too_large: an options part over 1 MiB")
+		problem(422, "csv_limit: the file passes a CSV limit (a field over 128 KiB, more than 1000 columns, a record over 4 MiB); detail names line:column; or idempotency_key_reused")
 		problem(415, "neither multipart/form-data nor text/csv")
 	}
 	responses["default"] = js{"description": "any other error", "content": js{"application/problem+json": js{"schema": ref("Problem")}}}

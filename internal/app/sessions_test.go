@@ -338,7 +338,7 @@ func TestChangePasswordPage(t *testing.T) {
 		t.Fatalf("password page: %d", res.StatusCode)
 	}
 	res, page := form(t, e, "/settings/password", url.Values{"current_password": {"not it at all"}, "new_password": {"brand new password"}, "new_password_again": {"brand new password"}}, here)
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not your current password") || strings.Contains(page, "brand new password") {
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, "not the password you sign in with") || strings.Contains(page, "brand new password") {
 		t.Fatalf("wrong current password: %d", res.StatusCode)
 	}
 	res, _ = form(t, e, "/settings/password", url.Values{"current_password": {apptest.Password}, "new_password": {"brand new password"}, "new_password_again": {"brand new password"}}, here)

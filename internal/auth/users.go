@@ -43,7 +43,7 @@ func (s *Service) SetDisabled(ctx context.Context, act model.Actor, email string
 }
 
 // ErrWrongPassword answers a password change whose current password is wrong.
-var ErrWrongPassword = &store.FieldError{Field: "current_password", Message: "is not your current password"}
+var ErrWrongPassword = &store.FieldError{Field: "current_password", Message: "is not the password you sign in with"}
 
 // ChangePassword sets a signed-in user's new password after checking the
 // current one. Every session of the user ends, this one included; the caller
