@@ -27,6 +27,7 @@ func TestEconomicsUI(t *testing.T) {
 		t.Run("market", func(t *testing.T) { testEconomicsMarket(t, e) })
 		t.Run("staffing", func(t *testing.T) { testEconomicsStaffing(t, e) })
 		t.Run("metrics", func(t *testing.T) { testEconomicsMetrics(t, e) })
+		t.Run("partners", func(t *testing.T) { testPartnersUI(t, e) })
 	})
 }
 
