@@ -165,7 +165,7 @@ func (a *API) idempotent(rt route, w http.ResponseWriter, r *http.Request, p *au
 	// The handler's transactions mark the key as having taken effect in the
 	// same commit as its change (a crash before the answer is stored then
 	// cannot make a retry run it twice).
-	r = r.WithContext(store.WithIdemEffect(ctx, p.WorkspaceID, k.Principal, key))
+	r = r.WithContext(store.WithIdemEffect(r.Context(), p.WorkspaceID, k.Principal, key))
 	rec := &recorder{ResponseWriter: w}
 	herr := rt.h(a, rec, r, p)
 	if herr != nil {

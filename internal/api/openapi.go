@@ -509,7 +509,8 @@ func operation(rt route) js {
 	if rt.method == http.MethodPost && rt.access != public {
 		params = append(params, js{"name": IdemHeader, "in": "header", "required": false, "schema": js{"type": "string", "minLength": 1, "maxLength": idemMaxKey, "pattern": "^[\\x21-\\x7e]+$"},
 			"description": "a key of your choosing (a UUID) that makes a retry safe: the same key and request within 24 hours get the first response again " +
-				"(with Idempotency-Replayed: true); the same key with another request is a 422; while the first is still running, a 409 (docs/api.md)"})
+				"(with Idempotency-Replayed: true); the same key with another request is a 422; while the first is still running, a 409; "+
+				"after a crash that lost the first request's answer, a 422 idempotency_outcome_unknown (docs/api.md)"})
 	}
 	if params != nil {
 		o["parameters"] = params
@@ -572,7 +573,8 @@ func operation(rt route) js {
 		} else {
 			problem(409, "idempotency_key_in_use: a request with this Idempotency-Key is still running (Retry-After)")
 		}
-		problem(422, "idempotency_key_reused: this Idempotency-Key was used for a different request in the last 24 hours")
+		problem(422, "idempotency_key_reused: this Idempotency-Key was used for a different request in the last 24 hours; "+
+			"or idempotency_outcome_unknown: the first request with this key was carried out but the server stopped before its answer was stored (not run again)")
 	}
 	if rt.doc.id == "redeliverWebhook" {
 		problem(409, "delivery_in_flight: the delivery's current attempt is running; or idempotency_key_in_use (Retry-After)")
