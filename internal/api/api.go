@@ -364,7 +364,13 @@ func (a *API) serve(rt route) http.HandlerFunc {
 			// Record data and key secrets must not sit in shared caches.
 			w.Header().Set("Cache-Control", "no-store")
 			var err error
-			if p, err = a.authenticate(r, rt.access); err != nil {
+			if p, err = a.authenticate(r, rt.access); err == nil && p.Role == model.RolePartner && !partnerRoutes[rt.method+" "+rt.pattern] {
+				// The partner role's scoped access (its assigned leads only) is
+				// not built yet: until it is, a partner member reaches only the
+				// desk actions that record its delivered work.
+				err = httpx.ErrForbidden
+			}
+			if err != nil {
 				if errors.Is(err, httpx.ErrUnauthorized) {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="rightsize"`)
 				}
@@ -449,4 +455,11 @@ func pathMatches(pattern, path string) bool {
 		}
 	}
 	return true
+}
+
+// partnerRoutes are the API routes a partner member may call (see serve).
+var partnerRoutes = map[string]bool{
+	"GET /api/v1/me": true,
+	"POST /api/v1/contacts/{id}/meeting-booked": true,
+	"POST /api/v1/contacts/{id}/qualify":        true,
 }

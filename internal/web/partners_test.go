@@ -26,6 +26,12 @@ func testPartnersUI(t *testing.T, e *apptest.Env) {
 		ok(t, get(t, e, c, "/economics/partners"), http.StatusForbidden, "Not allowed")
 		ok(t, post(t, e, c, "/economics/partners", url.Values{"name": {"x"}, "start_month": {"2026-01"}}), http.StatusForbidden)
 	}
+	// The partner role reaches nothing but its own password until its scoped
+	// access exists (auth.Can).
+	partner := e.Browser(t, e.A.Users[model.RolePartner].Email)
+	ok(t, get(t, e, partner, "/contacts"), http.StatusForbidden, "partner role cannot use the workspace")
+	ok(t, get(t, e, partner, "/"), http.StatusForbidden)
+	ok(t, get(t, e, partner, "/settings/password"), 200)
 	ok(t, get(t, e, admin, "/economics/partners"), 200, "No partners yet", `href="/economics/partners" aria-current="page"`, `name="user_ids"`)
 
 	rep, ae := e.A.Users[model.RolePartner], e.A.Users[model.RoleAE]
