@@ -102,15 +102,20 @@ func TestSessionTimeouts(t *testing.T) {
 		}
 		// The sweep removes what requests already refuse.
 		stale := login(t, svc, "ann@x.io")
+		if !alive(svc, stale) {
+			t.Fatal("a new session does not work")
+		}
 		c.Add(auth.IdleTimeout + time.Hour)
+		u, _ := st.Read().UserByEmail(context.Background(), "ann@x.io")
+		if n, _ := st.Read().CountUserSessions(context.Background(), u.ID); n != 1 {
+			t.Fatalf("%d sessions before the sweep, want the idle one", n)
+		}
 		if err := svc.Sweep(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		u, _ := st.Read().UserByEmail(context.Background(), "ann@x.io")
 		if n, err := st.Read().CountUserSessions(context.Background(), u.ID); err != nil || n != 0 {
 			t.Fatalf("sessions after sweep: %d %v", n, err)
 		}
-		_ = stale
 	})
 }
 
