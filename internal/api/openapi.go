@@ -509,7 +509,7 @@ func operation(rt route) js {
 	if rt.method == http.MethodPost && rt.access != public {
 		params = append(params, js{"name": IdemHeader, "in": "header", "required": false, "schema": js{"type": "string", "minLength": 1, "maxLength": idemMaxKey, "pattern": "^[\\x21-\\x7e]+$"},
 			"description": "a key of your choosing (a UUID) that makes a retry safe: the same key and request within 24 hours get the first response again " +
-				"(with Idempotency-Replayed: true); the same key with another request is a 422; while the first is still running, a 409; "+
+				"(with Idempotency-Replayed: true); the same key with another request is a 422; while the first is still running, a 409; " +
 				"after a crash that lost the first request's answer, a 422 idempotency_outcome_unknown (docs/api.md)"})
 	}
 	if params != nil {
