@@ -6,6 +6,7 @@ package web
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/rightsize/rightsize/internal/assignment"
 	"github.com/rightsize/rightsize/internal/auth"
@@ -85,9 +86,17 @@ type UI struct {
 // New builds the UI. Templates and assets are parsed once here; a broken template
 // is a programming error and panics at startup rather than on first use.
 func New(d Deps) *UI {
-	a := loadAssets()
-	return &UI{d: d, assets: a, views: loadViews(a)}
+	a, v := parsed()
+	return &UI{d: d, assets: a, views: v}
 }
+
+// parsed builds the embedded assets and page templates once per process: both
+// are immutable after parsing (templates execute concurrently), and parsing
+// every page again for each UI cost ~100 ms of CPU per server in the tests.
+var parsed = sync.OnceValues(func() (*assets, *views) {
+	a := loadAssets()
+	return a, loadViews(a)
+})
 
 // Register adds the UI's routes to mux: one route table for the whole browser
 // surface, so a reader sees every page in one place.

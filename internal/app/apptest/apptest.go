@@ -106,6 +106,7 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 		cancel()
 		t.Fatal(err)
 	}
+	a.Auth.Hash = memoHash
 	// Test mail servers (IMAP) listen on loopback, which the product refuses.
 	a.Mail.IMAPNet.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,6 +158,27 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	e.Agency = ag
 	return e
 }
+
+// memoHash hashes each password once per test process: fixtures create a
+// dozen users per Env with the same password, and argon2id's 64 MiB a hash was
+// half the CPU of the app tests. Logins still verify against a real hash.
+func memoHash(pw string) (string, error) {
+	hashMu.Lock()
+	defer hashMu.Unlock()
+	if h, ok := hashes[pw]; ok {
+		return h, nil
+	}
+	h, err := auth.HashPassword(pw)
+	if err == nil {
+		hashes[pw] = h
+	}
+	return h, err
+}
+
+var (
+	hashMu sync.Mutex
+	hashes = map[string]string{}
+)
 
 func (e *Env) makeWS(t testing.TB, slug string) WS {
 	t.Helper()
