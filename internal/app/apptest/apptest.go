@@ -6,6 +6,7 @@ package apptest
 import (
 	"context"
 	"encoding/json"
+	"github.com/alexedwards/argon2id"
 	"io"
 	"log/slog"
 	"net"
@@ -159,16 +160,23 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	return e
 }
 
-// memoHash hashes each password once per test process: fixtures create a
-// dozen users per Env with the same password, and argon2id's 64 MiB a hash was
-// half the CPU of the app tests. Logins still verify against a real hash.
+// memoHash hashes each fixture password once per test process, with argon2id
+// at 1 MiB instead of the product's 64 MiB: fixtures create a dozen users per
+// Env and tests sign in through the login form ~100 times per package, and the
+// 64 MiB hashes were half the CPU of the suite. Logins still run the real
+// argon2id verification (its parameters come from the stored hash). A test
+// that needs production-cost hashes (login timing) sets Auth.Hash back to
+// auth.HashPassword in Options.BeforeServe.
 func memoHash(pw string) (string, error) {
+	if len(pw) < 10 || len(pw) > 1024 {
+		return auth.HashPassword(pw) // its length errors
+	}
 	hashMu.Lock()
 	defer hashMu.Unlock()
 	if h, ok := hashes[pw]; ok {
 		return h, nil
 	}
-	h, err := auth.HashPassword(pw)
+	h, err := argon2id.CreateHash(pw, &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32})
 	if err == nil {
 		hashes[pw] = h
 	}
