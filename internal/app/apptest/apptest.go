@@ -83,7 +83,7 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	ctx, cancel := context.WithCancel(context.Background())
 	dsn := ""
 	if kind == store.SQLite {
-		dsn = t.TempDir() + "/rightsize.db"
+		dsn = storetest.NewSQLitePath(t)
 	} else {
 		dsn = storetest.NewPostgresDSN(t)
 	}

@@ -85,14 +85,11 @@ func New(t testing.TB, kind store.Kind) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	if kind == store.SQLite {
-		st, err := store.Open(ctx, filepath.Join(t.TempDir(), "rightsize.db"))
+		st, err := store.Open(ctx, NewSQLitePath(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
 		return st
 	}
 	dsn := NewPostgresDSN(t)
@@ -103,6 +100,48 @@ func New(t testing.TB, kind store.Kind) *store.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// NewSQLitePath returns the path of a fresh, migrated SQLite file in a
+// directory removed at cleanup. The file is a copy of one migrated once per
+// test process: running every migration (goose's and River's) for each of the
+// suite's ~700 stores was a third of some packages' CPU.
+func NewSQLitePath(t testing.TB) string {
+	t.Helper()
+	img, err := sqliteImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "rightsize.db")
+	if err := os.WriteFile(path, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// sqliteImage is the bytes of a migrated SQLite database, made once: migrated
+// in a scratch directory, then written out whole with VACUUM INTO (one file,
+// no WAL to carry along).
+var sqliteImage = sync.OnceValues(func() ([]byte, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "rs-sqlite-tmpl-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	st, err := store.Open(ctx, filepath.Join(dir, "migrate.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	out := filepath.Join(dir, "image.db")
+	if _, err := st.W.ExecContext(ctx, "VACUUM INTO '"+out+"'"); err != nil {
+		return nil, fmt.Errorf("storetest: copy migrated database: %w", err)
+	}
+	return os.ReadFile(out)
+})
 
 // NewPostgresDSN creates a fresh migrated PostgreSQL database (cloned from a
 // migrated template) and returns its URL; it is dropped at cleanup.
