@@ -49,6 +49,11 @@ func newBrowser(t *testing.T) *browser {
 
 // newBrowserFor is newBrowser with another deadline, for a test that walks
 // many pages in one tab.
+//
+// Tests share one Chromium process (started by the first test); each test
+// gets its own browser context — cookies, storage and cache of its own, like
+// a fresh incognito window — and one tab in it. Starting a browser per test
+// was a third of the package's time.
 func newBrowserFor(t *testing.T, timeout time.Duration) *browser {
 	t.Helper()
 	path := chromiumPath()
@@ -59,32 +64,75 @@ func newBrowserFor(t *testing.T, timeout time.Duration) *browser {
 		}
 		t.Skip(msg)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 900),
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	b := &browser{t: t}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(b.listen))
-	t.Cleanup(bcancel)
-	b.ctx = bctx
-	// Start the browser now so a start failure is reported as such.
-	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1440, 900)); err != nil {
+	root, err := sharedChromium(path)
+	if err != nil {
 		t.Fatalf("start chromium %s: %v", path, err)
 	}
+	b := &browser{t: t}
+	tab, closeTab := chromedp.NewContext(root, chromedp.WithNewBrowserContext(), chromedp.WithListener(b.listen))
+	t.Cleanup(closeTab)
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	t.Cleanup(cancel)
+	b.ctx = ctx
+	// Open the tab now so a failure is reported as such.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1440, 900)); err != nil {
+		t.Fatalf("open a tab in chromium: %v", err)
+	}
 	return b
+}
+
+// chromium is the package's one browser process.
+var chromium struct {
+	once  sync.Once
+	ctx   context.Context
+	close func()
+	err   error
+}
+
+// sharedChromium starts the package's Chromium on first use and returns its
+// first tab's context, from which every test opens its own browser context.
+func sharedChromium(path string) (context.Context, error) {
+	chromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "rs-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("hide-scrollbars", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1440, 900),
+		)
+		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+		bctx, bcancel := chromedp.NewContext(actx)
+		chromium.ctx = bctx
+		chromium.close = func() {
+			bcancel()
+			acancel()
+			os.RemoveAll(dir)
+		}
+		// The first action starts the process, bound to the context it runs
+		// on: so bctx itself, with a timer in case the start hangs.
+		timer := time.AfterFunc(testTimeout, bcancel)
+		chromium.err = chromedp.Do(bctx, chromedp.EmulateViewport(1440, 900))
+		timer.Stop()
+	})
+	return chromium.ctx, chromium.err
+}
+
+// closeChromium ends the shared browser; TestMain calls it after the tests.
+func closeChromium() {
+	if chromium.close != nil {
+		chromium.close()
+	}
 }
 
 func (b *browser) listen(ev any) {
