@@ -358,7 +358,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 // so a client's retry is answered at once.
 func (a *App) recoverSQLite(ctx context.Context) error {
 	now := store.Now()
-	rescued, discarded, err := a.St.AdminRescueRunningJobs(ctx, now)
+	rescued, discarded, err := a.St.AdminRescueRunningJobs(ctx, now, "running when the previous serve process stopped; rescued at start (SQLite, one process)")
 	if err != nil {
 		return err
 	}

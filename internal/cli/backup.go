@@ -59,6 +59,9 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if res.Previous != "" {
 		fmt.Fprintf(e.stdout, "The database it replaced is kept as %s.\n", res.Previous)
 	}
+	if res.JobsHandedBack > 0 {
+		fmt.Fprintf(e.stdout, "%d background job(s) the backup held as running were handed back (they run again when the server starts).\n", res.JobsHandedBack)
+	}
 	fmt.Fprintln(e.stdout, "Sending is PAUSED: no email, sequence step or webhook goes out until an admin confirms (the banner in the UI, or POST /api/v1/sending/resume).")
 	return nil
 }

@@ -132,6 +132,10 @@ type RestoreResult struct {
 	SchemaVersion int64      `json:"schema_version"`
 	Migrated      bool       `json:"migrated"`
 	SendingPaused bool       `json:"sending_paused"`
+	// JobsHandedBack counts River jobs the backup held as running: no process
+	// works them after a restore, so they are available again (or discarded
+	// when out of attempts) instead of waiting hours for River's rescuer.
+	JobsHandedBack int `json:"jobs_handed_back"`
 }
 
 // Restore replaces the database at dsn with the backup in file, migrates it
@@ -187,6 +191,11 @@ func Restore(ctx context.Context, dsn, file, by string) (RestoreResult, error) {
 		return res, err
 	}
 	res.SendingPaused = true
+	rescued, discarded, err := st.AdminRescueRunningJobs(ctx, store.Now(), "running in the backup when it was taken; handed back by restore")
+	if err != nil {
+		return res, err
+	}
+	res.JobsHandedBack = rescued + discarded
 	return res, nil
 }
 

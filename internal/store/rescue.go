@@ -14,14 +14,12 @@ import (
 // a process that is gone, the way River's own rescuer does after
 // RescueStuckJobsAfter: available again now when it has attempts left,
 // discarded when not, cancelled when a cancel was asked for; an error entry
-// says why. Only for the start of a SQLite serve process: one process owns
-// the file, so a running job at start is a dead one's (SIGKILL, power cut).
-// On PostgreSQL other processes may be working those jobs; River's rescuer
-// is the mechanism there (docs/reliability.md).
-func (s *Store) AdminRescueRunningJobs(ctx context.Context, now time.Time) (rescued, discarded int, err error) {
-	if s.Kind != SQLite {
-		return 0, 0, fmt.Errorf("store: rescuing running jobs at start is for SQLite only")
-	}
+// gives why (reason). Only where no process can be working those jobs: the
+// start of a SQLite serve process (one process owns the file, so a running
+// job at start is a dead one's), and a restore (the rows come from the backup;
+// the servers are stopped). On a live PostgreSQL other processes may be
+// working them; River's rescuer is the mechanism there (docs/reliability.md).
+func (s *Store) AdminRescueRunningJobs(ctx context.Context, now time.Time, reason string) (rescued, discarded int, err error) {
 	exec := s.RiverDriver().GetExecutor()
 	horizon := now.Add(time.Second)
 	var after int64
@@ -37,7 +35,7 @@ func (s *Store) AdminRescueRunningJobs(ctx context.Context, now time.Time) (resc
 		for _, j := range jobs {
 			after = j.ID
 			msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(j.Attempt, 0),
-				Error: "running when the previous serve process stopped; rescued at start (SQLite, one process)"})
+				Error: reason})
 			var meta struct {
 				CancelAttemptedAt time.Time `json:"cancel_attempted_at"`
 			}
