@@ -81,6 +81,13 @@ func queueItems(in []desk.Item) []queueItem {
 // but the caller needs an admin or manager credential, and must be a member of
 // the workspace.
 func (a *API) queueUser(r *http.Request, p *auth.Principal, s string) (int64, error) {
+	// A partner (session or key) reads its own queue and no one else's.
+	if sc := p.Scope(); sc.Confined() {
+		if s != "" && s != strconv.FormatInt(sc.Owner, 10) {
+			return 0, httpx.ErrForbidden
+		}
+		return sc.Owner, nil
+	}
 	if s == "" {
 		if p.APIKeyID != 0 || p.UserID == 0 {
 			return 0, badField("user_id", "is required with an API key (a key has no user and so no queue of its own); admin and manager keys may read any member's queue")
@@ -91,7 +98,7 @@ func (a *API) queueUser(r *http.Request, p *auth.Principal, s string) (int64, er
 	if err != nil || uid < 1 {
 		return 0, badField("user_id", "%q is not a user id", s)
 	}
-	if uid != p.UserID && !auth.Can(p.Role, string(admin)) {
+	if uid != p.UserID && !auth.Can(p.Role, string(manage)) {
 		return 0, httpx.ErrForbidden
 	}
 	if _, err := a.d.St.Read().Membership(r.Context(), p.WorkspaceID, uid); errors.Is(err, store.ErrNotFound) {
@@ -112,7 +119,7 @@ func getDeskQueue(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 		return err
 	}
 	now := time.Now().UTC()
-	q, err := a.d.Desk.Queue(r.Context(), p.WorkspaceID, uid, now)
+	q, err := a.d.Desk.ScopedQueue(r.Context(), p.Scope(), p.WorkspaceID, uid, now)
 	if err != nil {
 		return err
 	}

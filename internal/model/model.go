@@ -15,10 +15,11 @@ const (
 	RoleLDR     = "ldr"
 	RoleAE      = "ae"
 	RoleCSM     = "csm"
+	RolePartner = "partner"
 )
 
 // Roles lists every valid membership role.
-var Roles = []string{RoleAdmin, RoleManager, RoleLDR, RoleAE, RoleCSM}
+var Roles = []string{RoleAdmin, RoleManager, RoleLDR, RoleAE, RoleCSM, RolePartner}
 
 // Lifecycle stages of a contact (PRODUCT.md §3).
 var LifecycleStages = []string{"visitor", "subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist", "disqualified", "nurture"}
@@ -95,6 +96,10 @@ type APIKey struct {
 	WorkspaceID int64      `json:"workspace_id"`
 	Name        string     `json:"name"`
 	Role        string     `json:"role"`
+	// UserID is the member the key acts for (docs/security.md): the key stops
+	// working when they leave the workspace or are disabled, and a partner key
+	// sees only their records. Nil: a key made by the CLI or by another key.
+	UserID      *int64     `json:"user_id,omitempty"`
 	Prefix      string     `json:"prefix"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`

@@ -101,7 +101,7 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	d := dealListData{L: lr, Pipelines: pipelineOptions(set.Pipelines, "Any pipeline"), Stages: stageGroups(set.Pipelines, "Any stage"), Outcomes: outcomes}
 	lp := lr.params(fs)
 	lp.Stale = stale
-	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lp, nil)
+	page, err := u.q(s).ListDeals(ctx, s.WS(), lp, nil)
 	status := http.StatusOK
 	if err != nil {
 		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"pipeline": "pipeline", "stage": "stage", "outcome": "outcome"}); err != nil {
@@ -116,12 +116,12 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 			ids = append(ids, *dl.AccountID)
 		}
 	}
-	names, err := u.accountNames(ctx, s.WS(), ids)
+	names, err := u.accountNames(ctx, s, ids)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -186,7 +186,7 @@ func (u *UI) showDeal(w http.ResponseWriter, r *http.Request, s *session, id int
 // showDealWith renders the deal page; committeeErr is a refused committee change.
 func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string) {
 	ctx := r.Context()
-	q := u.d.St.Read()
+	q := u.q(s)
 	d, err := q.GetDeal(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -219,11 +219,11 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 			reached = false
 		}
 	}
-	if p.Timeline, err = u.timeline(ctx, s.WS(), "deal", "deal_id", id); err != nil {
+	if p.Timeline, err = u.timeline(ctx, s, "deal", "deal_id", id); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -231,7 +231,7 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 	if d.OwnerID != nil {
 		p.Owner = owners[*d.OwnerID]
 	}
-	hs, err := u.d.St.Read().DealHandoffs(ctx, s.WS(), id)
+	hs, err := u.q(s).DealHandoffs(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -277,11 +277,11 @@ func dealFields(accounts, owners []optGroup, ps []model.PipelineDef) []field {
 }
 
 func (u *UI) dealForm(r *http.Request, s *session, action, submit, cancel, account string) (*form, error) {
-	ms, _, err := u.members(r.Context(), s.WS())
+	ms, _, err := u.members(r.Context(), s)
 	if err != nil {
 		return nil, err
 	}
-	accts, err := u.accountOptions(r.Context(), s.WS(), account)
+	accts, err := u.accountOptions(r.Context(), s, account)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +299,7 @@ func (u *UI) dealNew(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+	ws, err := u.q(s).GetWorkspace(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -318,7 +318,7 @@ func (u *UI) dealCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	f.read(r)
 	cur := f.Values["currency"]
 	if cur == "" {
-		ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+		ws, err := u.q(s).GetWorkspace(r.Context(), s.WS())
 		if err != nil {
 			u.fail(w, r, s, err)
 			return
@@ -349,7 +349,7 @@ func (u *UI) dealEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	d, err := u.d.St.Read().GetDeal(r.Context(), s.WS(), id)
+	d, err := u.q(s).GetDeal(r.Context(), s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

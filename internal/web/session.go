@@ -21,7 +21,10 @@ type session struct {
 	Tok     string
 	WSName  string
 	Role    string
-	IsAdmin bool
+	// CanManage (admins and managers) and CanAdmin (admins) are what the
+	// pages show and offer; the route table enforces the same classes.
+	CanManage bool
+	CanAdmin  bool
 	Path    string // the request path, for the navigation and the switcher
 	// SendingPaused is set for admins while a restored instance waits for
 	// their confirmation (the layout shows a banner).
@@ -34,6 +37,13 @@ func (s *session) Actor() model.Actor { return s.P.Actor(s.ip) }
 
 // WS is the selected workspace's id.
 func (s *session) WS() int64 { return s.P.WorkspaceID }
+
+// Can reports whether the session's role may use routes of an access class
+// (templates: {{if .S.Can "write"}}).
+func (s *session) Can(class string) bool { return auth.Can(s.Role, class) }
+
+// Partner is set for the partner role, whose pages show its own records only.
+func (s *session) Partner() bool { return s.Role == model.RolePartner }
 
 // RoleLabel names the role for the header.
 func (s *session) RoleLabel() string { return roleLabel(s.Role) }
@@ -50,13 +60,13 @@ func (u *UI) optionalSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &session{P: p, Tok: c.Value, Role: p.Role, IsAdmin: auth.Can(p.Role, "admin"), Path: r.URL.Path, ip: httpx.ClientIP(r)}
+	s := &session{P: p, Tok: c.Value, Role: p.Role, CanManage: auth.Can(p.Role, auth.ClassManage), CanAdmin: auth.Can(p.Role, auth.ClassAdmin), Path: r.URL.Path, ip: httpx.ClientIP(r)}
 	for _, m := range p.Memberships {
 		if m.WorkspaceID == p.WorkspaceID {
 			s.WSName = m.WorkspaceName
 		}
 	}
-	if s.IsAdmin && u.d.Sending != nil {
+	if s.CanAdmin && u.d.Sending != nil {
 		st, err := u.d.Sending.Status(r.Context())
 		if err != nil {
 			return nil, err
