@@ -96,14 +96,14 @@ type APIKey struct {
 	WorkspaceID int64      `json:"workspace_id"`
 	Name        string     `json:"name"`
 	Role        string     `json:"role"`
-	// UserID is the member the key acts for (docs/security.md): the key stops
-	// working when they leave the workspace or are disabled, and a partner key
-	// sees only their records. Nil: a key made by the CLI or by another key.
-	UserID      *int64     `json:"user_id,omitempty"`
 	Prefix      string     `json:"prefix"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+	// UserID is the member the key acts for (docs/security.md): the key stops
+	// working when they leave the workspace or are disabled, and a partner key
+	// sees only their records. Nil: a key made by the CLI or by another key.
+	UserID *int64 `json:"user_id,omitempty"`
 }
 
 // Account is a company we sell to.

@@ -17,15 +17,15 @@ const cookieName = auth.SessionCookie
 
 // session is the signed-in user acting in their selected workspace.
 type session struct {
-	P       *auth.Principal
-	Tok     string
-	WSName  string
-	Role    string
+	P      *auth.Principal
+	Tok    string
+	WSName string
+	Role   string
 	// CanManage (admins and managers) and CanAdmin (admins) are what the
 	// pages show and offer; the route table enforces the same classes.
 	CanManage bool
 	CanAdmin  bool
-	Path    string // the request path, for the navigation and the switcher
+	Path      string // the request path, for the navigation and the switcher
 	// SendingPaused is set for admins while a restored instance waits for
 	// their confirmation (the layout shows a banner).
 	SendingPaused string
