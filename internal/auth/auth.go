@@ -283,6 +283,9 @@ func (s *Service) CreateAPIKeyFor(ctx context.Context, act model.Actor, name, ro
 			if role == model.RolePartner && m.Role != model.RolePartner {
 				return &store.FieldError{Field: "user_id", Message: fmt.Sprintf("holds the %s role, not partner: a partner key acts for a partner member", m.Role)}
 			}
+			if !Covers(m.Role, role) {
+				return &store.FieldError{Field: "role", Message: fmt.Sprintf("a key may not do more than the member it acts for (a %s)", m.Role)}
+			}
 		}
 		if err := q.CreateAPIKey(ctx, &k, hashToken(secret)); err != nil {
 			return err
@@ -318,6 +321,11 @@ func (s *Service) APIKey(ctx context.Context, secret string) (*Principal, error)
 		return nil, fmt.Errorf("auth: api key: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(k.Prefix), []byte(secret[:len(k.Prefix)])) != 1 {
+		return nil, ErrUnauthenticated
+	}
+	// A key that acts for a member never does more than the member may now: a
+	// demotion below the key's role stops the key, like a removal.
+	if k.UserID != nil && !Covers(k.MemberRole, k.Role) {
 		return nil, ErrUnauthenticated
 	}
 	now := store.Now()
@@ -447,6 +455,17 @@ var Classes = []string{ClassMember, ClassRead, ClassWrite, ClassRevenue, ClassMa
 
 // ClassRoles lists the roles of class (nil for an unknown class).
 func ClassRoles(class string) []string { return classRoles[class] }
+
+// Covers reports whether holder may use every access class role may: a key
+// acting for a member is held to this (a key never outranks its member).
+func Covers(holder, role string) bool {
+	for _, c := range Classes {
+		if Can(role, c) && !Can(holder, c) {
+			return false
+		}
+	}
+	return true
+}
 
 // Can reports whether role may use routes of an access class.
 func Can(role, class string) bool {

@@ -104,6 +104,9 @@ type APIKey struct {
 	// working when they leave the workspace or are disabled, and a partner key
 	// sees only their records. Nil: a key made by the CLI or by another key.
 	UserID *int64 `json:"user_id,omitempty"`
+	// MemberRole is that member's role in the workspace now (read with the
+	// key when it authenticates; never shown).
+	MemberRole string `json:"-"`
 }
 
 // Account is a company we sell to.

@@ -21,11 +21,11 @@ func (q Q) CreateAPIKey(ctx context.Context, k *model.APIKey, hash string) error
 	return nil
 }
 
-func scanKey(r rowScanner) (model.APIKey, error) {
+func scanKey(r rowScanner, extra ...any) (model.APIKey, error) {
 	var k model.APIKey
 	var c, l, rv dbTime
 	var user sql.NullInt64
-	err := r.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Role, &k.Prefix, &c, &l, &rv, &user)
+	err := r.Scan(append([]any{&k.ID, &k.WorkspaceID, &k.Name, &k.Role, &k.Prefix, &c, &l, &rv, &user}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, ErrNotFound
 	}
@@ -43,11 +43,20 @@ const keyCols = `id, workspace_id, name, role, prefix, created_at, last_used_at,
 // that acts for a member is found only while that member belongs to the key's
 // workspace and is not disabled, so a removal takes effect on the next request.
 func (q Q) APIKeyByHash(ctx context.Context, hash string) (model.APIKey, error) {
-	return scanKey(q.db.QueryRowContext(ctx, `SELECT k.id, k.workspace_id, k.name, k.role, k.prefix, k.created_at, k.last_used_at, k.revoked_at, k.user_id
+	var role sql.NullString
+	k, err := scanKey(q.db.QueryRowContext(ctx, `SELECT k.id, k.workspace_id, k.name, k.role, k.prefix, k.created_at, k.last_used_at, k.revoked_at, k.user_id,
+			(SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id
+			  WHERE m.workspace_id = k.workspace_id AND m.user_id = k.user_id AND NOT u.disabled)
 		FROM api_keys k
-		WHERE k.key_hash=$1 AND k.revoked_at IS NULL
-		  AND (k.user_id IS NULL OR EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
-		        WHERE m.workspace_id = k.workspace_id AND m.user_id = k.user_id AND NOT u.disabled))`, hash))
+		WHERE k.key_hash=$1 AND k.revoked_at IS NULL`, hash), &role)
+	if err != nil {
+		return k, err
+	}
+	if k.UserID != nil && !role.Valid {
+		return model.APIKey{}, ErrNotFound
+	}
+	k.MemberRole = role.String
+	return k, nil
 }
 
 // ListAPIKeys lists a workspace's keys, newest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -158,4 +159,52 @@ func TestScope(t *testing.T) {
 			t.Errorf("LDR queue (own + unassigned): %+v %v", rows, err)
 		}
 	})
+}
+
+// Fingerprint sees a changed value, a new row and nothing else; skipped
+// columns do not count.
+func TestFingerprint(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ws, _ := twoWorkspaces(t, st)
+		c := model.Contact{Email: fmt.Sprintf("fp-%d@example.com", ws), LifecycleStage: "lead", Custom: model.Custom{}}
+		if err := st.InTx(ctx, func(q store.Q) error { return q.CreateContact(ctx, ws, &c) }); err != nil {
+			t.Fatal(err)
+		}
+		before, err := st.Fingerprint(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := before["contacts"]; !ok || before["contacts"].Rows == 0 || before["goose_db_version"].Rows == 0 {
+			t.Fatalf("tables: %v", before)
+		}
+		again, _ := st.Fingerprint(ctx)
+		if !maps.Equal(before, again) {
+			t.Fatal("two reads differ")
+		}
+		skipped := fpSkip(t, st)
+		c.Title = "VP"
+		if err := st.InTx(ctx, func(q store.Q) error { return q.UpdateContact(ctx, ws, &c) }); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := st.Fingerprint(ctx)
+		for table, s := range after {
+			if changed := s != before[table]; changed != (table == "contacts") {
+				t.Errorf("%s changed: %v", table, changed)
+			}
+		}
+		// Leaving out the columns that moved hides the change.
+		if fpSkip(t, st) != skipped {
+			t.Error("skipped columns still count")
+		}
+	})
+}
+
+func fpSkip(t *testing.T, st *store.Store) store.TableState {
+	t.Helper()
+	fp, err := st.Fingerprint(context.Background(), "contacts.title", "contacts.updated_at")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp["contacts"]
 }

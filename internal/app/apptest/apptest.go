@@ -59,6 +59,19 @@ type Env struct {
 // the test ends (shut down gracefully at cleanup).
 func New(t testing.TB, kind store.Kind) *Env {
 	t.Helper()
+	return newEnv(t, kind, true)
+}
+
+// NewWithoutJobs is New with no job workers: jobs are enqueued and never run,
+// so nothing changes the database but the requests the test sends (the
+// security matrix fingerprints the database around requests).
+func NewWithoutJobs(t testing.TB, kind store.Kind) *Env {
+	t.Helper()
+	return newEnv(t, kind, false)
+}
+
+func newEnv(t testing.TB, kind store.Kind, workers bool) *Env {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dsn := ""
 	if kind == store.SQLite {
@@ -74,7 +87,7 @@ func New(t testing.TB, kind store.Kind) *Env {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	a, err := app.Open(ctx, cfg, log, true)
+	a, err := app.Open(ctx, cfg, log, workers)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -94,23 +107,9 @@ func New(t testing.TB, kind store.Kind) *Env {
 	})
 	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}, kindsDone: map[string]int{}}
 	e.jobsCond = sync.NewCond(&e.jobsMu)
-	events, stop := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
-	go func() {
-		for ev := range events {
-			e.jobsMu.Lock()
-			e.kindsDone[ev.Job.Kind]++
-			e.jobsCond.Broadcast()
-			e.jobsMu.Unlock()
-			var args importer.Args
-			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
-				e.jobsMu.Lock()
-				e.jobsDone[args.ImportID] = true
-				e.jobsCond.Broadcast()
-				e.jobsMu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(stop)
+	if workers {
+		e.watchJobs(t)
+	}
 	e.A = e.makeWS(t, "alpha")
 	e.B = e.makeWS(t, "beta")
 	ag, err := a.Auth.CreateUser(ctx, "agency@example.com", "Agency Operator", Password, e.A.ID, model.RoleAdmin)
@@ -147,6 +146,27 @@ func (e *Env) makeWS(t testing.TB, slug string) WS {
 		ws.Keys[role] = secret
 	}
 	return ws
+}
+
+// watchJobs counts the jobs that end, for WaitImport, WaitJobs and WaitUntil.
+func (e *Env) watchJobs(t testing.TB) {
+	events, stop := e.App.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	go func() {
+		for ev := range events {
+			e.jobsMu.Lock()
+			e.kindsDone[ev.Job.Kind]++
+			e.jobsCond.Broadcast()
+			e.jobsMu.Unlock()
+			var args importer.Args
+			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
+				e.jobsMu.Lock()
+				e.jobsDone[args.ImportID] = true
+				e.jobsCond.Broadcast()
+				e.jobsMu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(stop)
 }
 
 // WaitImport blocks until the job of import id has finished (River reports it), or
