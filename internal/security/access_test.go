@@ -10,6 +10,7 @@ import (
 
 	"github.com/rightsize/rightsize/internal/api"
 	"github.com/rightsize/rightsize/internal/model"
+	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 	"github.com/rightsize/rightsize/internal/web"
 )
@@ -114,14 +115,21 @@ func ok(rt route, r resp) bool {
 	return !rt.api && r.status/100 == 3 && (rt.access == "public" || !strings.HasPrefix(r.header.Get("Location"), "/login"))
 }
 
-// TestSecurity runs the security scenarios on one app per store dialect.
+// TestSecurity runs the security scenarios on one app per store dialect. The
+// route × role matrix, the unauthenticated walk, the GET walk and the CSRF walk
+// exercise the HTTP layer, which is the same on both stores, and run on SQLite
+// (about 2.5 minutes here; the PostgreSQL matrix alone took 3). What depends on
+// the store — the partner's scope, cross-workspace ids with a database
+// fingerprint, workspace forgery and removal — runs on both.
 func TestSecurity(t *testing.T) {
 	for _, kind := range storetest.Kinds(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			s := newSuite(t, kind)
-			t.Run("matrix", s.testMatrix)
+			if kind == store.SQLite {
+				t.Run("matrix", s.testMatrix)
+				t.Run("unauthenticated", s.testUnauthenticated)
+			}
 			t.Run("partner_lists", s.testPartnerLists)
-			t.Run("unauthenticated", s.testUnauthenticated)
 		})
 	}
 }
@@ -133,8 +141,10 @@ func TestNoSideEffects(t *testing.T) {
 	for _, kind := range storetest.Kinds(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			s := newSuite(t, kind)
-			t.Run("get_changes_nothing", s.testGETChangesNothing)
-			t.Run("csrf", s.testCSRF)
+			if kind == store.SQLite {
+				t.Run("get_changes_nothing", s.testGETChangesNothing)
+				t.Run("csrf", s.testCSRF)
+			}
 			t.Run("cross_workspace_ui", s.testCrossWorkspaceUI)
 			t.Run("workspace_forgery", s.testWorkspaceForgery)
 			t.Run("removal", s.testRemoval)
@@ -239,7 +249,9 @@ func (s *suite) testPartnerLists(t *testing.T) {
 	}
 	for _, path := range []string{"/contacts", "/contacts?q=" + canary, "/accounts", "/desk", "/contacts/new"} {
 		res := s.browser(t, s.ui[model.RolePartner], get("%s", path), nil)
-		if res.status != http.StatusOK || strings.Contains(res.body, canary) || strings.Contains(res.body, ldr.Email) {
+		// The search box echoes the query: look for the records, not the word.
+		leak := strings.Contains(res.body, canary+"@") || strings.Contains(res.body, canary+" Co") || strings.Contains(res.body, canary+"-free")
+		if res.status != http.StatusOK || leak || strings.Contains(res.body, ldr.Email) {
 			t.Errorf("partner page %s shows another member's records or team: %s", path, res)
 		}
 	}
