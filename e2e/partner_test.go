@@ -119,4 +119,3 @@ func crmAccount(ctx context.Context, e *apptest.Env, act model.Actor, name strin
 	a, err := e.App.CRM.CreateAccount(ctx, act, crm.Fields{"name": name})
 	return a.ID, err
 }
-
