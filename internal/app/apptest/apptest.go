@@ -74,6 +74,16 @@ type Options struct {
 	Timeouts app.Timeouts
 	// BeforeServe, when set, adjusts the opened app before it serves.
 	BeforeServe func(*app.App)
+	// NoJobs starts no job workers: jobs are enqueued and never run, so
+	// nothing changes the database but the requests the test sends (the
+	// security matrix fingerprints the database around requests).
+	NoJobs bool
+}
+
+// NewWithoutJobs is New with no job workers (Options.NoJobs).
+func NewWithoutJobs(t testing.TB, kind store.Kind) *Env {
+	t.Helper()
+	return NewWith(t, kind, Options{NoJobs: true})
 }
 
 // NewWith is New with options.
@@ -101,7 +111,7 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 		w, level = o.Log, slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	a, err := app.Open(ctx, cfg, log, true)
+	a, err := app.Open(ctx, cfg, log, !o.NoJobs)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -127,23 +137,9 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	})
 	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}, kindsDone: map[string]int{}}
 	e.jobsCond = sync.NewCond(&e.jobsMu)
-	events, stop := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
-	go func() {
-		for ev := range events {
-			e.jobsMu.Lock()
-			e.kindsDone[ev.Job.Kind]++
-			e.jobsCond.Broadcast()
-			e.jobsMu.Unlock()
-			var args importer.Args
-			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
-				e.jobsMu.Lock()
-				e.jobsDone[args.ImportID] = true
-				e.jobsCond.Broadcast()
-				e.jobsMu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(stop)
+	if !o.NoJobs {
+		e.watchJobs(t)
+	}
 	e.A = e.makeWS(t, "alpha")
 	e.B = e.makeWS(t, "beta")
 	ag, err := a.Auth.CreateUser(ctx, "agency@example.com", "Agency Operator", Password, e.A.ID, model.RoleAdmin)
@@ -180,6 +176,27 @@ func (e *Env) makeWS(t testing.TB, slug string) WS {
 		ws.Keys[role] = secret
 	}
 	return ws
+}
+
+// watchJobs counts the jobs that end, for WaitImport, WaitJobs and WaitUntil.
+func (e *Env) watchJobs(t testing.TB) {
+	events, stop := e.App.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	go func() {
+		for ev := range events {
+			e.jobsMu.Lock()
+			e.kindsDone[ev.Job.Kind]++
+			e.jobsCond.Broadcast()
+			e.jobsMu.Unlock()
+			var args importer.Args
+			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
+				e.jobsMu.Lock()
+				e.jobsDone[args.ImportID] = true
+				e.jobsCond.Broadcast()
+				e.jobsMu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(stop)
 }
 
 // WaitImport blocks until the job of import id has finished (River reports it), or
