@@ -166,11 +166,7 @@ func (s *suite) send(t *testing.T, rt route, e entry, role string, owner model.U
 	if rt.api {
 		return r, s.api(t, s.e.A.Keys[role], r)
 	}
-	c := s.ui[role]
-	if e.ownSession {
-		c = s.e.Browser(t, s.e.A.Users[role].Email)
-	}
-	return r, s.browser(t, c, r, nil)
+	return r, s.browser(t, s.client(t, e, role), r, nil)
 }
 
 // testMatrix walks every route as every role of workspace A (sessions for the

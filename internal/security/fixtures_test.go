@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/app/apptest"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -339,6 +340,54 @@ func (f *fx) importID() int64 {
 		}
 		return im.ID
 	})
+}
+
+// handoff is a pending LDR → AE handoff (an SQL awaiting the AE's decision)
+// on a deal the owner owns, handed from the LDR to the AE.
+func (f *fx) handoff() (deal, handoff int64) {
+	h := f.once("handoff", func() int64 {
+		c := f.contactIn("sql")
+		d := id(f.t, f.admin("POST", "/api/v1/deals", fmt.Sprintf(`{"name":%q,"pipeline":"digital","amount":90000,"owner_id":%d}`, f.uniq("SQL deal "), f.owner.ID)))
+		ldr, ae := f.user(model.RoleLDR).ID, f.user(model.RoleAE).ID
+		h := model.Handoff{ContactID: c, DealID: &d, FromUserID: &ldr, ToUserID: &ae, Kind: "ldr_to_ae", BANT: model.BANT{Budget: "b", Authority: "a", Need: "n", Timeline: "t"}, CreatedAt: time.Now().UTC()}
+		if err := f.s.e.App.St.InTx(ctx, func(q store.Q) error { return q.InsertHandoffAt(ctx, f.s.e.A.ID, &h) }); err != nil {
+			f.t.Fatal(err)
+		}
+		return h.ID
+	})
+	got, err := f.s.e.App.St.Read().GetHandoff(ctx, f.s.e.A.ID, h)
+	if err != nil || got.DealID == nil {
+		f.t.Fatalf("handoff %d: %v %+v", h, err, got)
+	}
+	return *got.DealID, h
+}
+
+// partner is an outsourced partner record (no users: a user works for one
+// partner at most).
+func (f *fx) partner() int64 {
+	return f.once("partner", func() int64 {
+		return id(f.t, f.admin("POST", "/api/v1/partners", fmt.Sprintf(`{"name":%q,"start_month":"2026-01","retainer_monthly":400000}`, f.uniq("Partner "))))
+	})
+}
+
+// resetToken is an unused password reset token of a new user of its own
+// (using it changes that user's password), requested from an address of its
+// own so the per-IP reset throttle is not the matrix's.
+func (f *fx) resetToken() string {
+	f.t.Helper()
+	n := f.s.n.Add(1)
+	email := fmt.Sprintf("reset%d@alpha.example.com", n)
+	if _, err := f.s.e.App.Auth.CreateUser(ctx, email, "Reset", apptest.Password, 0, ""); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.s.e.App.Auth.RequestPasswordReset(ctx, email, fmt.Sprintf("10.77.%d.%d", n/250%250, n%250+1)); err != nil {
+		f.t.Fatal(err)
+	}
+	tok := f.s.resets.token(email)
+	if tok == "" {
+		f.t.Fatalf("no reset mail to %s", email)
+	}
+	return tok
 }
 
 // Request builders.

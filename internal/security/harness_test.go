@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/app"
 	"github.com/rightsize/rightsize/internal/app/apptest"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
@@ -53,12 +54,35 @@ type suite struct {
 	mu    sync.Mutex
 	cache map[string]int64
 	n     atomic.Int64
+	// resets receives the password reset mails (their tokens).
+	resets *resetMailbox
+}
+
+// resetMailbox stands in for the reset mailer: it keeps each address's
+// latest token.
+type resetMailbox struct {
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+func (m *resetMailbox) SendPasswordReset(_ context.Context, _ store.Q, to, token string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[to] = token
+	return nil
+}
+
+func (m *resetMailbox) token(to string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tokens[to]
 }
 
 func newSuite(t *testing.T, kind store.Kind) *suite {
 	t.Helper()
-	e := apptest.NewWithoutJobs(t, kind)
-	s := &suite{e: e, kind: kind, ui: map[string]*http.Client{}, cache: map[string]int64{}}
+	resets := &resetMailbox{tokens: map[string]string{}}
+	e := apptest.NewWith(t, kind, apptest.Options{NoJobs: true, BeforeServe: func(a *app.App) { a.Auth.Mailer = resets }})
+	s := &suite{e: e, kind: kind, ui: map[string]*http.Client{}, cache: map[string]int64{}, resets: resets}
 	// Webhook endpoints and their test sends go to a receiver on loopback.
 	e.App.Webhooks.HTTP.AllowForTests = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	s.hooks = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +100,25 @@ func newSuite(t *testing.T, kind store.Kind) *suite {
 }
 
 func (s *suite) uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, s.n.Add(1)) }
+
+// client is the browser a UI request of e runs in as role: the role's shared
+// session; a session of its own when the request ends or replaces it; a new
+// member of the role, signed in for this request alone, when the request
+// changes the caller's credentials.
+func (s *suite) client(t *testing.T, e entry, role string) *http.Client {
+	t.Helper()
+	switch {
+	case e.throwaway:
+		email := fmt.Sprintf("%s%d@alpha.example.com", role, s.n.Add(1))
+		if _, err := s.e.App.Auth.CreateUser(ctx, email, role, apptest.Password, s.e.A.ID, role); err != nil {
+			t.Fatal(err)
+		}
+		return s.e.Browser(t, email)
+	case e.ownSession:
+		return s.e.Browser(t, s.e.A.Users[role].Email)
+	}
+	return s.ui[role]
+}
 
 // req is one request a matrix entry builds.
 type req struct {

@@ -28,12 +28,15 @@ const (
 // entry is one route of the matrix: who may call it and how to call it with
 // real fixture ids and a valid body (req builds the request; fixtures belong
 // to f.owner). ownSession: the request ends or replaces the caller's session,
-// so it runs in a session of its own.
+// so it runs in a session of its own. throwaway: the request changes the
+// caller's credentials (its password), so it runs as a new member of the
+// role, signed in for it alone.
 type entry struct {
 	route      string
 	who        string
 	req        func(f *fx) req
 	ownSession bool
+	throwaway  bool
 }
 
 // matrix is the one declarative table of the security matrix: every route of
@@ -48,6 +51,16 @@ var matrix = []entry{
 		return post("/login", vals("email", f.owner.Email, "password", apptest.Password, "next", "/"))
 	}},
 	{route: "POST /logout", who: public, ownSession: true, req: func(f *fx) req { return post("/logout", nil) }},
+	{route: "GET /forgot", who: public, req: func(f *fx) req { return get("/forgot") }},
+	{route: "POST /forgot", who: public, req: func(f *fx) req { return post("/forgot", vals("email", f.owner.Email)) }},
+	{route: "GET /reset", who: public, req: func(f *fx) req { return get("/reset?token=%s", f.resetToken()) }},
+	{route: "POST /reset", who: public, ownSession: true, req: func(f *fx) req {
+		return post("/reset", vals("token", f.resetToken(), "password", "a new long password", "password_again", "a new long password"))
+	}},
+	{route: "GET /settings/password", who: members, req: func(f *fx) req { return get("/settings/password") }},
+	{route: "POST /settings/password", who: members, throwaway: true, req: func(f *fx) req {
+		return post("/settings/password", vals("current_password", apptest.Password, "new_password", "a new long password", "new_password_again", "a new long password"))
+	}},
 	{route: "POST /workspace", who: members, req: func(f *fx) req {
 		return post("/workspace", vals("workspace_id", itoa(f.s.e.A.ID), "next", "/contacts"))
 	}},
@@ -115,6 +128,12 @@ var matrix = []entry{
 	{route: "POST /deals/{id}/committee/{contact_id}/delete", who: staff, req: func(f *fx) req {
 		d, c := f.committee()
 		return post(fmt.Sprintf("/deals/%d/committee/%d/delete", d, c), nil)
+	}},
+	// The receiving AE, the deal's owner (here the caller), an admin or a
+	// manager decides on an SQL.
+	{route: "POST /deals/{id}/handoffs/{handoff_id}/{decision}", who: staff, req: func(f *fx) req {
+		d, h := f.handoff()
+		return post(fmt.Sprintf("/deals/%d/handoffs/%d/accept", d, h), vals("note", "good fit"))
 	}},
 	{route: "GET /pipeline", who: staff, req: func(f *fx) req { return get("/pipeline") }},
 	{route: "POST /pipeline/move", who: staff, req: func(f *fx) req {
@@ -349,6 +368,20 @@ var matrix = []entry{
 	}},
 	{route: "POST /economics/alerts/{id}/acknowledge", who: managers, req: func(f *fx) req {
 		return post(fmt.Sprintf("/economics/alerts/%d/acknowledge", f.alert()), vals("back", "/"))
+	}},
+	{route: "GET /economics/partners", who: managers, req: func(f *fx) req { return get("/economics/partners") }},
+	{route: "POST /economics/partners", who: managers, req: func(f *fx) req {
+		return post("/economics/partners", vals("name", f.uniq("SDR Co "), "start_month", "2026-01", "fee_per_sql", "400"))
+	}},
+	{route: "GET /economics/partners/{id}", who: managers, req: func(f *fx) req { return get("/economics/partners/%d", f.partner()) }},
+	{route: "POST /economics/partners/{id}", who: managers, req: func(f *fx) req {
+		id := f.partner()
+		v := f.s.scrape(f.t, fmt.Sprintf("/economics/partners/%d", id), fmt.Sprintf("/economics/partners/%d", id))
+		v.Set("fee_per_meeting", "150")
+		return post(fmt.Sprintf("/economics/partners/%d", id), v)
+	}},
+	{route: "POST /economics/partners/{id}/delete", who: managers, req: func(f *fx) req {
+		return post(fmt.Sprintf("/economics/partners/%d/delete", f.partner()), nil)
 	}},
 
 	// ---- UI: customer success. Writes are narrowed by the service: the CSM
@@ -656,6 +689,35 @@ var matrix = []entry{
 	{route: "GET /api/v1/economics/alerts", who: managers, req: func(f *fx) req { return get("/api/v1/economics/alerts") }},
 	{route: "POST /api/v1/economics/alerts/{id}/acknowledge", who: managers, req: func(f *fx) req {
 		return call("POST", fmt.Sprintf("/api/v1/economics/alerts/%d/acknowledge", f.alert()), "")
+	}},
+
+	// ---- API: partners (what they cost: admins and managers) and the AE's
+	// decision on an SQL. A key acts with its role but is not its member in a
+	// decision, so only an admin's or a manager's key decides (a receiving
+	// AE decides by session: the UI route above).
+	{route: "GET /api/v1/partners", who: managers, req: func(f *fx) req { return get("/api/v1/partners") }},
+	{route: "POST /api/v1/partners", who: managers, req: func(f *fx) req {
+		return call("POST", "/api/v1/partners", fmt.Sprintf(`{"name":%q,"start_month":"2026-01","fee_per_sql":40000}`, f.uniq("API SDR Co ")))
+	}},
+	{route: "GET /api/v1/partners/statements", who: managers, req: func(f *fx) req { return get("/api/v1/partners/statements?month=2026-01") }},
+	{route: "GET /api/v1/partners/{id}", who: managers, req: func(f *fx) req { return get("/api/v1/partners/%d", f.partner()) }},
+	{route: "PUT /api/v1/partners/{id}", who: managers, req: func(f *fx) req {
+		return call("PUT", fmt.Sprintf("/api/v1/partners/%d", f.partner()), fmt.Sprintf(`{"name":%q,"start_month":"2026-02","fee_per_meeting":15000}`, f.uniq("Renamed SDR Co ")))
+	}},
+	{route: "DELETE /api/v1/partners/{id}", who: managers, req: func(f *fx) req { return call("DELETE", fmt.Sprintf("/api/v1/partners/%d", f.partner()), "") }},
+	{route: "GET /api/v1/partners/{id}/statement", who: managers, req: func(f *fx) req { return get("/api/v1/partners/%d/statement?month=2026-01", f.partner()) }},
+	{route: "GET /api/v1/partners/{id}/actuals", who: managers, req: func(f *fx) req { return get("/api/v1/partners/%d/actuals", f.partner()) }},
+	{route: "GET /api/v1/handoffs/{id}", who: staff, req: func(f *fx) req {
+		_, h := f.handoff()
+		return get("/api/v1/handoffs/%d", h)
+	}},
+	{route: "POST /api/v1/handoffs/{id}/accept", who: managers, req: func(f *fx) req {
+		_, h := f.handoff()
+		return call("POST", fmt.Sprintf("/api/v1/handoffs/%d/accept", h), `{"note":"good fit"}`)
+	}},
+	{route: "POST /api/v1/handoffs/{id}/reject", who: managers, req: func(f *fx) req {
+		_, h := f.handoff()
+		return call("POST", fmt.Sprintf("/api/v1/handoffs/%d/reject", h), `{"note":"student project"}`)
 	}},
 
 	// ---- API: imports.

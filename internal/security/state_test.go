@@ -116,10 +116,7 @@ func (s *suite) testCSRF(t *testing.T) {
 		walked++
 		e := byRoute[rt.key()]
 		t.Run(rt.key(), func(t *testing.T) {
-			c := s.ui[model.RoleAdmin]
-			if e.ownSession {
-				c = s.e.Browser(t, admin.Email)
-			}
+			c := s.client(t, e, model.RoleAdmin)
 			r := e.req(&fx{s: s, t: t, owner: admin, fresh: true})
 			before := s.fingerprint(t)
 			for _, h := range attacks {
