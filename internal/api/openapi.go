@@ -408,7 +408,7 @@ var (
 		resp: []resp{{http.StatusNoContent, "", "", "deleted", false}}}
 
 	listAPIKeysDoc  = op{id: "listAPIKeys", tag: "api-keys", summary: "List the workspace's API keys, revoked ones included (admin)", resp: ok200("APIKeyList")}
-	createAPIKeyDoc = op{id: "createAPIKey", tag: "api-keys", summary: "Create an API key; the secret is in this response only (admin). It acts for user_id (default: the caller's user; none for a key made by a key) and stops working when that member leaves; a partner key must name a partner member",
+	createAPIKeyDoc = op{id: "createAPIKey", tag: "api-keys", summary: "Create an API key; the secret is in this response only (admin). It acts for user_id (default: the caller's user, or for a key made with a key that key's member) and stops working while that member is disabled or gone from the workspace or demoted below the key's role; a partner key must name a partner member",
 		body: jsonBody("APIKeyCreate"), resp: []resp{{http.StatusCreated, "application/json", "APIKeyCreated", "", false}}}
 	revokeAPIKeyDoc = op{id: "revokeAPIKey", tag: "api-keys", summary: "Revoke an API key (admin)",
 		resp: []resp{{http.StatusNoContent, "", "", "revoked", false}}}

@@ -292,14 +292,16 @@ const KeyPrefix = "rsk_"
 
 // CreateAPIKey makes a key with 256 random bits; the secret is returned once and only
 // its SHA-256 is stored (a fast hash is right for a high-entropy secret). The key
-// acts for the member who makes it (act.UserID; none from the CLI or another key).
+// acts for the member who makes it (act.UserID), for a key made with a key that
+// key's member, and for no one when made from the CLI.
 func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role string) (model.APIKey, string, error) {
 	return s.CreateAPIKeyFor(ctx, act, name, role, 0)
 }
 
 // CreateAPIKeyFor is CreateAPIKey for a key that acts for member forUser
-// (0: the actor). A key that acts for a member works only while they belong to
-// the workspace and are not disabled. A partner key must act for a member who
+// (0: the actor), its owner in api_keys.created_by_user_id. A key that acts
+// for a member works only while they belong to the workspace, are not
+// disabled and hold a role covering the key's (APIKey). A partner key must act for a member who
 // holds the partner role: it sees and works only that member's records.
 func (s *Service) CreateAPIKeyFor(ctx context.Context, act model.Actor, name, role string, forUser int64) (model.APIKey, string, error) {
 	if !model.Contains(model.Roles, role) {

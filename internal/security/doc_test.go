@@ -17,10 +17,23 @@ const (
 
 // renderMatrix is the matrix as Markdown tables, UI then API, in the route
 // tables' order: ✓ may call it, own = only with its own records (another
-// member's answer 404), — gets 403; public routes need no credential.
+// member's answer 404), — gets 403; public routes need no credential. An API
+// route is walked by key and by session: a cell that holds for one of them
+// only says which.
 func renderMatrix(t *testing.T) string {
 	t.Helper()
 	byRoute := routeOf(t)
+	cell := func(x expectation, role string) string {
+		switch {
+		case x.public:
+			return "any"
+		case x.allowed[role] && x.own && role == "partner":
+			return "own"
+		case x.allowed[role]:
+			return "✓"
+		}
+		return "—"
+	}
 	var b strings.Builder
 	table := func(title string, api bool) {
 		b.WriteString("\n### " + title + "\n\n| Route | Class | " + strings.Join(roles, " | ") + " |\n|---|---|" + strings.Repeat("---|", len(roles)) + "\n")
@@ -29,28 +42,34 @@ func renderMatrix(t *testing.T) string {
 				continue
 			}
 			e := byRoute[rt.key()]
-			x, err := parseWho(e.who)
+			byKey, err := parseWho(e.whoBy(rt, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			bySession, err := parseWho(e.whoBy(rt, true))
 			if err != nil {
 				t.Fatal(err)
 			}
 			b.WriteString("| `" + rt.key() + "` | " + rt.access + " |")
 			for _, role := range roles {
-				cell := "—"
+				k, s := cell(byKey, role), cell(bySession, role)
+				c := k
 				switch {
-				case x.public:
-					cell = "any"
-				case x.allowed[role] && x.own && role == "partner":
-					cell = "own"
-				case x.allowed[role]:
-					cell = "✓"
+				case k == s:
+				case k == "—":
+					c = s + " by session"
+				case s == "—":
+					c = k + " by key"
+				default:
+					c = k + " by key, " + s + " by session"
 				}
-				b.WriteString(" " + cell + " |")
+				b.WriteString(" " + c + " |")
 			}
 			b.WriteString("\n")
 		}
 	}
 	table("UI (by session)", false)
-	table("API (by key or session)", true)
+	table("API (by key and by session)", true)
 	return b.String()
 }
 

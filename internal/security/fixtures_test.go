@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rightsize/rightsize/internal/app/apptest"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/store"
 )
@@ -375,17 +374,14 @@ func (f *fx) partner() int64 {
 // own so the per-IP reset throttle is not the matrix's.
 func (f *fx) resetToken() string {
 	f.t.Helper()
-	n := f.s.n.Add(1)
-	email := fmt.Sprintf("reset%d@alpha.example.com", n)
-	if _, err := f.s.e.App.Auth.CreateUser(ctx, email, "Reset", apptest.Password, 0, ""); err != nil {
+	u := f.s.newUser(f.t, "")
+	n := u.ID
+	if err := f.s.e.App.Auth.RequestPasswordReset(ctx, u.Email, fmt.Sprintf("10.77.%d.%d", n/250%250, n%250+1)); err != nil {
 		f.t.Fatal(err)
 	}
-	if err := f.s.e.App.Auth.RequestPasswordReset(ctx, email, fmt.Sprintf("10.77.%d.%d", n/250%250, n%250+1)); err != nil {
-		f.t.Fatal(err)
-	}
-	tok := f.s.resets.token(email)
+	tok := f.s.resets.token(u.Email)
 	if tok == "" {
-		f.t.Fatalf("no reset mail to %s", email)
+		f.t.Fatalf("no reset mail to %s", u.Email)
 	}
 	return tok
 }

@@ -91,7 +91,7 @@ func newSuite(t *testing.T, kind store.Kind) *suite {
 	}))
 	t.Cleanup(s.hooks.Close)
 	for _, role := range roles {
-		s.ui[role] = e.Browser(t, e.A.Users[role].Email)
+		s.ui[role] = e.Session(t, e.A.Users[role], e.A.ID)
 	}
 	// An AE pool, so a desk qualification finds an AE.
 	pool := s.adminJSON(t, "POST", "/api/v1/pools", `{"name":"Security AEs","role":"ae","capacity":1000000}`)
@@ -104,20 +104,39 @@ func (s *suite) uniq(prefix string) string { return fmt.Sprintf("%s%d", prefix, 
 // client is the browser a UI request of e runs in as role: the role's shared
 // session; a session of its own when the request ends or replaces it; a new
 // member of the role, signed in for this request alone, when the request
-// changes the caller's credentials.
+// changes the caller's credentials. Sessions are stored directly
+// (apptest.Env.Session): the password check is POST /login's, walked once per
+// role like every route.
 func (s *suite) client(t *testing.T, e entry, role string) *http.Client {
 	t.Helper()
 	switch {
 	case e.throwaway:
-		email := fmt.Sprintf("%s%d@alpha.example.com", role, s.n.Add(1))
-		if _, err := s.e.App.Auth.CreateUser(ctx, email, role, apptest.Password, s.e.A.ID, role); err != nil {
-			t.Fatal(err)
-		}
-		return s.e.Browser(t, email)
+		return s.e.Session(t, s.newUser(t, role), s.e.A.ID)
 	case e.ownSession:
-		return s.e.Browser(t, s.e.A.Users[role].Email)
+		return s.e.Session(t, s.e.A.Users[role], s.e.A.ID)
 	}
 	return s.ui[role]
+}
+
+// newUser stores a new user whose password is apptest.Password (the hash of
+// an existing user's, so no password is hashed), a member of A with role
+// unless role is "".
+func (s *suite) newUser(t *testing.T, role string) model.User {
+	t.Helper()
+	u := model.User{Email: s.uniq("new") + "@alpha.example.com", Name: "New " + role, PasswordHash: s.e.A.Users[model.RoleAdmin].PasswordHash}
+	if u.PasswordHash == "" {
+		t.Fatal("apptest users carry no password hash")
+	}
+	err := s.e.App.St.InTx(ctx, func(q store.Q) error {
+		if err := q.CreateUser(ctx, &u); err != nil || role == "" {
+			return err
+		}
+		return q.SetMembership(ctx, s.e.A.ID, u.ID, role)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 // req is one request a matrix entry builds.

@@ -28,7 +28,8 @@ const (
 // entry is one route of the matrix: who may call it and how to call it with
 // real fixture ids and a valid body (req builds the request; fixtures belong
 // to f.owner). ownSession: the request ends or replaces the caller's session,
-// so it runs in a session of its own. throwaway: the request changes the
+// so it runs in a session of its own. An API route is walked by key and by
+// session (whoSession). throwaway: the request changes the
 // caller's credentials (its password), so it runs as a new member of the
 // role, signed in for it alone.
 type entry struct {
@@ -37,6 +38,17 @@ type entry struct {
 	req        func(f *fx) req
 	ownSession bool
 	throwaway  bool
+	// whoSession, when set, is who may call an API route by session, where it
+	// differs from by key (who).
+	whoSession string
+}
+
+// whoBy is who may call rt with the credential: by session or by key.
+func (e entry) whoBy(rt route, bySession bool) string {
+	if rt.api && bySession && e.whoSession != "" {
+		return e.whoSession
+	}
+	return e.who
 }
 
 // matrix is the one declarative table of the security matrix: every route of
@@ -692,9 +704,9 @@ var matrix = []entry{
 	}},
 
 	// ---- API: partners (what they cost: admins and managers) and the AE's
-	// decision on an SQL. A key acts with its role but is not its member in a
-	// decision, so only an admin's or a manager's key decides (a receiving
-	// AE decides by session: the UI route above).
+	// decision on an SQL: the receiving AE, the deal's owner (here the
+	// caller), an admin or a manager. A key acts with its role but is not its
+	// member in a decision, so by key only an admin's or a manager's decides.
 	{route: "GET /api/v1/partners", who: managers, req: func(f *fx) req { return get("/api/v1/partners") }},
 	{route: "POST /api/v1/partners", who: managers, req: func(f *fx) req {
 		return call("POST", "/api/v1/partners", fmt.Sprintf(`{"name":%q,"start_month":"2026-01","fee_per_sql":40000}`, f.uniq("API SDR Co ")))
@@ -711,11 +723,11 @@ var matrix = []entry{
 		_, h := f.handoff()
 		return get("/api/v1/handoffs/%d", h)
 	}},
-	{route: "POST /api/v1/handoffs/{id}/accept", who: managers, req: func(f *fx) req {
+	{route: "POST /api/v1/handoffs/{id}/accept", who: managers, whoSession: staff, req: func(f *fx) req {
 		_, h := f.handoff()
 		return call("POST", fmt.Sprintf("/api/v1/handoffs/%d/accept", h), `{"note":"good fit"}`)
 	}},
-	{route: "POST /api/v1/handoffs/{id}/reject", who: managers, req: func(f *fx) req {
+	{route: "POST /api/v1/handoffs/{id}/reject", who: managers, whoSession: staff, req: func(f *fx) req {
 		_, h := f.handoff()
 		return call("POST", fmt.Sprintf("/api/v1/handoffs/%d/reject", h), `{"note":"student project"}`)
 	}},

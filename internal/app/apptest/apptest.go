@@ -5,6 +5,10 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -310,6 +314,37 @@ func (e *Env) Browser(t testing.TB, email string) *http.Client {
 		t.Fatalf("login as %s: status %d", email, resp.StatusCode)
 	}
 	return c
+}
+
+// Session is Browser without the login: a session of user u in workspace ws
+// is stored directly and its cookie put in a fresh jar, so tests that need
+// many signed-in browsers skip a password hash check each. The token is
+// stored as auth stores it (the SHA-256 of the token, hex); the session is
+// resolved through auth once, so a change there fails here, not later.
+func (e *Env) Session(t testing.TB, u model.User, ws int64) *http.Client {
+	t.Helper()
+	ctx := context.Background()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	sum := sha256.Sum256([]byte(tok))
+	now := store.Now()
+	sess := store.Session{IDHash: hex.EncodeToString(sum[:]), UserID: u.ID, WorkspaceID: &ws, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
+	if err := e.App.St.InTx(ctx, func(q store.Q) error { return q.CreateSession(ctx, sess) }); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := e.App.Auth.Session(ctx, tok); err != nil || p.UserID != u.ID || p.WorkspaceID != ws {
+		t.Fatalf("stored session of %s does not resolve: %v %+v", u.Email, err, p)
+	}
+	jar, _ := cookiejar.New(nil)
+	base, err := url.Parse(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar.SetCookies(base, []*http.Cookie{{Name: auth.SessionCookie, Value: tok, Path: "/"}})
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // Principal authenticates a key directly (for tests that call services).
