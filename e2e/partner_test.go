@@ -13,11 +13,11 @@ import (
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// TestPartnerView: a partner signs in to its desk, sees its own lead and not the
+// TestPartnersView: a partner signs in to its desk, sees its own lead and not the
 // client's, finds only its leads, contacts and accounts in the navigation, books
 // a meeting from the queue, and gets "Page not found" on the client's contact.
 // Then the admin makes a key that acts for the partner.
-func TestPartnerView(t *testing.T) {
+func TestPartnersView(t *testing.T) {
 	for _, kind := range storetest.Kinds(t) {
 		t.Run(string(kind), func(t *testing.T) {
 			b := newBrowser(t)
