@@ -88,15 +88,15 @@ func createAPIKey(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 	if err != nil {
 		return err
 	}
-	name, role, err := keyFields(f)
+	name, role, forUser, err := keyFields(f)
 	if err != nil {
 		return err
 	}
-	// A manager may mint keys for any role but admin, or keys would be a way up.
+	// Only admins reach this route; the check stays so a key never outranks its maker.
 	if role == model.RoleAdmin && p.Role != model.RoleAdmin {
 		return &httpx.StatusError{Status: http.StatusForbidden, Code: "forbidden", Field: "role", Msg: "only an admin can create an admin key"}
 	}
-	k, secret, err := a.d.Auth.CreateAPIKey(r.Context(), p.Actor(httpx.ClientIP(r)), name, role)
+	k, secret, err := a.d.Auth.CreateAPIKeyFor(r.Context(), p.Actor(httpx.ClientIP(r)), name, role, forUser)
 	if err != nil {
 		return err
 	}
@@ -104,14 +104,22 @@ func createAPIKey(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 	return nil
 }
 
-func keyFields(f map[string]any) (name, role string, err error) {
+func keyFields(f map[string]any) (name, role string, forUser int64, err error) {
 	for k, v := range f {
+		if k == "user_id" {
+			n, ok := v.(float64)
+			if !ok || n < 1 || n != float64(int64(n)) {
+				return "", "", 0, badField(k, "must be a user id")
+			}
+			forUser = int64(n)
+			continue
+		}
 		s, ok := v.(string)
 		switch {
 		case k != "name" && k != "role":
-			return "", "", badField(k, "unknown field")
+			return "", "", 0, badField(k, "unknown field")
 		case !ok:
-			return "", "", badField(k, "must be a string")
+			return "", "", 0, badField(k, "must be a string")
 		case k == "name":
 			name = s
 		default:
@@ -119,9 +127,9 @@ func keyFields(f map[string]any) (name, role string, err error) {
 		}
 	}
 	if role == "" {
-		return "", "", badField("role", "is required (%s)", strings.Join(model.Roles, ", "))
+		return "", "", 0, badField("role", "is required (%s)", strings.Join(model.Roles, ", "))
 	}
-	return name, role, nil
+	return name, role, forUser, nil
 }
 
 func revokeAPIKey(a *API, w http.ResponseWriter, r *http.Request, p *auth.Principal) error {

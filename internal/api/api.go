@@ -84,16 +84,22 @@ func New(d Deps) *API { return &API{d: d, doc: buildOpenAPI()} }
 const sessionCookie = auth.SessionCookie
 
 // access says who may call a route. public needs no credential (the OpenAPI
-// document); self needs any credential (who am I); read, write and admin are
-// auth.Can classes in the workspace the credential names.
+// document); self needs any credential (who am I); the others are auth.Can
+// classes in the workspace the credential names (docs/security.md): member
+// (every role; a partner through its own records only), read and write (every
+// role but partner), revenue (subscriptions), manage (admins and managers) and
+// admin (admins: integration secrets).
 type access string
 
 const (
-	public access = "public"
-	self   access = "self"
-	read   access = "read"
-	write  access = "write"
-	admin  access = "admin"
+	public  access = "public"
+	self    access = "self"
+	member  access = auth.ClassMember
+	read    access = auth.ClassRead
+	write   access = auth.ClassWrite
+	revenue access = auth.ClassRevenue
+	manage  access = auth.ClassManage
+	admin   access = auth.ClassAdmin
 )
 
 // handler gets the authenticated principal (nil on public routes) and returns an
@@ -115,27 +121,27 @@ var routes = []route{
 	{"GET", "/api/v1/openapi.json", public, getOpenAPI, op{id: "getOpenAPI", tag: "meta", summary: "This OpenAPI 3.1 document", resp: []resp{{200, "application/json", "OpenAPIDocument", "this document", false}}}},
 	{"GET", "/api/v1/me", self, getMe, op{id: "getMe", tag: "meta", summary: "The calling user or key, its workspace and role", resp: ok200("Me")}},
 
-	{"GET", "/api/v1/accounts", read, accounts.list, accounts.listDoc()},
-	{"POST", "/api/v1/accounts", write, accounts.create, accounts.createDoc()},
-	{"GET", "/api/v1/accounts/{id}", read, accounts.get, accounts.getDoc()},
-	{"PATCH", "/api/v1/accounts/{id}", write, accounts.update, accounts.updateDoc()},
+	{"GET", "/api/v1/accounts", member, accounts.list, accounts.listDoc()},
+	{"POST", "/api/v1/accounts", member, accounts.create, accounts.createDoc()},
+	{"GET", "/api/v1/accounts/{id}", member, accounts.get, accounts.getDoc()},
+	{"PATCH", "/api/v1/accounts/{id}", member, accounts.update, accounts.updateDoc()},
 	{"DELETE", "/api/v1/accounts/{id}", write, accounts.remove, accounts.deleteDoc()},
 	{"POST", "/api/v1/accounts/{id}/merge", write, accounts.mergeInto, accounts.mergeDoc()},
-	{"GET", "/api/v1/accounts/{id}/timeline", read, accounts.timeline, accounts.timelineDoc()},
+	{"GET", "/api/v1/accounts/{id}/timeline", member, accounts.timeline, accounts.timelineDoc()},
 	{"GET", "/api/v1/accounts/{id}/routing", read, getAccountRouting, getAccountRoutingDoc},
 
-	{"GET", "/api/v1/contacts", read, contacts.list, contacts.listDoc()},
-	{"POST", "/api/v1/contacts", write, contacts.create, contacts.createDoc()},
-	{"GET", "/api/v1/contacts/{id}", read, contacts.get, contacts.getDoc()},
-	{"PATCH", "/api/v1/contacts/{id}", write, contacts.update, contacts.updateDoc()},
+	{"GET", "/api/v1/contacts", member, contacts.list, contacts.listDoc()},
+	{"POST", "/api/v1/contacts", member, contacts.create, contacts.createDoc()},
+	{"GET", "/api/v1/contacts/{id}", member, contacts.get, contacts.getDoc()},
+	{"PATCH", "/api/v1/contacts/{id}", member, contacts.update, contacts.updateDoc()},
 	{"DELETE", "/api/v1/contacts/{id}", write, contacts.remove, contacts.deleteDoc()},
 	{"POST", "/api/v1/contacts/{id}/merge", write, contacts.mergeInto, contacts.mergeDoc()},
-	{"GET", "/api/v1/contacts/{id}/timeline", read, contacts.timeline, contacts.timelineDoc()},
-	{"GET", "/api/v1/contacts/{id}/score", read, contactScore, contactScoreDoc},
-	{"POST", "/api/v1/contacts/{id}/qualify", write, qualifyContact, qualifyContactDoc},
-	{"POST", "/api/v1/contacts/{id}/disqualify", write, disqualifyContact, disqualifyContactDoc},
-	{"POST", "/api/v1/contacts/{id}/nurture", write, nurtureContact, nurtureContactDoc},
-	{"POST", "/api/v1/contacts/{id}/meeting-booked", write, meetingBooked, meetingBookedDoc},
+	{"GET", "/api/v1/contacts/{id}/timeline", member, contacts.timeline, contacts.timelineDoc()},
+	{"GET", "/api/v1/contacts/{id}/score", member, contactScore, contactScoreDoc},
+	{"POST", "/api/v1/contacts/{id}/qualify", member, qualifyContact, qualifyContactDoc},
+	{"POST", "/api/v1/contacts/{id}/disqualify", member, disqualifyContact, disqualifyContactDoc},
+	{"POST", "/api/v1/contacts/{id}/nurture", member, nurtureContact, nurtureContactDoc},
+	{"POST", "/api/v1/contacts/{id}/meeting-booked", member, meetingBooked, meetingBookedDoc},
 
 	{"GET", "/api/v1/deals", read, deals.list, deals.listDoc()},
 	{"POST", "/api/v1/deals", write, deals.create, deals.createDoc()},
@@ -148,15 +154,15 @@ var routes = []route{
 	{"DELETE", "/api/v1/deals/{id}/committee/{contact_id}", write, deleteCommitteeMember, deleteCommitteeMemberDoc},
 	{"GET", "/api/v1/deals/{id}/effort", read, getDealEffort, getDealEffortDoc},
 
-	{"GET", "/api/v1/activities", read, activities.list, activities.listDoc()},
-	{"POST", "/api/v1/activities", write, activities.create, activities.createDoc()},
-	{"GET", "/api/v1/activities/{id}", read, activities.get, activities.getDoc()},
-	{"PATCH", "/api/v1/activities/{id}", write, activities.update, activities.updateDoc()},
+	{"GET", "/api/v1/activities", member, activities.list, activities.listDoc()},
+	{"POST", "/api/v1/activities", member, activities.create, activities.createDoc()},
+	{"GET", "/api/v1/activities/{id}", member, activities.get, activities.getDoc()},
+	{"PATCH", "/api/v1/activities/{id}", member, activities.update, activities.updateDoc()},
 	{"DELETE", "/api/v1/activities/{id}", write, activities.remove, activities.deleteDoc()},
 
-	{"GET", "/api/v1/custom-fields", read, listCustomFields, listCustomFieldsDoc},
-	{"POST", "/api/v1/custom-fields", admin, createCustomField, createCustomFieldDoc},
-	{"DELETE", "/api/v1/custom-fields/{id}", admin, deleteCustomField, deleteCustomFieldDoc},
+	{"GET", "/api/v1/custom-fields", member, listCustomFields, listCustomFieldsDoc},
+	{"POST", "/api/v1/custom-fields", manage, createCustomField, createCustomFieldDoc},
+	{"DELETE", "/api/v1/custom-fields/{id}", manage, deleteCustomField, deleteCustomFieldDoc},
 
 	{"GET", "/api/v1/api-keys", admin, listAPIKeys, listAPIKeysDoc},
 	{"POST", "/api/v1/api-keys", admin, createAPIKey, createAPIKeyDoc},
@@ -164,40 +170,40 @@ var routes = []route{
 
 	{"POST", "/api/v1/events", write, ingestEvents, ingestEventsDoc},
 	{"GET", "/api/v1/scoring/config", read, getScoringConfig, getScoringConfigDoc},
-	{"PUT", "/api/v1/scoring/config", admin, putScoringConfig, putScoringConfigDoc},
+	{"PUT", "/api/v1/scoring/config", manage, putScoringConfig, putScoringConfigDoc},
 	{"GET", "/api/v1/mail/sender", read, getMailSender, getMailSenderDoc},
 	{"PUT", "/api/v1/mail/sender", admin, putMailSender, putMailSenderDoc},
 	{"GET", "/api/v1/mail/sends", read, listMailSends, listMailSendsDoc},
-	{"GET", "/api/v1/mail/imap", read, getMailIMAP, getMailIMAPDoc},
+	{"GET", "/api/v1/mail/imap", admin, getMailIMAP, getMailIMAPDoc},
 	{"PUT", "/api/v1/mail/imap", admin, putMailIMAP, putMailIMAPDoc},
 	{"POST", "/api/v1/mail/imap/test", admin, testMailIMAP, testMailIMAPDoc},
 	{"GET", "/api/v1/routing/rules", read, getRoutingRules, getRoutingRulesDoc},
-	{"PUT", "/api/v1/routing/rules", admin, putRoutingRules, putRoutingRulesDoc},
+	{"PUT", "/api/v1/routing/rules", manage, putRoutingRules, putRoutingRulesDoc},
 	{"GET", "/api/v1/pipelines", read, getPipelines, getPipelinesDoc},
-	{"PUT", "/api/v1/pipelines", admin, putPipelines, putPipelinesDoc},
+	{"PUT", "/api/v1/pipelines", manage, putPipelines, putPipelinesDoc},
 
 	{"GET", "/api/v1/pools", read, listPools, listPoolsDoc},
-	{"POST", "/api/v1/pools", admin, createPool, createPoolDoc},
+	{"POST", "/api/v1/pools", manage, createPool, createPoolDoc},
 	{"GET", "/api/v1/pools/{id}", read, getPool, getPoolDoc},
-	{"PATCH", "/api/v1/pools/{id}", admin, updatePool, updatePoolDoc},
-	{"DELETE", "/api/v1/pools/{id}", admin, deletePool, deletePoolDoc},
-	{"PUT", "/api/v1/pools/{id}/members/{user_id}", admin, putPoolMember, putPoolMemberDoc},
-	{"DELETE", "/api/v1/pools/{id}/members/{user_id}", admin, deletePoolMember, deletePoolMemberDoc},
+	{"PATCH", "/api/v1/pools/{id}", manage, updatePool, updatePoolDoc},
+	{"DELETE", "/api/v1/pools/{id}", manage, deletePool, deletePoolDoc},
+	{"PUT", "/api/v1/pools/{id}/members/{user_id}", manage, putPoolMember, putPoolMemberDoc},
+	{"DELETE", "/api/v1/pools/{id}/members/{user_id}", manage, deletePoolMember, deletePoolMemberDoc},
 	{"GET", "/api/v1/assignment/settings", read, getAssignmentSettings, getAssignmentSettingsDoc},
-	{"PUT", "/api/v1/assignment/settings", admin, putAssignmentSettings, putAssignmentSettingsDoc},
+	{"PUT", "/api/v1/assignment/settings", manage, putAssignmentSettings, putAssignmentSettingsDoc},
 
 	{"GET", "/api/v1/reports/funnel", read, getFunnelReport, getFunnelReportDoc},
 	{"GET", "/api/v1/reports/disqualifications", read, getDisqualificationReport, getDisqualificationReportDoc},
 	{"GET", "/api/v1/reports/forecast", read, getForecastReport, getForecastReportDoc},
 	{"GET", "/api/v1/reports/pipeline", read, getPipelineReport, getPipelineReportDoc},
 
-	{"GET", "/api/v1/desk/queue", read, getDeskQueue, getDeskQueueDoc},
+	{"GET", "/api/v1/desk/queue", member, getDeskQueue, getDeskQueueDoc},
 
 	{"GET", "/api/v1/forms", read, listForms, listFormsDoc},
-	{"POST", "/api/v1/forms", admin, createForm, createFormDoc},
+	{"POST", "/api/v1/forms", manage, createForm, createFormDoc},
 	{"GET", "/api/v1/forms/{id}", read, getForm, getFormDoc},
-	{"PATCH", "/api/v1/forms/{id}", admin, updateForm, updateFormDoc},
-	{"DELETE", "/api/v1/forms/{id}", admin, deleteForm, deleteFormDoc},
+	{"PATCH", "/api/v1/forms/{id}", manage, updateForm, updateFormDoc},
+	{"DELETE", "/api/v1/forms/{id}", manage, deleteForm, deleteFormDoc},
 	{"GET", "/api/v1/forms/{id}/submissions", read, listSubmissions, listSubmissionsDoc},
 	{"GET", "/api/v1/content", read, listAssets, listAssetsDoc},
 	{"POST", "/api/v1/content", write, createAsset, createAssetDoc},
@@ -208,10 +214,10 @@ var routes = []route{
 	{"PUT", "/api/v1/content/{id}/file", write, putAssetFile, putAssetFileDoc},
 	{"DELETE", "/api/v1/content/{id}/file", write, deleteAssetFile, deleteAssetFileDoc},
 	{"GET", "/api/v1/tracking/sites", read, listTrackingSites, listTrackingSitesDoc},
-	{"POST", "/api/v1/tracking/sites", admin, createTrackingSite, createTrackingSiteDoc},
+	{"POST", "/api/v1/tracking/sites", manage, createTrackingSite, createTrackingSiteDoc},
 	{"GET", "/api/v1/tracking/sites/{id}", read, getTrackingSite, getTrackingSiteDoc},
-	{"PATCH", "/api/v1/tracking/sites/{id}", admin, updateTrackingSite, updateTrackingSiteDoc},
-	{"DELETE", "/api/v1/tracking/sites/{id}", admin, deleteTrackingSite, deleteTrackingSiteDoc},
+	{"PATCH", "/api/v1/tracking/sites/{id}", manage, updateTrackingSite, updateTrackingSiteDoc},
+	{"DELETE", "/api/v1/tracking/sites/{id}", manage, deleteTrackingSite, deleteTrackingSiteDoc},
 	{"GET", "/api/v1/sequences", read, listSequences, listSequencesDoc},
 	{"POST", "/api/v1/sequences", write, createSequence, createSequenceDoc},
 	{"GET", "/api/v1/sequences/{id}", read, getSequence, getSequenceDoc},
@@ -230,38 +236,38 @@ var routes = []route{
 	{"POST", "/api/v1/enrollments/{id}/pause", write, enrollmentAction("pause"), pauseEnrDoc},
 	{"POST", "/api/v1/enrollments/{id}/resume", write, enrollmentAction("resume"), resumeEnrDoc},
 
-	{"GET", "/api/v1/audit", admin, listAudit, listAuditDoc},
-	{"GET", "/api/v1/exports/{object}", admin, exportRecords, exportRecordsDoc},
+	{"GET", "/api/v1/audit", manage, listAudit, listAuditDoc},
+	{"GET", "/api/v1/exports/{object}", manage, exportRecords, exportRecordsDoc},
 
-	{"GET", "/api/v1/economics/inputs", admin, getEconomicsInputs, getEconomicsInputsDoc},
-	{"GET", "/api/v1/economics/settings", admin, getEconomicsSettings, getEconomicsSettingsDoc},
-	{"PUT", "/api/v1/economics/settings", admin, putEconomicsSettings, putEconomicsSettingsDoc},
-	{"GET", "/api/v1/economics/people-cost", admin, getPeopleCost, getPeopleCostDoc},
-	{"GET", "/api/v1/economics/market-sizing", admin, getMarketSizing, getMarketSizingDoc},
-	{"PUT", "/api/v1/economics/market-sizing", admin, putMarketSizing, putMarketSizingDoc},
-	{"GET", "/api/v1/economics/market-sizing/preset", admin, getMarketPreset, getMarketPresetDoc},
-	{"GET", "/api/v1/spend", admin, listSpend, listSpendDoc},
-	{"POST", "/api/v1/spend", admin, createSpend, createSpendDoc},
-	{"GET", "/api/v1/spend/{id}", admin, getSpend, getSpendDoc},
-	{"PATCH", "/api/v1/spend/{id}", admin, updateSpend, updateSpendDoc},
-	{"DELETE", "/api/v1/spend/{id}", admin, deleteSpend, deleteSpendDoc},
-	{"POST", "/api/v1/spend/import", admin, importSpend, importSpendDoc},
-	{"GET", "/api/v1/spend/summary", admin, getSpendSummary, getSpendSummaryDoc},
-	{"GET", "/api/v1/spend/allocation-rules", admin, getAllocationRules, getAllocationRulesDoc},
-	{"PUT", "/api/v1/spend/allocation-rules", admin, putAllocationRules, putAllocationRulesDoc},
-	{"GET", "/api/v1/cost-profiles", admin, listCostProfiles, listCostProfilesDoc},
-	{"POST", "/api/v1/cost-profiles", admin, createCostProfile, createCostProfileDoc},
-	{"GET", "/api/v1/cost-profiles/{id}", admin, getCostProfile, getCostProfileDoc},
-	{"PUT", "/api/v1/cost-profiles/{id}", admin, putCostProfile, putCostProfileDoc},
-	{"DELETE", "/api/v1/cost-profiles/{id}", admin, deleteCostProfile, deleteCostProfileDoc},
-	{"PUT", "/api/v1/cost-profiles/{id}/headcount", admin, putHeadcount, putHeadcountDoc},
-	{"GET", "/api/v1/staffing/scenarios", admin, listScenarios, listScenariosDoc},
-	{"POST", "/api/v1/staffing/scenarios", admin, createScenario, createScenarioDoc},
-	{"GET", "/api/v1/staffing/scenarios/{id}", admin, getScenario, getScenarioDoc},
-	{"PUT", "/api/v1/staffing/scenarios/{id}", admin, putScenario, putScenarioDoc},
-	{"DELETE", "/api/v1/staffing/scenarios/{id}", admin, deleteScenario, deleteScenarioDoc},
-	{"GET", "/api/v1/staffing/comparison", admin, getStaffingComparison, getStaffingComparisonDoc},
-	{"POST", "/api/v1/staffing/article-example", admin, createArticleExample, createArticleExampleDoc},
+	{"GET", "/api/v1/economics/inputs", manage, getEconomicsInputs, getEconomicsInputsDoc},
+	{"GET", "/api/v1/economics/settings", manage, getEconomicsSettings, getEconomicsSettingsDoc},
+	{"PUT", "/api/v1/economics/settings", manage, putEconomicsSettings, putEconomicsSettingsDoc},
+	{"GET", "/api/v1/economics/people-cost", manage, getPeopleCost, getPeopleCostDoc},
+	{"GET", "/api/v1/economics/market-sizing", manage, getMarketSizing, getMarketSizingDoc},
+	{"PUT", "/api/v1/economics/market-sizing", manage, putMarketSizing, putMarketSizingDoc},
+	{"GET", "/api/v1/economics/market-sizing/preset", manage, getMarketPreset, getMarketPresetDoc},
+	{"GET", "/api/v1/spend", manage, listSpend, listSpendDoc},
+	{"POST", "/api/v1/spend", manage, createSpend, createSpendDoc},
+	{"GET", "/api/v1/spend/{id}", manage, getSpend, getSpendDoc},
+	{"PATCH", "/api/v1/spend/{id}", manage, updateSpend, updateSpendDoc},
+	{"DELETE", "/api/v1/spend/{id}", manage, deleteSpend, deleteSpendDoc},
+	{"POST", "/api/v1/spend/import", manage, importSpend, importSpendDoc},
+	{"GET", "/api/v1/spend/summary", manage, getSpendSummary, getSpendSummaryDoc},
+	{"GET", "/api/v1/spend/allocation-rules", manage, getAllocationRules, getAllocationRulesDoc},
+	{"PUT", "/api/v1/spend/allocation-rules", manage, putAllocationRules, putAllocationRulesDoc},
+	{"GET", "/api/v1/cost-profiles", manage, listCostProfiles, listCostProfilesDoc},
+	{"POST", "/api/v1/cost-profiles", manage, createCostProfile, createCostProfileDoc},
+	{"GET", "/api/v1/cost-profiles/{id}", manage, getCostProfile, getCostProfileDoc},
+	{"PUT", "/api/v1/cost-profiles/{id}", manage, putCostProfile, putCostProfileDoc},
+	{"DELETE", "/api/v1/cost-profiles/{id}", manage, deleteCostProfile, deleteCostProfileDoc},
+	{"PUT", "/api/v1/cost-profiles/{id}/headcount", manage, putHeadcount, putHeadcountDoc},
+	{"GET", "/api/v1/staffing/scenarios", manage, listScenarios, listScenariosDoc},
+	{"POST", "/api/v1/staffing/scenarios", manage, createScenario, createScenarioDoc},
+	{"GET", "/api/v1/staffing/scenarios/{id}", manage, getScenario, getScenarioDoc},
+	{"PUT", "/api/v1/staffing/scenarios/{id}", manage, putScenario, putScenarioDoc},
+	{"DELETE", "/api/v1/staffing/scenarios/{id}", manage, deleteScenario, deleteScenarioDoc},
+	{"GET", "/api/v1/staffing/comparison", manage, getStaffingComparison, getStaffingComparisonDoc},
+	{"POST", "/api/v1/staffing/article-example", manage, createArticleExample, createArticleExampleDoc},
 
 	{"POST", "/api/v1/imports", write, createImport, createImportDoc},
 	{"GET", "/api/v1/imports", read, listImports, listImportsDoc},
@@ -280,21 +286,21 @@ var routes = []route{
 	{"PUT", "/api/v1/customers/{id}/sentiment", write, putSentiment, putSentimentDoc},
 	{"GET", "/api/v1/success/queue", read, getSuccessQueue, getSuccessQueueDoc},
 	{"GET", "/api/v1/success/health-settings", read, getHealthSettings, getHealthSettingsDoc},
-	{"PUT", "/api/v1/success/health-settings", admin, putHealthSettings, putHealthSettingsDoc},
+	{"PUT", "/api/v1/success/health-settings", manage, putHealthSettings, putHealthSettingsDoc},
 	{"GET", "/api/v1/success/checklists", read, getChecklists, getChecklistsDoc},
-	{"PUT", "/api/v1/success/checklists", admin, putChecklists, putChecklistsDoc},
+	{"PUT", "/api/v1/success/checklists", manage, putChecklists, putChecklistsDoc},
 	{"GET", "/api/v1/subscriptions", read, listSubscriptions, listSubscriptionsDoc},
-	{"POST", "/api/v1/subscriptions", write, createSubscription, createSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions", revenue, createSubscription, createSubscriptionDoc},
 	{"GET", "/api/v1/subscriptions/{id}", read, getSubscription, getSubscriptionDoc},
-	{"PATCH", "/api/v1/subscriptions/{id}", write, updateSubscription, updateSubscriptionDoc},
-	{"POST", "/api/v1/subscriptions/{id}/cancel", write, cancelSubscription, cancelSubscriptionDoc},
-	{"POST", "/api/v1/subscriptions/{id}/reactivate", write, reactivateSubscription, reactivateSubscriptionDoc},
+	{"PATCH", "/api/v1/subscriptions/{id}", revenue, updateSubscription, updateSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/cancel", revenue, cancelSubscription, cancelSubscriptionDoc},
+	{"POST", "/api/v1/subscriptions/{id}/reactivate", revenue, reactivateSubscription, reactivateSubscriptionDoc},
 	{"GET", "/api/v1/customers", read, listCustomers, listCustomersDoc},
 	{"GET", "/api/v1/customers/{id}", read, getCustomer, getCustomerDoc},
 	{"GET", "/api/v1/renewals", read, listRenewals, listRenewalsDoc},
-	{"POST", "/api/v1/renewals/{id}/outcome", write, renewalOutcome, renewalOutcomeDoc},
+	{"POST", "/api/v1/renewals/{id}/outcome", revenue, renewalOutcome, renewalOutcomeDoc},
 	{"GET", "/api/v1/renewals/settings", read, getRenewalSettings, getRenewalSettingsDoc},
-	{"PUT", "/api/v1/renewals/settings", admin, putRenewalSettings, putRenewalSettingsDoc},
+	{"PUT", "/api/v1/renewals/settings", manage, putRenewalSettings, putRenewalSettingsDoc},
 	{"GET", "/api/v1/reports/mrr", read, getMRRReport, getMRRReportDoc},
 	{"GET", "/api/v1/webhooks", admin, listWebhooks, listWebhooksDoc},
 	{"POST", "/api/v1/webhooks", admin, createWebhook, createWebhookDoc},
@@ -307,26 +313,26 @@ var routes = []route{
 	{"GET", "/api/v1/sending", admin, getSending, getSendingDoc},
 	{"POST", "/api/v1/sending/resume", admin, resumeSending, resumeSendingDoc},
 
-	{"GET", "/api/v1/economics/metrics", admin, getEconomicsMetrics, getEconomicsMetricsDoc},
-	{"GET", "/api/v1/economics/cac", admin, getEconomicsCAC, getEconomicsCACDoc},
-	{"GET", "/api/v1/economics/mrr", admin, getEconomicsMRR, getEconomicsMRRDoc},
-	{"GET", "/api/v1/economics/ltv", admin, getEconomicsLTV, getEconomicsLTVDoc},
-	{"GET", "/api/v1/economics/matrix", admin, getEconomicsMatrix, getEconomicsMatrixDoc},
-	{"GET", "/api/v1/economics/cohorts", admin, getEconomicsCohorts, getEconomicsCohortsDoc},
-	{"GET", "/api/v1/economics/funnel", admin, getEconomicsFunnel, getEconomicsFunnelDoc},
-	{"GET", "/api/v1/economics/recommendations", admin, getEconomicsRecommendations, getEconomicsRecommendationsDoc},
-	{"GET", "/api/v1/economics/cost-to-close", admin, getCostToClose, getCostToCloseDoc},
-	{"GET", "/api/v1/economics/alerts", admin, listEconomicsAlerts, listEconomicsAlertsDoc},
-	{"POST", "/api/v1/economics/alerts/{id}/acknowledge", admin, acknowledgeEconomicsAlert, acknowledgeEconomicsAlertDoc},
+	{"GET", "/api/v1/economics/metrics", manage, getEconomicsMetrics, getEconomicsMetricsDoc},
+	{"GET", "/api/v1/economics/cac", manage, getEconomicsCAC, getEconomicsCACDoc},
+	{"GET", "/api/v1/economics/mrr", manage, getEconomicsMRR, getEconomicsMRRDoc},
+	{"GET", "/api/v1/economics/ltv", manage, getEconomicsLTV, getEconomicsLTVDoc},
+	{"GET", "/api/v1/economics/matrix", manage, getEconomicsMatrix, getEconomicsMatrixDoc},
+	{"GET", "/api/v1/economics/cohorts", manage, getEconomicsCohorts, getEconomicsCohortsDoc},
+	{"GET", "/api/v1/economics/funnel", manage, getEconomicsFunnel, getEconomicsFunnelDoc},
+	{"GET", "/api/v1/economics/recommendations", manage, getEconomicsRecommendations, getEconomicsRecommendationsDoc},
+	{"GET", "/api/v1/economics/cost-to-close", manage, getCostToClose, getCostToCloseDoc},
+	{"GET", "/api/v1/economics/alerts", manage, listEconomicsAlerts, listEconomicsAlertsDoc},
+	{"POST", "/api/v1/economics/alerts/{id}/acknowledge", manage, acknowledgeEconomicsAlert, acknowledgeEconomicsAlertDoc},
 
-	{"GET", "/api/v1/partners", admin, listPartners, listPartnersDoc},
-	{"POST", "/api/v1/partners", admin, createPartner, createPartnerDoc},
-	{"GET", "/api/v1/partners/statements", admin, listPartnerStatements, listPartnerStatementsDoc},
-	{"GET", "/api/v1/partners/{id}", admin, getPartner, getPartnerDoc},
-	{"PUT", "/api/v1/partners/{id}", admin, putPartner, putPartnerDoc},
-	{"DELETE", "/api/v1/partners/{id}", admin, deletePartner, deletePartnerDoc},
-	{"GET", "/api/v1/partners/{id}/statement", admin, getPartnerStatement, getPartnerStatementDoc},
-	{"GET", "/api/v1/partners/{id}/actuals", admin, getPartnerActuals, getPartnerActualsDoc},
+	{"GET", "/api/v1/partners", manage, listPartners, listPartnersDoc},
+	{"POST", "/api/v1/partners", manage, createPartner, createPartnerDoc},
+	{"GET", "/api/v1/partners/statements", manage, listPartnerStatements, listPartnerStatementsDoc},
+	{"GET", "/api/v1/partners/{id}", manage, getPartner, getPartnerDoc},
+	{"PUT", "/api/v1/partners/{id}", manage, putPartner, putPartnerDoc},
+	{"DELETE", "/api/v1/partners/{id}", manage, deletePartner, deletePartnerDoc},
+	{"GET", "/api/v1/partners/{id}/statement", manage, getPartnerStatement, getPartnerStatementDoc},
+	{"GET", "/api/v1/partners/{id}/actuals", manage, getPartnerActuals, getPartnerActualsDoc},
 	{"GET", "/api/v1/handoffs/{id}", read, getHandoffRecord, getHandoffRecordDoc},
 	{"POST", "/api/v1/handoffs/{id}/accept", write, decideHandoff(model.HandoffAccepted), acceptHandoffSQLDoc},
 	{"POST", "/api/v1/handoffs/{id}/reject", write, decideHandoff(model.HandoffRejected), rejectHandoffSQLDoc},
@@ -336,7 +342,7 @@ var routes = []route{
 type RouteInfo struct {
 	Method  string
 	Pattern string
-	Access  string // public, self, read, write or admin
+	Access  string // public, self, or an auth class: member, read, write, revenue, manage, admin
 }
 
 // Routes lists every route the API registers, in table order.
@@ -364,12 +370,7 @@ func (a *API) serve(rt route) http.HandlerFunc {
 			// Record data and key secrets must not sit in shared caches.
 			w.Header().Set("Cache-Control", "no-store")
 			var err error
-			if p, err = a.authenticate(r, rt.access); err == nil && p.Role == model.RolePartner && !partnerRoutes[rt.method+" "+rt.pattern] {
-				// The partner role's scoped access (its assigned leads only) is
-				// not built yet: until it is, a partner member reaches only the
-				// desk actions that record its delivered work.
-				err = httpx.ErrForbidden
-			}
+			p, err = a.authenticate(r, rt.access)
 			if err != nil {
 				if errors.Is(err, httpx.ErrUnauthorized) {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="rightsize"`)
@@ -455,11 +456,4 @@ func pathMatches(pattern, path string) bool {
 		}
 	}
 	return true
-}
-
-// partnerRoutes are the API routes a partner member may call (see serve).
-var partnerRoutes = map[string]bool{
-	"GET /api/v1/me": true,
-	"POST /api/v1/contacts/{id}/meeting-booked": true,
-	"POST /api/v1/contacts/{id}/qualify":        true,
 }

@@ -685,10 +685,24 @@ func (h *harness) testAPIKeys(t *testing.T) {
 	if !h.auditHas(t, "api_key_create", "api_key", kid) || !h.auditHas(t, "api_key_revoke", "api_key", kid) {
 		t.Errorf("key create/revoke not audited")
 	}
-	// A manager may create keys, but not admin keys (that would be a way up).
+	// Keys are integration secrets: admins only (docs/security.md).
 	mgr := h.env.A.Keys[model.RoleManager]
-	h.want(t, http.StatusCreated, mgr, "POST", "/api/v1/api-keys", `{"name":"by manager","role":"csm"}`)
-	wantProblem(t, h.call(t, mgr, "POST", "/api/v1/api-keys", `{"name":"escalate","role":"admin"}`), http.StatusForbidden, "role")
+	wantProblem(t, h.call(t, mgr, "POST", "/api/v1/api-keys", `{"name":"by manager","role":"csm"}`), http.StatusForbidden, "")
+	// A key made by a key acts for that key's member (here the admin who owns
+	// the admin key); a partner key must act for a partner member and then
+	// reads as them.
+	if k["user_id"] != float64(h.env.A.Users[model.RoleAdmin].ID) {
+		t.Errorf("key made by the admin's key acts for %v, want the admin %d", k["user_id"], h.env.A.Users[model.RoleAdmin].ID)
+	}
+	wantProblem(t, h.call(t, key, "POST", "/api/v1/api-keys", `{"name":"dialer","role":"partner"}`), http.StatusBadRequest, "user_id")
+	wantProblem(t, h.call(t, key, "POST", "/api/v1/api-keys", fmt.Sprintf(`{"name":"dialer","role":"partner","user_id":%d}`, h.env.A.Users[model.RoleLDR].ID)), http.StatusBadRequest, "user_id")
+	wantProblem(t, h.call(t, key, "POST", "/api/v1/api-keys", fmt.Sprintf(`{"name":"dialer","role":"ae","user_id":%d}`, h.env.B.Users[model.RoleAE].ID)), http.StatusBadRequest, "user_id")
+	partner := h.env.A.Users[model.RolePartner]
+	pk := h.want(t, http.StatusCreated, key, "POST", "/api/v1/api-keys", fmt.Sprintf(`{"name":"dialer","role":"partner","user_id":%d}`, partner.ID))
+	if pk["user_id"] != float64(partner.ID) {
+		t.Fatalf("partner key: %v", pk)
+	}
+	h.want(t, http.StatusOK, pk["secret"].(string), "GET", "/api/v1/desk/queue", "")
 }
 
 func (h *harness) testAudit(t *testing.T) {
@@ -727,8 +741,6 @@ func (h *harness) testRoles(t *testing.T) {
 		privileged := role == model.RoleAdmin || role == model.RoleManager
 		t.Run(role, func(t *testing.T) {
 			adminOnly := []struct{ method, path, body string }{
-				{"GET", "/api/v1/api-keys", ""},
-				{"POST", "/api/v1/api-keys", fmt.Sprintf(`{"name":"by %s","role":"ldr"}`, role)},
 				{"POST", "/api/v1/custom-fields", fmt.Sprintf(`{"object_type":"contact","key":%q,"type":"text"}`, uniq("r_"))},
 				{"GET", "/api/v1/audit", ""},
 			}
@@ -744,10 +756,7 @@ func (h *harness) testRoles(t *testing.T) {
 				}
 			}
 			if role == model.RolePartner {
-				// Until the partner role's scoped access exists it reaches nothing.
-				for _, c := range [][2]string{{"GET", "/api/v1/contacts"}, {"GET", "/api/v1/custom-fields"}, {"POST", "/api/v1/contacts"}} {
-					wantProblem(t, h.call(t, key, c[0], c[1], `{"email":"p@roles.example"}`), http.StatusForbidden, "")
-				}
+				h.partnerScope(t, key)
 				return
 			}
 			// Every member reads and writes records and reads custom field definitions.
@@ -759,6 +768,69 @@ func (h *harness) testRoles(t *testing.T) {
 	}
 	wantProblem(t, h.call(t, a.Keys[model.RoleLDR], "DELETE", fmt.Sprintf("/api/v1/custom-fields/%d", cf), ""), http.StatusForbidden, "")
 	h.want(t, http.StatusNoContent, a.Keys[model.RoleManager], "DELETE", fmt.Sprintf("/api/v1/custom-fields/%d", cf), "")
+}
+
+// partnerScope checks the partner role's confined access with its key (the
+// whole matrix is internal/security's): it reads and works only the leads it
+// owns — another member's contact is a 404 like another workspace's, its desk
+// queue has its own MQLs and no unassigned ones — and economics, settings,
+// exports, deals and the audit log are 403.
+func (h *harness) partnerScope(t *testing.T, key string) {
+	a := h.env.A
+	partner, ldr := a.Users[model.RolePartner], a.Users[model.RoleLDR]
+	mk := func(owner int64) int64 {
+		return h.mk(t, h.adminA(), "contacts", fmt.Sprintf(`{"email":"%s@roles.example","lifecycle_stage":"mql","owner_id":%d}`, uniq("p"), owner))
+	}
+	own, other := mk(partner.ID), mk(ldr.ID)
+	free := h.mk(t, h.adminA(), "contacts", fmt.Sprintf(`{"email":"%s@roles.example","lifecycle_stage":"mql"}`, uniq("p")))
+	listed := map[int64]bool{}
+	for _, it := range items(t, h.want(t, http.StatusOK, key, "GET", "/api/v1/contacts?limit=200", "")) {
+		listed[id(t, it, "id")] = true
+		if it["owner_id"] != float64(partner.ID) {
+			t.Errorf("partner lists a contact it does not own: %v", it)
+		}
+	}
+	if !listed[own] || listed[other] || listed[free] {
+		t.Errorf("partner's contact list: own %v, another member's %v, unassigned %v", listed[own], listed[other], listed[free])
+	}
+	h.want(t, http.StatusOK, key, "GET", fmt.Sprintf("/api/v1/contacts/%d", own), "")
+	wantProblem(t, h.call(t, key, "GET", fmt.Sprintf("/api/v1/contacts/%d", other), ""), http.StatusNotFound, "")
+	wantProblem(t, h.call(t, key, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", other), `{"title":"VP"}`), http.StatusNotFound, "")
+	wantProblem(t, h.call(t, key, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", free), `{"title":"VP"}`), http.StatusNotFound, "")
+	h.want(t, http.StatusOK, key, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", own), `{"title":"VP"}`)
+	// What it creates is its own; it cannot hand a lead to someone else.
+	cid := h.mk(t, key, "contacts", fmt.Sprintf(`{"email":"%s@roles.example"}`, uniq("p")))
+	if c := h.want(t, http.StatusOK, h.adminA(), "GET", fmt.Sprintf("/api/v1/contacts/%d", cid), ""); c["owner_id"] != float64(partner.ID) {
+		t.Errorf("a partner's new contact is owned by %v", c["owner_id"])
+	}
+	wantProblem(t, h.call(t, key, "PATCH", fmt.Sprintf("/api/v1/contacts/%d", cid), fmt.Sprintf(`{"owner_id":%d}`, ldr.ID)), http.StatusBadRequest, "owner_id")
+	q := h.want(t, http.StatusOK, key, "GET", "/api/v1/desk/queue", "")
+	mine, _ := q["mine"].([]any)
+	unassigned, _ := q["unassigned"].([]any)
+	if id(t, q, "user_id") != partner.ID || len(unassigned) != 0 {
+		t.Errorf("partner's queue: %v", q)
+	}
+	inMine := false
+	for _, x := range mine {
+		c := x.(map[string]any)["contact"].(map[string]any)
+		inMine = inMine || id(t, c, "id") == own
+		if id(t, c, "id") == other || id(t, c, "id") == free {
+			t.Errorf("partner's queue has a lead it does not own: %v", c)
+		}
+	}
+	if !inMine {
+		t.Errorf("partner's queue misses its own MQL %d: %v", own, q)
+	}
+	for _, c := range [][2]string{
+		{"GET", "/api/v1/economics/metrics"}, {"GET", "/api/v1/partners"}, {"GET", "/api/v1/spend"},
+		{"GET", "/api/v1/scoring/config"}, {"GET", "/api/v1/routing/rules"}, {"GET", "/api/v1/mail/sender"},
+		{"GET", "/api/v1/exports/contacts"}, {"GET", "/api/v1/imports"}, {"GET", "/api/v1/deals"},
+		{"GET", "/api/v1/api-keys"}, {"DELETE", fmt.Sprintf("/api/v1/contacts/%d", own)},
+	} {
+		if p := wantProblem(t, h.call(t, key, c[0], c[1], ""), http.StatusForbidden, ""); p["code"] != "forbidden" {
+			t.Errorf("%s %s as partner: code %v", c[0], c[1], p["code"])
+		}
+	}
 }
 
 // sessionToken logs in through the UI's form when the web package serves it, and

@@ -76,22 +76,34 @@ func queueItems(in []desk.Item) []queueItem {
 	return out
 }
 
-// queueUser decides whose queue is read. A signed-in user reads their own; an
-// API key has no user, so it must name one with user_id. user_id naming anyone
-// but the caller needs an admin or manager credential, and must be a member of
-// the workspace.
+// queueUser decides whose queue is read. A signed-in user reads their own, a
+// key that acts for a member that member's; a key acting for no one must name
+// one with user_id. user_id naming anyone else needs an admin or manager
+// credential, and must be a member of the workspace.
 func (a *API) queueUser(r *http.Request, p *auth.Principal, s string) (int64, error) {
-	if s == "" {
-		if p.APIKeyID != 0 || p.UserID == 0 {
-			return 0, badField("user_id", "is required with an API key (a key has no user and so no queue of its own); admin and manager keys may read any member's queue")
+	// A partner (session or key) reads its own queue and no one else's.
+	if sc := p.Scope(); sc.Confined() {
+		if s != "" && s != strconv.FormatInt(sc.Owner, 10) {
+			return 0, httpx.ErrForbidden
 		}
-		return p.UserID, nil
+		return sc.Owner, nil
+	}
+	// A session's user; a key's member (the one it acts for), if any.
+	self := p.UserID
+	if p.APIKeyID != 0 {
+		self = p.KeyUserID
+	}
+	if s == "" {
+		if self == 0 {
+			return 0, badField("user_id", "is required with an API key that acts for no member (it has no queue of its own); admin and manager keys may read any member's queue")
+		}
+		return self, nil
 	}
 	uid, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || uid < 1 {
 		return 0, badField("user_id", "%q is not a user id", s)
 	}
-	if uid != p.UserID && !auth.Can(p.Role, string(admin)) {
+	if uid != self && !auth.Can(p.Role, string(manage)) {
 		return 0, httpx.ErrForbidden
 	}
 	if _, err := a.d.St.Read().Membership(r.Context(), p.WorkspaceID, uid); errors.Is(err, store.ErrNotFound) {
@@ -112,7 +124,7 @@ func getDeskQueue(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 		return err
 	}
 	now := time.Now().UTC()
-	q, err := a.d.Desk.Queue(r.Context(), p.WorkspaceID, uid, now)
+	q, err := a.d.Desk.ScopedQueue(r.Context(), p.Scope(), p.WorkspaceID, uid, now)
 	if err != nil {
 		return err
 	}

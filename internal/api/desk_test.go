@@ -44,10 +44,19 @@ func (h *harness) testDesk(t *testing.T) {
 		return false
 	}
 
-	// Queue: a key has no user of its own.
+	// Queue: a key that acts for a member reads that member's queue; a key
+	// acting for no one (a workspace key, made from the CLI) must name whose.
 	mine, free := contact("mql", ldr.ID), contact("mql", 0)
-	wantProblem(t, h.call(t, ldrKey, "GET", "/api/v1/desk/queue", ""), http.StatusBadRequest, "user_id")
-	wantProblem(t, h.call(t, ldrKey, "GET", fmt.Sprintf("/api/v1/desk/queue?user_id=%d", ldr.ID), ""), http.StatusForbidden, "")
+	if q := h.want(t, http.StatusOK, ldrKey, "GET", "/api/v1/desk/queue", ""); id(t, q, "user_id") != ldr.ID || !inQueue(q["mine"].([]any), mine) {
+		t.Fatalf("the LDR key's own queue: %v", q)
+	}
+	wantProblem(t, h.call(t, ldrKey, "GET", fmt.Sprintf("/api/v1/desk/queue?user_id=%d", h.env.A.Users[model.RoleAE].ID), ""), http.StatusForbidden, "")
+	_, unbound, err := h.env.App.Auth.CreateAPIKey(context.Background(), model.Actor{Workspace: a.ID, Label: "cli"}, "desk tool", model.RoleLDR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProblem(t, h.call(t, unbound, "GET", "/api/v1/desk/queue", ""), http.StatusBadRequest, "user_id")
+	wantProblem(t, h.call(t, unbound, "GET", fmt.Sprintf("/api/v1/desk/queue?user_id=%d", ldr.ID), ""), http.StatusForbidden, "")
 	wantProblem(t, h.call(t, admin, "GET", "/api/v1/desk/queue?user_id=999999999", ""), http.StatusBadRequest, "user_id")
 	wantProblem(t, h.call(t, admin, "GET", "/api/v1/desk/queue?user=1", ""), http.StatusBadRequest, "user")
 	q := h.want(t, http.StatusOK, admin, "GET", fmt.Sprintf("/api/v1/desk/queue?user_id=%d", ldr.ID), "")

@@ -78,7 +78,7 @@ var (
 	listMailSendsDoc = op{id: "listMailSends", tag: "mail", summary: "The send ledger, newest first; state=unknown lists sends whose outcome a crash left unknown (never re-sent)",
 		params: append([]param{{name: "state", desc: "only sends in this state", schema: enum(sendStates...)}}, limitOnly...), resp: ok200("MailSendList")}
 	getMailSenderDoc = op{id: "getMailSender", tag: "mail", summary: "The workspace's sender identity: from, reply-to, the postal address printed in every footer, rate limit and DKIM (the key itself is never returned)", resp: ok200("MailSender")}
-	putMailSenderDoc = op{id: "putMailSender", tag: "mail", summary: "Replace the sender identity; dkim_private_key left out keeps the stored key, \"\" removes it (admin, manager)", body: jsonBody("MailSenderInput"), resp: ok200("MailSender")}
+	putMailSenderDoc = op{id: "putMailSender", tag: "mail", summary: "Replace the sender identity; dkim_private_key left out keeps the stored key, \"\" removes it (admin)", body: jsonBody("MailSenderInput"), resp: ok200("MailSender")}
 )
 
 func mailSchemas(s js) {
@@ -160,9 +160,9 @@ func testMailIMAP(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 var (
 	getMailIMAPDoc = op{id: "getMailIMAP", tag: "mail", summary: "The workspace's reply mailbox (IMAP) that is polled for replies, and the outcome of the latest poll; the password is never returned", resp: ok200("MailIMAP")}
-	putMailIMAPDoc = op{id: "putMailIMAP", tag: "mail", summary: "Set the reply mailbox; password left out keeps the stored one (required the first time). Stored encrypted (admin, manager)",
+	putMailIMAPDoc = op{id: "putMailIMAP", tag: "mail", summary: "Set the reply mailbox; password left out keeps the stored one (required the first time). Stored encrypted (admin)",
 		body: jsonBody("MailIMAPInput"), resp: ok200("MailIMAP")}
-	testMailIMAPDoc = op{id: "testMailIMAP", tag: "mail", summary: "Connect, log in and open the mailbox with these settings, changing nothing; ok false with error naming the step that failed (admin, manager)",
+	testMailIMAPDoc = op{id: "testMailIMAP", tag: "mail", summary: "Connect, log in and open the mailbox with these settings, changing nothing; ok false with error naming the step that failed (admin)",
 		body: jsonBody("MailIMAPInput"), resp: ok200("MailIMAPCheck")}
 )
 

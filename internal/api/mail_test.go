@@ -56,7 +56,9 @@ func (h *harness) testMailSender(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
 	key, _ := json.Marshal(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})))
 	withKey := `{"from_address":"ada@sender.example","postal_address":"1 Engine St, London","dkim_domain":"sender.example","dkim_selector":"rs1","dkim_private_key":` + string(key) + `}`
-	if got := h.want(t, http.StatusOK, a.Keys[model.RoleManager], "PUT", "/api/v1/mail/sender", withKey); got["dkim_key"] != true || got["dkim_private_key"] != nil {
+	// The sender holds the DKIM key: admins only.
+	wantProblem(t, h.call(t, a.Keys[model.RoleManager], "PUT", "/api/v1/mail/sender", withKey), http.StatusForbidden, "")
+	if got := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/sender", withKey); got["dkim_key"] != true || got["dkim_private_key"] != nil {
 		t.Errorf("with key: %v", got)
 	}
 	// Leaving the key out keeps it.
@@ -120,7 +122,9 @@ func (h *harness) testMailIMAP(t *testing.T) {
 	if bad["ok"] != false || !strings.Contains(fmt.Sprint(bad["error"]), "login as") {
 		t.Errorf("wrong password test: %v", bad)
 	}
-	saved := h.want(t, http.StatusOK, h.env.A.Keys[model.RoleManager], "PUT", "/api/v1/mail/imap", "{"+base+`,"password":"imap-pw-123"}`)
+	wantProblem(t, h.call(t, h.env.A.Keys[model.RoleManager], "PUT", "/api/v1/mail/imap", "{"+base+`,"password":"imap-pw-123"}`), http.StatusForbidden, "")
+	wantProblem(t, h.call(t, h.env.A.Keys[model.RoleManager], "GET", "/api/v1/mail/imap", ""), http.StatusForbidden, "")
+	saved := h.want(t, http.StatusOK, h.adminA(), "PUT", "/api/v1/mail/imap", "{"+base+`,"password":"imap-pw-123"}`)
 	expectFields(t, "saved", saved, map[string]any{"configured": true, "enabled": true, "password_set": true, "mailbox": "INBOX", "tls": "none"})
 	res := h.call(t, h.adminA(), "GET", "/api/v1/mail/imap", "")
 	if strings.Contains(string(res.Body), "imap-pw-123") || res.Status != 200 {

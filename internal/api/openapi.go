@@ -171,7 +171,7 @@ func schemas() js {
 			p["secret"] = withDesc(js{"type": "string", "pattern": "^rsk_"}, "the key itself; shown only in this response")
 			return object(append(slices.Clone(apiKeyRequired), "secret"), p)
 		}(),
-		"APIKeyCreate": object([]string{"name", "role"}, js{"name": str(100), "role": enum(model.Roles...)}),
+		"APIKeyCreate": object([]string{"name", "role"}, js{"name": str(100), "role": enum(model.Roles...), "user_id": tID}),
 		"AuditEntry": object([]string{"id", "action", "created_at"}, js{
 			"id": tID, "workspace_id": tID, "user_id": tID, "api_key_id": tID, "action": str(0),
 			"target_type": str(0), "target_id": tID, "detail": tAny, "ip": str(0), "created_at": tTime,
@@ -252,7 +252,7 @@ var apiKeyRequired = []string{"id", "workspace_id", "name", "role", "prefix", "c
 func apiKeyProps() js {
 	return js{
 		"id": tID, "workspace_id": tID, "name": str(0), "role": enum(model.Roles...), "prefix": str(0),
-		"created_at": tTime, "last_used_at": tTime, "revoked_at": tTime,
+		"created_at": tTime, "last_used_at": tTime, "revoked_at": tTime, "user_id": tID,
 	}
 }
 
@@ -407,10 +407,10 @@ var (
 	deleteCustomFieldDoc = op{id: "deleteCustomField", tag: "custom-fields", summary: "Delete a custom field definition (admin, manager)",
 		resp: []resp{{http.StatusNoContent, "", "", "deleted", false}}}
 
-	listAPIKeysDoc  = op{id: "listAPIKeys", tag: "api-keys", summary: "List the workspace's API keys, revoked ones included (admin, manager)", resp: ok200("APIKeyList")}
-	createAPIKeyDoc = op{id: "createAPIKey", tag: "api-keys", summary: "Create an API key; the secret is in this response only (admin, manager; admin keys need an admin)",
+	listAPIKeysDoc  = op{id: "listAPIKeys", tag: "api-keys", summary: "List the workspace's API keys, revoked ones included (admin)", resp: ok200("APIKeyList")}
+	createAPIKeyDoc = op{id: "createAPIKey", tag: "api-keys", summary: "Create an API key; the secret is in this response only (admin). It acts for user_id (default: the caller's user, or for a key made with a key that key's member) and stops working while that member is disabled or gone from the workspace or demoted below the key's role; a partner key must name a partner member",
 		body: jsonBody("APIKeyCreate"), resp: []resp{{http.StatusCreated, "application/json", "APIKeyCreated", "", false}}}
-	revokeAPIKeyDoc = op{id: "revokeAPIKey", tag: "api-keys", summary: "Revoke an API key (admin, manager)",
+	revokeAPIKeyDoc = op{id: "revokeAPIKey", tag: "api-keys", summary: "Revoke an API key (admin)",
 		resp: []resp{{http.StatusNoContent, "", "", "revoked", false}}}
 
 	getFunnelReportDoc = op{id: "getFunnelReport", tag: "reports",

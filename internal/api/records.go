@@ -65,6 +65,10 @@ var activities = records[model.Activity]{
 	example: map[string]any{"kind": "demo", "subject": "Platform demo", "duration_minutes": 45},
 }
 
+// read is the read pool through p's scope: a partner's reads see only its own
+// records (store.ScopeOf), so anything else answers 404 like a foreign id.
+func (a *API) read(p *auth.Principal) store.Q { return a.d.St.Read().Scoped(p.Scope()) }
+
 func (rs records[T]) location(rec T) string {
 	return "/api/v1/" + rs.plural + "/" + strconv.FormatInt(rs.idOf(rec), 10)
 }
@@ -78,7 +82,7 @@ func (rs records[T]) list(a *API, w http.ResponseWriter, r *http.Request, p *aut
 	if err != nil {
 		return err
 	}
-	page, err := rs.storeList(a.d.St.Read(), r.Context(), p.WorkspaceID, lp, types)
+	page, err := rs.storeList(a.read(p), r.Context(), p.WorkspaceID, lp, types)
 	if err != nil {
 		return err
 	}
@@ -94,7 +98,7 @@ func (rs records[T]) get(a *API, w http.ResponseWriter, r *http.Request, p *auth
 	if _, err := onlyParams(r); err != nil {
 		return err
 	}
-	rec, err := rs.storeGet(a.d.St.Read(), r.Context(), p.WorkspaceID, id)
+	rec, err := rs.storeGet(a.read(p), r.Context(), p.WorkspaceID, id)
 	if err != nil {
 		return err
 	}
@@ -173,7 +177,7 @@ func (rs records[T]) mergeInto(a *API, w http.ResponseWriter, r *http.Request, p
 	if err != nil {
 		return err
 	}
-	q := a.d.St.Read()
+	q := a.read(p)
 	if _, err := rs.storeGet(q, r.Context(), p.WorkspaceID, id); err != nil {
 		return err
 	}
@@ -233,7 +237,7 @@ func (rs records[T]) timeline(a *API, w http.ResponseWriter, r *http.Request, p 
 	if err != nil {
 		return err
 	}
-	q := a.d.St.Read()
+	q := a.read(p)
 	if _, err := rs.storeGet(q, r.Context(), p.WorkspaceID, id); err != nil {
 		return err
 	}

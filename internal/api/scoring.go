@@ -110,6 +110,10 @@ func contactScore(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princi
 	if _, err := onlyParams(r); err != nil {
 		return err
 	}
+	// The contact first, through the caller's scope: a partner's foreign id is a 404.
+	if _, err := a.d.St.Read().Scoped(p.Scope()).GetContact(r.Context(), p.WorkspaceID, id); err != nil {
+		return err
+	}
 	b, err := a.d.Scoring.Breakdown(r.Context(), p.WorkspaceID, id, time.Now(), breakdownRecent)
 	if err != nil {
 		return err

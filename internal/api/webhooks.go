@@ -187,26 +187,26 @@ func resumeSending(a *API, w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 var (
-	listWebhooksDoc  = op{id: "listWebhooks", tag: "webhooks", summary: "The workspace's webhook endpoints; secrets are never returned (admin, manager)", resp: ok200("WebhookEndpointList")}
+	listWebhooksDoc  = op{id: "listWebhooks", tag: "webhooks", summary: "The workspace's webhook endpoints; secrets are never returned (admin)", resp: ok200("WebhookEndpointList")}
 	createWebhookDoc = op{id: "createWebhook", tag: "webhooks",
-		summary: "Add a webhook endpoint; the answer carries its whsec_ signing secret, the only time it is shown. The URL must be http(s) to a public address (docs/webhooks.md) (admin, manager)",
+		summary: "Add a webhook endpoint; the answer carries its whsec_ signing secret, the only time it is shown. The URL must be http(s) to a public address (docs/webhooks.md) (admin)",
 		body:    []content{{"application/json", ref("WebhookEndpointCreate"), map[string]any{"url": "https://hooks.example.com/rightsize", "description": "CRM sync", "event_types": []string{"deal.won", "contact.lifecycle_changed"}}}},
 		resp:    []resp{{http.StatusCreated, "application/json", "WebhookEndpointCreated", "", true}}}
-	getWebhookDoc    = op{id: "getWebhook", tag: "webhooks", summary: "A webhook endpoint (admin, manager)", resp: ok200("WebhookEndpoint")}
-	updateWebhookDoc = op{id: "updateWebhook", tag: "webhooks", summary: "Change an endpoint's URL, description, event filter or enabled flag; absent fields stay. Enabling clears the reason it was disabled (admin, manager)",
+	getWebhookDoc    = op{id: "getWebhook", tag: "webhooks", summary: "A webhook endpoint (admin)", resp: ok200("WebhookEndpoint")}
+	updateWebhookDoc = op{id: "updateWebhook", tag: "webhooks", summary: "Change an endpoint's URL, description, event filter or enabled flag; absent fields stay. Enabling clears the reason it was disabled (admin)",
 		body: jsonBody("WebhookEndpointUpdate"), resp: ok200("WebhookEndpoint")}
-	deleteWebhookDoc = op{id: "deleteWebhook", tag: "webhooks", summary: "Delete an endpoint with its deliveries and their log (admin, manager)",
+	deleteWebhookDoc = op{id: "deleteWebhook", tag: "webhooks", summary: "Delete an endpoint with its deliveries and their log (admin)",
 		resp: []resp{{http.StatusNoContent, "", "", "deleted", false}}}
-	testWebhookDoc = op{id: "testWebhook", tag: "webhooks", summary: "Send a signed webhook.test event to the endpoint now (also when disabled) with the same SSRF-safe client as deliveries, and answer what it did; logged, never retried (admin, manager)",
+	testWebhookDoc = op{id: "testWebhook", tag: "webhooks", summary: "Send a signed webhook.test event to the endpoint now (also when disabled) with the same SSRF-safe client as deliveries, and answer what it did; logged, never retried (admin)",
 		resp: ok200("WebhookTestResult")}
-	listWebhookDeliveriesDoc = op{id: "listWebhookDeliveries", tag: "webhooks", summary: "The endpoint's newest deliveries, each with its attempt log: status, latency, a 1 kB escaped excerpt of the answer (admin, manager)",
+	listWebhookDeliveriesDoc = op{id: "listWebhookDeliveries", tag: "webhooks", summary: "The endpoint's newest deliveries, each with its attempt log: status, latency, a 1 kB escaped excerpt of the answer (admin)",
 		params: []param{{name: "limit", desc: "how many deliveries, newest first", schema: js{"type": "integer", "minimum": 1, "maximum": webhookDeliveriesMax, "default": 50}}},
 		resp:   ok200("WebhookDeliveryList")}
-	redeliverWebhookDoc = op{id: "redeliverWebhook", tag: "webhooks", summary: "Send a delivery again now (the same webhook-id; logged as manual); 409 while its current attempt is in flight (admin, manager)",
+	redeliverWebhookDoc = op{id: "redeliverWebhook", tag: "webhooks", summary: "Send a delivery again now (the same webhook-id; logged as manual); 409 while its current attempt is in flight (admin)",
 		resp: []resp{{http.StatusAccepted, "application/json", "WebhookDelivery", "queued; the delivery log shows the attempt", false}}}
-	getSendingDoc = op{id: "getSending", tag: "sending", summary: "Whether sending is paused: after rightsize restore, no email, sequence step or webhook goes out until an admin confirms (admin, manager)",
+	getSendingDoc = op{id: "getSending", tag: "sending", summary: "Whether sending is paused: after rightsize restore, no email, sequence step or webhook goes out until an admin confirms (admin)",
 		resp: ok200("SendingStatus")}
-	resumeSendingDoc = op{id: "resumeSending", tag: "sending", summary: "Confirm a restored instance: sending resumes for the whole install (audited in this workspace); nothing changes when it is not paused (admin, manager)",
+	resumeSendingDoc = op{id: "resumeSending", tag: "sending", summary: "Confirm a restored instance: sending resumes for the whole install (audited in this workspace); nothing changes when it is not paused (admin)",
 		resp: ok200("SendingStatus")}
 )
 

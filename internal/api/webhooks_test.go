@@ -69,8 +69,8 @@ func (h *harness) testWebhooks(t *testing.T) {
 		wantProblem(t, h.call(t, admin, "POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q}`, u)), http.StatusBadRequest, "url")
 	}
 	wantProblem(t, h.call(t, admin, "POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q,"event_types":["contact.created","nope.nope"]}`, rc.srv.URL)), http.StatusBadRequest, "event_types[1]")
-	// Only admins and managers manage endpoints.
-	for _, role := range []string{model.RoleAE, model.RoleLDR, model.RoleCSM} {
+	// Only admins manage endpoints (integration secrets; docs/security.md).
+	for _, role := range []string{model.RoleManager, model.RoleAE, model.RoleLDR, model.RoleCSM, model.RolePartner} {
 		wantProblem(t, h.call(t, h.env.A.Keys[role], "GET", "/api/v1/webhooks", ""), http.StatusForbidden, "")
 		wantProblem(t, h.call(t, h.env.A.Keys[role], "POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q}`, rc.srv.URL+"/x")), http.StatusForbidden, "")
 	}
@@ -154,7 +154,8 @@ func (h *harness) testWebhooks(t *testing.T) {
 	if up["enabled"] != false || up["disabled_reason"] != "disabled by an admin" || len(up["event_types"].([]any)) != 0 {
 		t.Fatalf("patch %v", up)
 	}
-	h.want(t, http.StatusNoContent, h.env.A.Keys[model.RoleManager], "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", epID), "")
+	wantProblem(t, h.call(t, h.env.A.Keys[model.RoleManager], "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", epID), ""), http.StatusForbidden, "")
+	h.want(t, http.StatusNoContent, admin, "DELETE", fmt.Sprintf("/api/v1/webhooks/%d", epID), "")
 	wantProblem(t, h.call(t, admin, "GET", fmt.Sprintf("/api/v1/webhooks/%d", epID), ""), http.StatusNotFound, "")
 }
 

@@ -96,6 +96,8 @@ type Principal struct {
 	Role        string
 	SessionHash string
 	Memberships []model.Membership
+	// KeyUserID is the member an API key acts for (0: none; docs/security.md).
+	KeyUserID int64
 }
 
 // Actor turns p into the actor recorded in audit and history.
@@ -105,6 +107,12 @@ func (p *Principal) Actor(ip string) model.Actor {
 		id := p.APIKeyID
 		a.APIKeyID = &id
 		a.Label = "key:" + p.KeyPrefix
+		// A partner key works as its partner: what it books and qualifies is
+		// theirs, and it sees their records only (store.ScopeOf).
+		if p.Role == model.RolePartner && p.KeyUserID != 0 {
+			uid := p.KeyUserID
+			a.UserID = &uid
+		}
 	} else {
 		id := p.UserID
 		a.UserID = &id
@@ -112,6 +120,10 @@ func (p *Principal) Actor(ip string) model.Actor {
 	}
 	return a
 }
+
+// Scope is the part of the workspace p reads and writes: its own records for a
+// partner, everything otherwise (store.Scope).
+func (p *Principal) Scope() store.Scope { return store.ScopeOf(p.Actor("")) }
 
 func hashToken(tok string) string {
 	h := sha256.Sum256([]byte(tok))
@@ -283,8 +295,19 @@ func (s *Service) Logout(ctx context.Context, tok string) error {
 const KeyPrefix = "rsk_"
 
 // CreateAPIKey makes a key with 256 random bits; the secret is returned once and only
-// its SHA-256 is stored (a fast hash is right for a high-entropy secret).
+// its SHA-256 is stored (a fast hash is right for a high-entropy secret). The key
+// acts for the member who makes it (act.UserID), for a key made with a key that
+// key's member, and for no one when made from the CLI.
 func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role string) (model.APIKey, string, error) {
+	return s.CreateAPIKeyFor(ctx, act, name, role, 0)
+}
+
+// CreateAPIKeyFor is CreateAPIKey for a key that acts for member forUser
+// (0: the actor), its owner in api_keys.created_by_user_id. A key that acts
+// for a member works only while they belong to the workspace, are not
+// disabled and hold a role covering the key's (APIKey). A partner key must act for a member who
+// holds the partner role: it sees and works only that member's records.
+func (s *Service) CreateAPIKeyFor(ctx context.Context, act model.Actor, name, role string, forUser int64) (model.APIKey, string, error) {
 	if !model.Contains(model.Roles, role) {
 		return model.APIKey{}, "", &store.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of %s", role, strings.Join(model.Roles, ", "))}
 	}
@@ -297,16 +320,40 @@ func (s *Service) CreateAPIKey(ctx context.Context, act model.Actor, name, role 
 		return model.APIKey{}, "", &store.FieldError{Field: "name", Message: "is required (at most 100 characters)"}
 	}
 	secret := KeyPrefix + randomToken(32)
-	k := model.APIKey{WorkspaceID: act.Workspace, Name: name, Role: role, Prefix: secret[:len(KeyPrefix)+6], CreatedBy: act.UserID}
+	k := model.APIKey{WorkspaceID: act.Workspace, Name: name, Role: role, Prefix: secret[:len(KeyPrefix)+6]}
+	if forUser != 0 {
+		k.UserID = &forUser
+	} else if act.UserID != nil {
+		uid := *act.UserID
+		k.UserID = &uid
+	}
 	err := s.St.InTx(ctx, func(q store.Q) error {
-		// A key made with a key belongs to that key's creator: disabling the
-		// person stops every key their keys minted too.
-		if k.CreatedBy == nil && act.APIKeyID != nil {
-			by, err := q.APIKeyCreator(ctx, act.Workspace, *act.APIKeyID)
+		// A key made with a key acts for that key's member: disabling or
+		// removing the person stops every key their keys minted too.
+		if k.UserID == nil && act.APIKeyID != nil {
+			by, err := q.APIKeyOwner(ctx, act.Workspace, *act.APIKeyID)
 			if err != nil {
 				return err
 			}
-			k.CreatedBy = by
+			k.UserID = by
+		}
+		if role == model.RolePartner && k.UserID == nil {
+			return &store.FieldError{Field: "user_id", Message: "a partner key acts for one partner member: name them"}
+		}
+		if k.UserID != nil {
+			m, err := q.Membership(ctx, act.Workspace, *k.UserID)
+			if errors.Is(err, store.ErrNotFound) {
+				return &store.FieldError{Field: "user_id", Message: "is not a member of this workspace"}
+			}
+			if err != nil {
+				return err
+			}
+			if role == model.RolePartner && m.Role != model.RolePartner {
+				return &store.FieldError{Field: "user_id", Message: fmt.Sprintf("holds the %s role, not partner: a partner key acts for a partner member", m.Role)}
+			}
+			if !Covers(m.Role, role) {
+				return &store.FieldError{Field: "role", Message: fmt.Sprintf("a key may not do more than the member it acts for (a %s)", m.Role)}
+			}
 		}
 		if err := q.CreateAPIKey(ctx, &k, hashToken(secret)); err != nil {
 			return err
@@ -344,11 +391,20 @@ func (s *Service) APIKey(ctx context.Context, secret string) (*Principal, error)
 	if subtle.ConstantTimeCompare([]byte(k.Prefix), []byte(secret[:len(k.Prefix)])) != 1 {
 		return nil, ErrUnauthenticated
 	}
+	// A key that acts for a member never does more than the member may now: a
+	// demotion below the key's role stops the key, like a removal.
+	if k.UserID != nil && !Covers(k.MemberRole, k.Role) {
+		return nil, ErrUnauthenticated
+	}
 	now := s.now()
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
 		_ = s.St.InTx(ctx, func(q store.Q) error { return q.TouchAPIKey(ctx, k.ID, now) })
 	}
-	return &Principal{APIKeyID: k.ID, KeyPrefix: k.Prefix, WorkspaceID: k.WorkspaceID, Role: k.Role}, nil
+	p := &Principal{APIKeyID: k.ID, KeyPrefix: k.Prefix, WorkspaceID: k.WorkspaceID, Role: k.Role}
+	if k.UserID != nil {
+		p.KeyUserID = *k.UserID
+	}
+	return p, nil
 }
 
 // CreateUser makes a user with a password, optionally adding them to a workspace.
@@ -436,16 +492,57 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) err
 // GeneratePassword returns a random password for one-time admin logins.
 func GeneratePassword() string { return randomToken(15) }
 
-// Can reports whether role may perform an action class. The foundation has three
-// classes: read, write (records) and admin (keys, users, custom fields).
-func Can(role, class string) bool {
-	switch class {
-	case "read":
-		return model.Contains(model.Roles, role)
-	case "write":
-		return model.Contains(model.Roles, role)
-	case "admin":
-		return role == model.RoleAdmin || role == model.RoleManager
+// Access classes: every route of the UI and the API names one, and the route
+// table checks it before the handler runs (docs/security.md has the matrix).
+const (
+	// ClassMember: every role. The lead work a partner does too — the desk,
+	// contacts, accounts and activities — where a partner reads through its
+	// confined scope (store.ScopeOf), so other records answer 404.
+	ClassMember = "member"
+	// ClassRead and ClassWrite: the workspace's records, reports and settings
+	// pages, for every role but partner.
+	ClassRead  = "read"
+	ClassWrite = "write"
+	// ClassRevenue: what customers pay — subscriptions and renewal outcomes
+	// (subscriptions.WriterRoles: not LDRs, not partners).
+	ClassRevenue = "revenue"
+	// ClassManage: admins and managers — the team and its configuration
+	// (routing, scoring, pipelines, pools, forms, tracking, custom fields),
+	// economics, exports and the audit log.
+	ClassManage = "manage"
+	// ClassAdmin: admins only — integration secrets and who gets in: API keys,
+	// webhooks, the mail sender (DKIM key) and IMAP mailbox, the sending pause.
+	ClassAdmin = "admin"
+)
+
+// classRoles are the roles of each class.
+var classRoles = map[string][]string{
+	ClassMember:  model.Roles,
+	ClassRead:    {model.RoleAdmin, model.RoleManager, model.RoleLDR, model.RoleAE, model.RoleCSM},
+	ClassWrite:   {model.RoleAdmin, model.RoleManager, model.RoleLDR, model.RoleAE, model.RoleCSM},
+	ClassRevenue: {model.RoleAdmin, model.RoleManager, model.RoleAE, model.RoleCSM},
+	ClassManage:  {model.RoleAdmin, model.RoleManager},
+	ClassAdmin:   {model.RoleAdmin},
+}
+
+// Classes lists the access classes, widest first.
+var Classes = []string{ClassMember, ClassRead, ClassWrite, ClassRevenue, ClassManage, ClassAdmin}
+
+// ClassRoles lists the roles of class (nil for an unknown class).
+func ClassRoles(class string) []string { return classRoles[class] }
+
+// Covers reports whether holder may use every access class role may: a key
+// acting for a member is held to this (a key never outranks its member).
+func Covers(holder, role string) bool {
+	for _, c := range Classes {
+		if Can(role, c) && !Can(holder, c) {
+			return false
+		}
 	}
-	return false
+	return true
+}
+
+// Can reports whether role may use routes of an access class.
+func Can(role, class string) bool {
+	return model.Contains(classRoles[class], role)
 }

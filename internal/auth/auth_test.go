@@ -168,7 +168,65 @@ func TestAuth(t *testing.T) {
 				}
 			}
 		})
+
+		t.Run("keys act for a member", func(t *testing.T) {
+			rep, err := svc.CreateUser(ctx, "rep@agency.io", "Rep", "long enough password", a, "ae")
+			if err != nil {
+				t.Fatal(err)
+			}
+			partner, err := svc.CreateUser(ctx, "sdr@outsourced.io", "SDR", "long enough password", a, model.RolePartner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The key a member makes acts for them, and dies with their membership.
+			uid := rep.ID
+			k, secret, err := svc.CreateAPIKey(ctx, model.Actor{Workspace: a, UserID: &uid, Role: "ae"}, "mine", "ae")
+			if err != nil || k.UserID == nil || *k.UserID != rep.ID {
+				t.Fatalf("key %+v: %v", k, err)
+			}
+			if _, err := svc.APIKey(ctx, secret); err != nil {
+				t.Fatalf("member's key: %v", err)
+			}
+			if err := svc.SetRole(ctx, model.Actor{Workspace: a}, "rep@agency.io", ""); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.APIKey(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
+				t.Fatalf("key of a removed member still works: %v", err)
+			}
+			// A partner key must act for a partner member, and is confined to them.
+			if _, _, err := svc.CreateAPIKey(ctx, model.Actor{Workspace: a}, "p", model.RolePartner); !isField(err, "user_id") {
+				t.Fatalf("partner key without a member: %v", err)
+			}
+			if _, _, err := svc.CreateAPIKeyFor(ctx, model.Actor{Workspace: a}, "p", model.RolePartner, u.ID); !isField(err, "user_id") {
+				t.Fatalf("partner key for an admin: %v", err)
+			}
+			if _, _, err := svc.CreateAPIKeyFor(ctx, model.Actor{Workspace: a}, "p", model.RoleAE, rep.ID); !isField(err, "user_id") {
+				t.Fatalf("key for a non-member: %v", err)
+			}
+			_, psecret, err := svc.CreateAPIKeyFor(ctx, model.Actor{Workspace: a}, "outsourced dialer", model.RolePartner, partner.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := svc.APIKey(ctx, psecret)
+			if err != nil || p.Role != model.RolePartner || p.KeyUserID != partner.ID {
+				t.Fatalf("partner key principal: %+v %v", p, err)
+			}
+			if sc := p.Scope(); sc.Owner != partner.ID {
+				t.Fatalf("partner key scope %+v", sc)
+			}
+			if act := p.Actor(""); act.UserID == nil || *act.UserID != partner.ID || act.APIKeyID == nil {
+				t.Fatalf("partner key acts as %+v", act)
+			}
+			if sc := (&auth.Principal{UserID: u.ID, Role: "admin", WorkspaceID: a}).Scope(); sc.Confined() {
+				t.Fatalf("admin scope confined: %+v", sc)
+			}
+		})
 	})
+}
+
+func isField(err error, field string) bool {
+	var fe *store.FieldError
+	return errors.As(err, &fe) && fe.Field == field
 }
 
 func TestCan(t *testing.T) {
@@ -176,8 +234,11 @@ func TestCan(t *testing.T) {
 		role, class string
 		want        bool
 	}{
-		{"admin", "admin", true}, {"manager", "admin", true}, {"ldr", "admin", false}, {"ae", "admin", false},
+		{"admin", "admin", true}, {"manager", "admin", false}, {"ldr", "admin", false}, {"ae", "admin", false},
+		{"admin", "manage", true}, {"manager", "manage", true}, {"ae", "manage", false},
 		{"csm", "read", true}, {"", "read", false}, {"ldr", "write", true}, {"admin", "bogus", false},
+		{"partner", "member", true}, {"partner", "read", false}, {"partner", "write", false}, {"partner", "revenue", false},
+		{"ldr", "revenue", false}, {"ae", "revenue", true}, {"ldr", "member", true},
 	} {
 		if got := auth.Can(c.role, c.class); got != c.want {
 			t.Errorf("Can(%q,%q) = %v", c.role, c.class, got)

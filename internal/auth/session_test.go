@@ -373,6 +373,17 @@ func TestDisableUser(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One owner column: the key a key mints acts for the minting key's
+		// member; a CLI key acts for no one.
+		for name, k := range map[string]string{"child": child, "cli": cli} {
+			p, err := svc.APIKey(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]int64{"child": u.ID}[name]; p.KeyUserID != want {
+				t.Fatalf("%s key acts for %d, want %d", name, p.KeyUserID, want)
+			}
+		}
 		if _, err := svc.SetDisabled(ctx, model.Actor{Label: "test"}, "ANN@x.io", true); err != nil {
 			t.Fatal(err)
 		}

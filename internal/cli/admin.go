@@ -88,7 +88,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	email := fs.String("email", "", "login email")
 	name := fs.String("name", "", "display name")
 	wsSlug := fs.String("workspace", "", "workspace slug to add the user to")
-	role := fs.String("role", "admin", "role in that workspace: admin, manager, ldr, ae, csm")
+	role := fs.String("role", "admin", "role in that workspace: admin, manager, ldr, ae, csm, partner")
 	pw := fs.String("password", "", "password (generated and printed once when empty)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := config.Load(fs, &cfg, rest); err != nil {
@@ -133,7 +133,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 		roleSet := false
 		fs.Visit(func(f *flag.Flag) { roleSet = roleSet || f.Name == "role" })
 		if verb == "add" && !roleSet {
-			return usagef("user add needs --role (admin, manager, ldr, ae or csm)")
+			return usagef("user add needs --role (admin, manager, ldr, ae, csm or partner)")
 		}
 		w, err := workspaceBySlug(ctx, a, *wsSlug)
 		if err != nil {
@@ -204,12 +204,13 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fs := e.flags("apikey "+verb, "apikey create --workspace slug --name N [--role manager] | apikey list --workspace slug | apikey revoke --workspace slug --id N")
+	fs := e.flags("apikey "+verb, "apikey create --workspace slug --name N [--role manager] [--user email] | apikey list --workspace slug | apikey revoke --workspace slug --id N")
 	cfg := config.Defaults()
 	config.Bind(fs, &cfg, false)
 	wsSlug := fs.String("workspace", "", "workspace slug")
 	name := fs.String("name", "", "what the key is for")
-	role := fs.String("role", "manager", "role the key acts with: admin, manager, ldr, ae, csm")
+	role := fs.String("role", "manager", "role the key acts with: admin, manager, ldr, ae, csm, partner")
+	forEmail := fs.String("user", "", "the member the key acts for (required for a partner key, which sees only their records); the key stops working when they leave")
 	id := fs.Int64("id", 0, "key id (revoke)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := config.Load(fs, &cfg, rest); err != nil {
@@ -227,7 +228,15 @@ func runAPIKey(ctx context.Context, e *env, args []string) error {
 	act := cliActor(w.ID)
 	switch verb {
 	case "create":
-		k, secret, err := a.Auth.CreateAPIKey(ctx, act, *name, *role)
+		var forUser int64
+		if *forEmail != "" {
+			u, err := a.St.Read().UserByEmail(ctx, auth.NormalizeEmail(*forEmail))
+			if err != nil {
+				return fmt.Errorf("--user %s: %w", *forEmail, err)
+			}
+			forUser = u.ID
+		}
+		k, secret, err := a.Auth.CreateAPIKeyFor(ctx, act, *name, *role, forUser)
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,16 @@ func TestCLIEndToEnd(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &k); err != nil || !strings.HasPrefix(k.Secret, "rsk_") {
 		t.Fatalf("apikey json: %s %v", out, err)
 	}
+	// A partner key acts for a partner member (who is granted the role first).
+	if code, _, errs := run(t, "apikey", "create", "--db", db, "--workspace", "acme", "--name", "dialer", "--role", "partner"); code == 0 || !strings.Contains(errs, "user_id") {
+		t.Fatalf("partner key without a member: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "user", "create", "--db", db, "--email", "sdr@outsourced.io", "--workspace", "acme", "--role", "partner"); code != 0 {
+		t.Fatalf("partner user: %s", errs)
+	}
+	if code, out, errs := run(t, "apikey", "create", "--db", db, "--workspace", "acme", "--name", "dialer", "--role", "partner", "--user", "sdr@outsourced.io", "--json"); code != 0 || !strings.Contains(out, `"role": "partner"`) || !strings.Contains(out, `"user_id"`) {
+		t.Fatalf("partner key: %d %s %s", code, out, errs)
+	}
 	code, out, _ = run(t, "apikey", "list", "--db", db, "--workspace", "acme")
 	if code != 0 || !strings.Contains(out, "ci") || strings.Contains(out, k.Secret) {
 		t.Fatalf("apikey list shows the secret or not the key: %s", out)

@@ -420,6 +420,9 @@ func (s *Service) checkActivityLinks(ctx context.Context, q store.Q, ws int64, a
 func (s *Service) Delete(ctx context.Context, act model.Actor, kind string, id int64) error {
 	ws := act.Workspace
 	return s.St.InTx(ctx, func(q store.Q) error {
+		if err := visible(ctx, q, act, kind, id); err != nil {
+			return err
+		}
 		var err error
 		switch kind {
 		case "account":
@@ -440,10 +443,41 @@ func (s *Service) Delete(ctx context.Context, act model.Actor, kind string, id i
 	})
 }
 
+// visible answers store.ErrNotFound when a record of kind is outside a
+// partner's scope (the routes that delete and merge are not a partner's, but
+// the service does not rely on that).
+func visible(ctx context.Context, q store.Q, act model.Actor, kind string, ids ...int64) error {
+	sc := store.ScopeOf(act)
+	if !sc.Confined() {
+		return nil
+	}
+	q = q.Scoped(sc)
+	for _, id := range ids {
+		var err error
+		switch kind {
+		case "account":
+			_, err = q.GetAccount(ctx, act.Workspace, id)
+		case "contact":
+			_, err = q.GetContact(ctx, act.Workspace, id)
+		case "deal":
+			_, err = q.GetDeal(ctx, act.Workspace, id)
+		case "activity":
+			_, err = q.GetActivity(ctx, act.Workspace, id)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MergeContacts folds loserID into winnerID and audits it.
 func (s *Service) MergeContacts(ctx context.Context, act model.Actor, winnerID, loserID int64) (model.Contact, error) {
 	var c model.Contact
 	err := s.St.InTx(ctx, func(q store.Q) error {
+		if err := visible(ctx, q, act, "contact", winnerID, loserID); err != nil {
+			return err
+		}
 		var err error
 		if c, err = q.MergeContacts(ctx, act.Workspace, winnerID, loserID, act.Label); err != nil {
 			return err
@@ -457,6 +491,9 @@ func (s *Service) MergeContacts(ctx context.Context, act model.Actor, winnerID, 
 func (s *Service) MergeAccounts(ctx context.Context, act model.Actor, winnerID, loserID int64) (model.Account, error) {
 	var a model.Account
 	err := s.St.InTx(ctx, func(q store.Q) error {
+		if err := visible(ctx, q, act, "account", winnerID, loserID); err != nil {
+			return err
+		}
 		var err error
 		if a, err = q.MergeAccounts(ctx, act.Workspace, winnerID, loserID, act.Label); err != nil {
 			return err

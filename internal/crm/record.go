@@ -18,6 +18,9 @@ type kind[T any] struct {
 	create func(q store.Q, ctx context.Context, ws int64, x *T) error
 	update func(q store.Q, ctx context.Context, ws int64, x *T) error
 	id     func(*T) int64
+	// owner points at the record's owner_id (a partner's records are its own:
+	// confine).
+	owner func(*T) **int64
 	// history returns the history detail of a create (before == nil) or an update;
 	// nil means the kind keeps no history.
 	history func(before, after *T, f Fields) any
@@ -80,7 +83,11 @@ func createIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor
 	if err := k.apply(&x, f, defs); err != nil {
 		return x, err
 	}
-	if err := k.check(s, ctx, q, ws, &x); err != nil {
+	if err := confine(act, k, nil, &x); err != nil {
+		return x, err
+	}
+	// A partner links only to records it can see (store.ScopeOf).
+	if err := k.check(s, ctx, q.Scoped(store.ScopeOf(act)), ws, &x); err != nil {
 		return x, err
 	}
 	if err := routeAndWrite(s, ctx, q, act, k, nil, &x, k.create); err != nil {
@@ -108,7 +115,9 @@ func updateRecord[T any](s *Service, ctx context.Context, act model.Actor, k kin
 // updateIn is updateRecord inside the caller's transaction.
 func updateIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor, k kind[T], id int64, f Fields) (T, error) {
 	ws := act.Workspace
-	x, err := k.get(q, ctx, ws, id)
+	// A record outside a partner's scope is not found, like another workspace's.
+	sc := store.ScopeOf(act)
+	x, err := k.get(q.Scoped(sc), ctx, ws, id)
 	if err != nil {
 		return x, err
 	}
@@ -120,7 +129,10 @@ func updateIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor
 	if err := k.apply(&x, f, defs); err != nil {
 		return x, err
 	}
-	if err := k.check(s, ctx, q, ws, &x); err != nil {
+	if err := confine(act, k, &before, &x); err != nil {
+		return x, err
+	}
+	if err := k.check(s, ctx, q.Scoped(sc), ws, &x); err != nil {
 		return x, err
 	}
 	if err := routeAndWrite(s, ctx, q, act, k, &before, &x, k.update); err != nil {
@@ -132,6 +144,32 @@ func updateIn[T any](s *Service, ctx context.Context, q store.Q, act model.Actor
 		}
 	}
 	return x, tellWritten(s, ctx, q, act, k, &before, &x)
+}
+
+// confine keeps a partner's records its own: a record it creates (before is
+// nil) without an owner is given to it, one it creates for someone else is
+// refused, and it never changes a record's owner (it would give its leads away,
+// or take someone else's).
+func confine[T any](act model.Actor, k kind[T], before, x *T) error {
+	sc := store.ScopeOf(act)
+	if !sc.Confined() || k.owner == nil {
+		return nil
+	}
+	o := k.owner(x)
+	if before != nil {
+		if !samePtr(*k.owner(before), *o) {
+			return fe("owner_id", "a partner cannot change who owns a record")
+		}
+		return nil
+	}
+	switch {
+	case *o == nil && sc.Owner > 0:
+		id := sc.Owner
+		*o = &id
+	case *o == nil || **o != sc.Owner:
+		return fe("owner_id", "a partner owns the records it creates: leave it empty or name yourself")
+	}
+	return nil
 }
 
 // change records before → after of one field in a history detail when it moved.
@@ -159,7 +197,7 @@ var accountKind = kind[model.Account]{
 		return s.checkOwner(ctx, q, ws, a.OwnerID)
 	},
 	create: store.Q.CreateAccount, update: store.Q.UpdateAccount,
-	id: func(a *model.Account) int64 { return a.ID },
+	id: func(a *model.Account) int64 { return a.ID }, owner: func(a *model.Account) **int64 { return &a.OwnerID },
 	history: func(before, _ *model.Account, f Fields) any {
 		if before == nil {
 			return nil
@@ -221,7 +259,7 @@ var contactKind = kind[model.Contact]{
 		return s.checkOwner(ctx, q, ws, c.OwnerID)
 	},
 	create: store.Q.CreateContact, update: store.Q.UpdateContact,
-	id: func(c *model.Contact) int64 { return c.ID },
+	id: func(c *model.Contact) int64 { return c.ID }, owner: func(c *model.Contact) **int64 { return &c.OwnerID },
 	history: func(before, after *model.Contact, f Fields) any {
 		if before == nil {
 			return nil
@@ -331,7 +369,7 @@ var dealKind = kind[model.Deal]{
 		return checkDealStage(ctx, q, ws, d)
 	},
 	create: store.Q.CreateDeal, update: store.Q.UpdateDeal,
-	id: func(d *model.Deal) int64 { return d.ID },
+	id: func(d *model.Deal) int64 { return d.ID }, owner: func(d *model.Deal) **int64 { return &d.OwnerID },
 	history: func(before, after *model.Deal, f Fields) any {
 		if before == nil {
 			return map[string]any{"stage": after.Stage}
@@ -408,7 +446,7 @@ var activityKind = kind[model.Activity]{
 	obj: "activity", get: store.Q.GetActivity, apply: applyActivity,
 	check:  (*Service).checkActivityLinks,
 	create: store.Q.CreateActivity, update: store.Q.UpdateActivity,
-	id: func(a *model.Activity) int64 { return a.ID },
+	id: func(a *model.Activity) int64 { return a.ID }, owner: func(a *model.Activity) **int64 { return &a.OwnerID },
 }
 
 // CreateActivity validates and inserts an activity.

@@ -55,7 +55,7 @@ func (s *Service) MeetingBooked(ctx context.Context, act model.Actor, contactID 
 	now := s.now()
 	var a model.Activity
 	err := s.St.InTx(ctx, func(q store.Q) error {
-		c, err := q.GetContact(ctx, ws, contactID)
+		c, err := q.Scoped(store.ScopeOf(act)).GetContact(ctx, ws, contactID)
 		if err != nil {
 			return err
 		}
@@ -130,7 +130,13 @@ type Queue struct {
 // sorted: overdue SLA clocks first (most overdue first), then by score
 // (highest first), then by SLA due time (soonest first; no clock last).
 func (s *Service) Queue(ctx context.Context, ws, userID int64, now time.Time) (Queue, error) {
-	rows, err := s.St.Read().QueueCandidates(ctx, ws, userID, MaxQueue)
+	return s.ScopedQueue(ctx, store.Scope{}, ws, userID, now)
+}
+
+// ScopedQueue is Queue read through sc: a partner's scope shows its own MQLs
+// only, never the unassigned ones or another rep's.
+func (s *Service) ScopedQueue(ctx context.Context, sc store.Scope, ws, userID int64, now time.Time) (Queue, error) {
+	rows, err := s.St.Read().Scoped(sc).QueueCandidates(ctx, ws, userID, MaxQueue)
 	if err != nil {
 		return Queue{}, err
 	}
@@ -248,7 +254,7 @@ func (s *Service) Qualify(ctx context.Context, act model.Actor, contactID int64,
 	now := s.now()
 	var out Qualified
 	err := s.St.InTx(ctx, func(q store.Q) error {
-		c, err := q.GetContact(ctx, ws, contactID)
+		c, err := q.Scoped(store.ScopeOf(act)).GetContact(ctx, ws, contactID)
 		if err != nil {
 			return err
 		}
@@ -369,7 +375,7 @@ func (s *Service) move(ctx context.Context, act model.Actor, contactID int64, st
 	var c model.Contact
 	err := s.St.InTx(ctx, func(q store.Q) error {
 		var err error
-		if c, err = q.GetContact(ctx, ws, contactID); err != nil {
+		if c, err = q.Scoped(store.ScopeOf(act)).GetContact(ctx, ws, contactID); err != nil {
 			return err
 		}
 		from := qualifiable
@@ -417,7 +423,7 @@ type Call struct {
 // call, linked to its account) and then stops the contact's SLA clock.
 func (s *Service) LogCall(ctx context.Context, act model.Actor, contactID int64, call Call) (model.Activity, error) {
 	ws := act.Workspace
-	c, err := s.St.Read().GetContact(ctx, ws, contactID)
+	c, err := s.St.Read().Scoped(store.ScopeOf(act)).GetContact(ctx, ws, contactID)
 	if err != nil {
 		return model.Activity{}, err
 	}

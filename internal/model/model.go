@@ -100,9 +100,17 @@ type APIKey struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
-	// CreatedBy is the user who made the key (nil: the CLI); a disabled
-	// creator's keys are refused. Not shown: the audit log says who.
-	CreatedBy *int64 `json:"-"`
+	// UserID is the member the key acts for, its owner (docs/security.md;
+	// stored in api_keys.created_by_user_id): by default whoever made it, or
+	// the owner of the key that made it. The key stops working while they are
+	// disabled, once they leave the workspace or when their role no longer
+	// covers the key's, and a partner key sees only their records. Nil: a
+	// workspace key made from the CLI (or before owners were recorded), bound
+	// to no one; a partner key is never one.
+	UserID *int64 `json:"user_id,omitempty"`
+	// MemberRole is that member's role in the workspace now (read with the
+	// key when it authenticates; never shown).
+	MemberRole string `json:"-"`
 }
 
 // Account is a company we sell to.

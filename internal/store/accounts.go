@@ -45,7 +45,8 @@ func scanAccount(r rowScanner, extra ...any) (model.Account, int64, error) {
 
 // GetAccount loads one account of workspace ws.
 func (q Q) GetAccount(ctx context.Context, ws, id int64) (model.Account, error) {
-	a, _, err := scanAccount(q.db.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE workspace_id = $1 AND id = $2`, ws, id))
+	query, args := q.scopedOne(`SELECT `+accountCols+` FROM accounts WHERE workspace_id = $1 AND id = $2`, "accounts", ws, id)
+	a, _, err := scanAccount(q.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -98,7 +99,7 @@ func (q Q) DeleteAccount(ctx context.Context, ws, id int64) error {
 
 // ListAccounts pages through accounts.
 func (q Q) ListAccounts(ctx context.Context, ws int64, p ListParams, customTypes map[string]string) (Page[model.Account], error) {
-	bl, err := buildList(q.kind, accountList, ws, p, customTypes)
+	bl, err := buildList(q, accountList, ws, p, customTypes)
 	if err != nil {
 		return Page[model.Account]{}, err
 	}

@@ -49,7 +49,8 @@ func scanActivity(r rowScanner, extra ...any) (model.Activity, int64, error) {
 
 // GetActivity loads one activity of workspace ws.
 func (q Q) GetActivity(ctx context.Context, ws, id int64) (model.Activity, error) {
-	a, _, err := scanActivity(q.db.QueryRowContext(ctx, `SELECT `+activityCols+` FROM activities WHERE workspace_id = $1 AND id = $2`, ws, id))
+	query, args := q.scopedOne(`SELECT `+activityCols+` FROM activities WHERE workspace_id = $1 AND id = $2`, "activities", ws, id)
+	a, _, err := scanActivity(q.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -95,7 +96,7 @@ func (q Q) DeleteActivity(ctx context.Context, ws, id int64) error {
 // ListActivities pages through activities (filter by contact_id, account_id, deal_id
 // for a timeline).
 func (q Q) ListActivities(ctx context.Context, ws int64, p ListParams, customTypes map[string]string) (Page[model.Activity], error) {
-	bl, err := buildList(q.kind, activityList, ws, p, customTypes)
+	bl, err := buildList(q, activityList, ws, p, customTypes)
 	if err != nil {
 		return Page[model.Activity]{}, err
 	}

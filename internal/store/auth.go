@@ -41,16 +41,16 @@ func (q Q) CountUserSessions(ctx context.Context, userID int64) (int64, error) {
 	return n, err
 }
 
-// APIKeyCreator is the user who created key id of ws (nil: made from the CLI or
-// before creators were recorded).
-func (q Q) APIKeyCreator(ctx context.Context, ws, id int64) (*int64, error) {
+// APIKeyOwner is the member key id of ws acts for (api_keys.created_by_user_id;
+// nil: a workspace key made from the CLI or before owners were recorded).
+func (q Q) APIKeyOwner(ctx context.Context, ws, id int64) (*int64, error) {
 	var u sql.NullInt64
 	err := q.db.QueryRowContext(ctx, `SELECT created_by_user_id FROM api_keys WHERE workspace_id=$1 AND id=$2`, ws, id).Scan(&u)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: api key creator: %w", err)
+		return nil, fmt.Errorf("store: api key owner: %w", err)
 	}
 	return intPtr(u), nil
 }

@@ -50,7 +50,8 @@ func scanContact(r rowScanner, extra ...any) (model.Contact, int64, error) {
 
 // GetContact loads one contact of workspace ws.
 func (q Q) GetContact(ctx context.Context, ws, id int64) (model.Contact, error) {
-	c, _, err := scanContact(q.db.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = $1 AND id = $2`, ws, id))
+	query, args := q.scopedOne(`SELECT `+contactCols+` FROM contacts WHERE workspace_id = $1 AND id = $2`, "contacts", ws, id)
+	c, _, err := scanContact(q.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -62,7 +63,8 @@ func (q Q) GetContact(ctx context.Context, ws, id int64) (model.Contact, error) 
 
 // ContactByEmail finds a contact by normalised email.
 func (q Q) ContactByEmail(ctx context.Context, ws int64, email string) (model.Contact, error) {
-	c, _, err := scanContact(q.db.QueryRowContext(ctx, `SELECT `+contactCols+` FROM contacts WHERE workspace_id = $1 AND email = $2`, ws, email))
+	query, args := q.scopedOne(`SELECT `+contactCols+` FROM contacts WHERE workspace_id = $1 AND email = $2`, "contacts", ws, email)
+	c, _, err := scanContact(q.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -114,7 +116,7 @@ func (q Q) DeleteContact(ctx context.Context, ws, id int64) error {
 
 // ListContacts pages through contacts.
 func (q Q) ListContacts(ctx context.Context, ws int64, p ListParams, customTypes map[string]string) (Page[model.Contact], error) {
-	bl, err := buildList(q.kind, contactList, ws, p, customTypes)
+	bl, err := buildList(q, contactList, ws, p, customTypes)
 	if err != nil {
 		return Page[model.Contact]{}, err
 	}

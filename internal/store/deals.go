@@ -46,7 +46,8 @@ func scanDeal(r rowScanner, extra ...any) (model.Deal, int64, error) {
 
 // GetDeal loads one deal of workspace ws.
 func (q Q) GetDeal(ctx context.Context, ws, id int64) (model.Deal, error) {
-	d, _, err := scanDeal(q.db.QueryRowContext(ctx, `SELECT `+dealCols+` FROM deals WHERE workspace_id = $1 AND id = $2`, ws, id))
+	query, args := q.scopedOne(`SELECT `+dealCols+` FROM deals WHERE workspace_id = $1 AND id = $2`, "deals", ws, id)
+	d, _, err := scanDeal(q.db.QueryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -93,7 +94,7 @@ func (q Q) DeleteDeal(ctx context.Context, ws, id int64) error {
 
 // ListDeals pages through deals.
 func (q Q) ListDeals(ctx context.Context, ws int64, p ListParams, customTypes map[string]string) (Page[model.Deal], error) {
-	bl, err := buildList(q.kind, dealList, ws, p, customTypes)
+	bl, err := buildList(q, dealList, ws, p, customTypes)
 	if err != nil {
 		return Page[model.Deal]{}, err
 	}

@@ -26,14 +26,20 @@ type QueueRow struct {
 }
 
 // QueueCandidates lists the mql contacts of ws owned by userID or by nobody,
-// newest first, at most limit. The desk sorts them (SLA, then score).
+// newest first, at most limit. The desk sorts them (SLA, then score). A
+// confined Q (Scoped) lists only its owner's contacts: no one else's queue and
+// no unassigned ones.
 func (q Q) QueueCandidates(ctx context.Context, ws, userID int64, limit int) ([]QueueRow, error) {
+	whose := "(c.owner_id = $2 OR c.owner_id IS NULL)"
+	if q.scope.Confined() {
+		userID, whose = q.scope.Owner, "c.owner_id = $2"
+	}
 	rows, err := q.db.QueryContext(ctx, `SELECT c.id, c.email, c.first_name, c.last_name, c.title, c.phone, c.account_id, c.owner_id, c.lifecycle_stage,
 			COALESCE(a.name, ''), COALESCE(a.segment, ''), COALESCE(a.motion, ''), a.employees,
 			(SELECT MIN(s.sla_due_at) FROM assignments s WHERE s.workspace_id = c.workspace_id AND s.object_type = 'contact' AND s.object_id = c.id AND s.first_touch_at IS NULL),
 			(SELECT MAX(x.occurred_at) FROM activities x WHERE x.workspace_id = c.workspace_id AND x.contact_id = c.id)
 		FROM contacts c LEFT JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
-		WHERE c.workspace_id = $1 AND c.lifecycle_stage = 'mql' AND (c.owner_id = $2 OR c.owner_id IS NULL)
+		WHERE c.workspace_id = $1 AND c.lifecycle_stage = 'mql' AND `+whose+`
 		ORDER BY c.id DESC LIMIT $3`, ws, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: queue: %w", err)

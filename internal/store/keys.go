@@ -10,39 +10,54 @@ import (
 	"github.com/rightsize/rightsize/internal/model"
 )
 
-// CreateAPIKey stores a key's hash and the user who made it (k.CreatedBy).
+// CreateAPIKey stores a key's hash and the member it acts for (k.UserID).
 func (q Q) CreateAPIKey(ctx context.Context, k *model.APIKey, hash string) error {
 	k.CreatedAt = Now()
 	err := q.db.QueryRowContext(ctx, `INSERT INTO api_keys (workspace_id, name, role, prefix, key_hash, created_at, created_by_user_id) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING id`,
-		k.WorkspaceID, k.Name, k.Role, k.Prefix, hash, k.CreatedAt, nullInt(k.CreatedBy)).Scan(&k.ID)
+		k.WorkspaceID, k.Name, k.Role, k.Prefix, hash, k.CreatedAt, nullInt(k.UserID)).Scan(&k.ID)
 	if err != nil {
 		return wrapWrite("create api key", err)
 	}
 	return nil
 }
 
-func scanKey(r rowScanner) (model.APIKey, error) {
+func scanKey(r rowScanner, extra ...any) (model.APIKey, error) {
 	var k model.APIKey
 	var c, l, rv dbTime
-	err := r.Scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Role, &k.Prefix, &c, &l, &rv)
+	var user sql.NullInt64
+	err := r.Scan(append([]any{&k.ID, &k.WorkspaceID, &k.Name, &k.Role, &k.Prefix, &c, &l, &rv, &user}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, ErrNotFound
 	}
 	if err != nil {
 		return k, fmt.Errorf("store: api key: %w", err)
 	}
-	k.CreatedAt, k.LastUsedAt, k.RevokedAt = c.T, l.ptr(), rv.ptr()
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt, k.UserID = c.T, l.ptr(), rv.ptr(), intPtr(user)
 	return k, nil
 }
 
-const keyCols = `id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at`
+const keyCols = `id, workspace_id, name, role, prefix, created_at, last_used_at, revoked_at, created_by_user_id`
 
 // APIKeyByHash finds an unrevoked key by the hash of its secret. It is the one
 // lookup not scoped by workspace: the key is what names the workspace. A key
-// whose creator is disabled is not found (it works again if they are enabled).
+// that acts for a member (its owner, created_by_user_id) is found only while
+// that member belongs to the key's workspace and is not disabled, so a removal
+// or a disable takes effect on the next request (and an enable restores it).
 func (q Q) APIKeyByHash(ctx context.Context, hash string) (model.APIKey, error) {
-	return scanKey(q.db.QueryRowContext(ctx, `SELECT `+keyCols+` FROM api_keys WHERE key_hash=$1 AND revoked_at IS NULL
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = api_keys.created_by_user_id AND u.disabled)`, hash))
+	var role sql.NullString
+	k, err := scanKey(q.db.QueryRowContext(ctx, `SELECT k.id, k.workspace_id, k.name, k.role, k.prefix, k.created_at, k.last_used_at, k.revoked_at, k.created_by_user_id,
+			(SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id
+			  WHERE m.workspace_id = k.workspace_id AND m.user_id = k.created_by_user_id AND NOT u.disabled)
+		FROM api_keys k
+		WHERE k.key_hash=$1 AND k.revoked_at IS NULL`, hash), &role)
+	if err != nil {
+		return k, err
+	}
+	if k.UserID != nil && !role.Valid {
+		return model.APIKey{}, ErrNotFound
+	}
+	k.MemberRole = role.String
+	return k, nil
 }
 
 // ListAPIKeys lists a workspace's keys, newest first.

@@ -326,9 +326,12 @@ type builtList struct {
 	limit         int
 }
 
-func buildList(kind Kind, spec listSpec, ws int64, p ListParams, customTypes map[string]string) (*builtList, error) {
-	b := &listBuilder{kind: kind, fields: spec.fields, lower: spec.lower}
+func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[string]string) (*builtList, error) {
+	b := &listBuilder{kind: q.kind, fields: spec.fields, lower: spec.lower}
 	b.where = append(b.where, "workspace_id = "+b.arg(ws))
+	if q.scope.Confined() {
+		b.where = append(b.where, q.ownerCond(spec.table, b.arg(q.scope.Owner)))
+	}
 	for _, f := range p.Filters {
 		if err := b.addFilter(f, customTypes); err != nil {
 			return nil, err

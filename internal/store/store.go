@@ -196,6 +196,8 @@ type Q struct {
 	tx   *sql.Tx
 	conn *sql.Conn // PostgreSQL transactions: the connection, for COPY
 	kind Kind
+	// scope confines record reads (Scoped); zero: the whole workspace.
+	scope Scope
 }
 
 // Read returns a Q on the read pool. Writing through it fails on SQLite.

@@ -48,7 +48,7 @@ func (u *UI) accountList(w http.ResponseWriter, r *http.Request, s *session) {
 		fs = append(fs, store.Filter{Field: "employees", Op: "gte", Value: v})
 	}
 	d := accountListData{L: lr, Segments: segmentFilterOptions(), Motions: opts(model.Motions, "Any motion")}
-	page, err := u.d.St.Read().ListAccounts(ctx, s.WS(), lr.params(fs), nil)
+	page, err := u.q(s).ListAccounts(ctx, s.WS(), lr.params(fs), nil)
 	status := http.StatusOK
 	if err != nil {
 		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"employees": "employees_min", "segment": "segment", "industry": "industry", "motion": "motion"}); err != nil {
@@ -57,7 +57,7 @@ func (u *UI) accountList(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		status = http.StatusBadRequest
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -132,7 +132,7 @@ func (u *UI) showAccountWith(w http.ResponseWriter, r *http.Request, s *session,
 
 func (u *UI) renderAccount(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act, merge *form, subErr string) {
 	ctx := r.Context()
-	q := u.d.St.Read()
+	q := u.q(s)
 	a, err := q.GetAccount(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -149,12 +149,12 @@ func (u *UI) renderAccount(w http.ResponseWriter, r *http.Request, s *session, i
 		u.fail(w, r, s, err)
 		return
 	}
-	tl, err := u.timeline(ctx, s.WS(), "account", "account_id", id)
+	tl, err := u.timeline(ctx, s, "account", "account_id", id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -240,14 +240,14 @@ func accountFields(owners, segments []optGroup) []field {
 }
 
 func (u *UI) accountForm(r *http.Request, s *session, action, submit, cancel string) (*form, error) {
-	ms, _, err := u.members(r.Context(), s.WS())
+	ms, _, err := u.members(r.Context(), s)
 	if err != nil {
 		return nil, err
 	}
 	// Offer the default segments, routing's catch-all, and every segment the
 	// workspace's accounts are in (custom segment rules), so saving the form never
 	// clears a segment it did not list.
-	inUse, err := u.d.St.Read().CountBy(r.Context(), s.WS(), "accounts", "segment")
+	inUse, err := u.q(s).CountBy(r.Context(), s.WS(), "accounts", "segment")
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (u *UI) accountNew(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+	ws, err := u.q(s).GetWorkspace(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -315,7 +315,7 @@ func (u *UI) accountEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	a, err := u.d.St.Read().GetAccount(r.Context(), s.WS(), id)
+	a, err := u.q(s).GetAccount(r.Context(), s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -383,7 +383,7 @@ func (u *UI) accountMerge(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	winner, err := u.d.St.Read().GetAccount(ctx, s.WS(), id)
+	winner, err := u.q(s).GetAccount(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -435,7 +435,7 @@ func (u *UI) findAccount(r *http.Request, s *session, ref string) (model.Account
 	if ref == "" {
 		return model.Account{}, &store.FieldError{Field: "other", Message: "enter the id or domain of the duplicate"}
 	}
-	q := u.d.St.Read()
+	q := u.q(s)
 	var a model.Account
 	var err error
 	if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil {

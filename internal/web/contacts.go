@@ -51,7 +51,7 @@ func (u *UI) contactList(w http.ResponseWriter, r *http.Request, s *session) {
 		fs = eq(fs, "owner_id", o)
 	}
 	fs = eq(fs, "source", lr.Filters["source"])
-	ms, owners, err := u.members(ctx, s.WS())
+	ms, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -60,7 +60,7 @@ func (u *UI) contactList(w http.ResponseWriter, r *http.Request, s *session) {
 	ownerOpts[0].Options[0] = option{"", "Any owner"}
 	ownerOpts[0].Options = append(ownerOpts[0].Options, option{"none", "Unassigned"})
 	d := contactListData{L: lr, Stages: opts(model.LifecycleStages, "Any stage"), Owners: ownerOpts}
-	page, err := u.d.St.Read().ListContacts(ctx, s.WS(), lr.params(fs), nil)
+	page, err := u.q(s).ListContacts(ctx, s.WS(), lr.params(fs), nil)
 	status := http.StatusOK
 	if err != nil {
 		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"lifecycle_stage": "lifecycle_stage", "owner_id": "owner_id", "source": "source"}); err != nil {
@@ -75,7 +75,7 @@ func (u *UI) contactList(w http.ResponseWriter, r *http.Request, s *session) {
 			ids = append(ids, *c.AccountID)
 		}
 	}
-	names, err := u.accountNames(ctx, s.WS(), ids)
+	names, err := u.accountNames(ctx, s, ids)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -116,7 +116,7 @@ func (u *UI) contactShow(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (u *UI) showContact(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act, merge *form) {
 	ctx := r.Context()
-	q := u.d.St.Read()
+	q := u.q(s)
 	c, err := q.GetContact(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -139,11 +139,11 @@ func (u *UI) showContact(w http.ResponseWriter, r *http.Request, s *session, id 
 			p.Deals = deals.Items
 		}
 	}
-	if p.Timeline, err = u.timeline(ctx, s.WS(), "contact", "contact_id", id); err != nil {
+	if p.Timeline, err = u.timeline(ctx, s, "contact", "contact_id", id); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -176,11 +176,11 @@ func contactFields(accounts, owners []optGroup) []field {
 }
 
 func (u *UI) contactForm(r *http.Request, s *session, action, submit, cancel, account string) (*form, error) {
-	ms, _, err := u.members(r.Context(), s.WS())
+	ms, _, err := u.members(r.Context(), s)
 	if err != nil {
 		return nil, err
 	}
-	accts, err := u.accountOptions(r.Context(), s.WS(), account)
+	accts, err := u.accountOptions(r.Context(), s, account)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +226,7 @@ func (u *UI) contactEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	c, err := u.d.St.Read().GetContact(r.Context(), s.WS(), id)
+	c, err := u.q(s).GetContact(r.Context(), s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -285,7 +285,7 @@ func (u *UI) contactMerge(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	winner, err := u.d.St.Read().GetContact(ctx, s.WS(), id)
+	winner, err := u.q(s).GetContact(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -336,7 +336,7 @@ func (u *UI) findContact(r *http.Request, s *session, ref string) (model.Contact
 	if ref == "" {
 		return model.Contact{}, &store.FieldError{Field: "other", Message: "enter the id or email of the duplicate"}
 	}
-	q := u.d.St.Read()
+	q := u.q(s)
 	var c model.Contact
 	var err error
 	if n, perr := strconv.ParseInt(ref, 10, 64); perr == nil {

@@ -220,10 +220,6 @@ func (u *UI) renewalOutcome(w http.ResponseWriter, r *http.Request, s *session) 
 		u.notFound(w, r, s)
 		return
 	}
-	if !subscriptions.CanWrite(s.Role) {
-		u.forbidden(w, r, s)
-		return
-	}
 	ren, err := u.d.St.Read().GetRenewal(r.Context(), s.WS(), rid)
 	if err == nil && ren.AccountID != id {
 		err = store.ErrNotFound

@@ -75,10 +75,6 @@ func (u *UI) subAccount(w http.ResponseWriter, r *http.Request, s *session) (mod
 		u.fail(w, r, s, err)
 		return a, false
 	}
-	if !subscriptions.CanWrite(s.Role) {
-		u.forbidden(w, r, s)
-		return a, false
-	}
 	return a, true
 }
 

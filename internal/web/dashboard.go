@@ -56,6 +56,12 @@ type dashboardData struct {
 }
 
 func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
+	// The dashboard is the whole workspace's numbers; a partner's home is its
+	// own queue.
+	if !s.Can(read) {
+		redirect(w, r, "/desk")
+		return
+	}
 	ctx := r.Context()
 	ws, err := u.d.St.Read().GetWorkspace(ctx, s.WS())
 	if err != nil {
@@ -63,7 +69,7 @@ func (u *UI) dashboard(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d := dashboardData{WSName: ws.Name, Currency: ws.Currency}
-	if s.IsAdmin {
+	if s.CanManage {
 		if d.Alerts, err = u.d.Econ.Alerts(ctx, s.WS(), true, 5); err != nil {
 			u.fail(w, r, s, err)
 			return

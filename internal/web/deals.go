@@ -101,7 +101,7 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 	d := dealListData{L: lr, Pipelines: pipelineOptions(set.Pipelines, "Any pipeline"), Stages: stageGroups(set.Pipelines, "Any stage"), Outcomes: outcomes}
 	lp := lr.params(fs)
 	lp.Stale = stale
-	page, err := u.d.St.Read().ListDeals(ctx, s.WS(), lp, nil)
+	page, err := u.q(s).ListDeals(ctx, s.WS(), lp, nil)
 	status := http.StatusOK
 	if err != nil {
 		if d.FilterErrors, d.Error, err = listError(err, map[string]string{"pipeline": "pipeline", "stage": "stage", "outcome": "outcome"}); err != nil {
@@ -116,12 +116,12 @@ func (u *UI) dealList(w http.ResponseWriter, r *http.Request, s *session) {
 			ids = append(ids, *dl.AccountID)
 		}
 	}
-	names, err := u.accountNames(ctx, s.WS(), ids)
+	names, err := u.accountNames(ctx, s, ids)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -197,7 +197,7 @@ func (u *UI) showDealWith(w http.ResponseWriter, r *http.Request, s *session, id
 // handoff decision shown on its card).
 func (u *UI) showDealMod(w http.ResponseWriter, r *http.Request, s *session, id int64, status int, act *form, committeeErr string, mod func(*dealPage)) {
 	ctx := r.Context()
-	q := u.d.St.Read()
+	q := u.q(s)
 	d, err := q.GetDeal(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -230,11 +230,11 @@ func (u *UI) showDealMod(w http.ResponseWriter, r *http.Request, s *session, id 
 			reached = false
 		}
 	}
-	if p.Timeline, err = u.timeline(ctx, s.WS(), "deal", "deal_id", id); err != nil {
+	if p.Timeline, err = u.timeline(ctx, s, "deal", "deal_id", id); err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	_, owners, err := u.members(ctx, s.WS())
+	_, owners, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -242,7 +242,7 @@ func (u *UI) showDealMod(w http.ResponseWriter, r *http.Request, s *session, id 
 	if d.OwnerID != nil {
 		p.Owner = owners[*d.OwnerID]
 	}
-	hs, err := u.d.St.Read().DealHandoffs(ctx, s.WS(), id)
+	hs, err := u.q(s).DealHandoffs(ctx, s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -260,7 +260,7 @@ func (u *UI) showDealMod(w http.ResponseWriter, r *http.Request, s *session, id 
 		}
 		me := s.P.UserID
 		hv.CanDecide = h.Kind == "ldr_to_ae" && h.Decision == model.HandoffPending &&
-			(s.IsAdmin || (h.ToUserID != nil && *h.ToUserID == me) || (d.OwnerID != nil && *d.OwnerID == me))
+			(s.CanManage || (h.ToUserID != nil && *h.ToUserID == me) || (d.OwnerID != nil && *d.OwnerID == me))
 		p.Handoffs = append(p.Handoffs, hv)
 	}
 	if p.Effort, err = forecast.DealEffort(ctx, q, s.WS(), id); err != nil {
@@ -297,11 +297,11 @@ func dealFields(accounts, owners []optGroup, ps []model.PipelineDef) []field {
 }
 
 func (u *UI) dealForm(r *http.Request, s *session, action, submit, cancel, account string) (*form, error) {
-	ms, _, err := u.members(r.Context(), s.WS())
+	ms, _, err := u.members(r.Context(), s)
 	if err != nil {
 		return nil, err
 	}
-	accts, err := u.accountOptions(r.Context(), s.WS(), account)
+	accts, err := u.accountOptions(r.Context(), s, account)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func (u *UI) dealNew(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, err)
 		return
 	}
-	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+	ws, err := u.q(s).GetWorkspace(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -338,7 +338,7 @@ func (u *UI) dealCreate(w http.ResponseWriter, r *http.Request, s *session) {
 	f.read(r)
 	cur := f.Values["currency"]
 	if cur == "" {
-		ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
+		ws, err := u.q(s).GetWorkspace(r.Context(), s.WS())
 		if err != nil {
 			u.fail(w, r, s, err)
 			return
@@ -369,7 +369,7 @@ func (u *UI) dealEdit(w http.ResponseWriter, r *http.Request, s *session) {
 		u.notFound(w, r, s)
 		return
 	}
-	d, err := u.d.St.Read().GetDeal(r.Context(), s.WS(), id)
+	d, err := u.q(s).GetDeal(r.Context(), s.WS(), id)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

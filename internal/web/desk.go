@@ -79,8 +79,8 @@ func (u *UI) deskShow(w http.ResponseWriter, r *http.Request, s *session) {
 func (u *UI) showDesk(w http.ResponseWriter, r *http.Request, s *session, status int, id int64, action string, failed *form) {
 	rep := s.P.UserID
 	var reps []option
-	if s.IsAdmin {
-		ms, _, err := u.members(r.Context(), s.WS())
+	if s.CanManage {
+		ms, _, err := u.members(r.Context(), s)
 		if err != nil {
 			u.fail(w, r, s, err)
 			return
@@ -96,7 +96,8 @@ func (u *UI) showDesk(w http.ResponseWriter, r *http.Request, s *session, status
 			}
 		}
 	}
-	q, err := u.d.Desk.Queue(r.Context(), s.WS(), rep, time.Now())
+	// A partner's scope shows its own MQLs only (no unassigned ones).
+	q, err := u.d.Desk.ScopedQueue(r.Context(), store.ScopeOf(s.Actor()), s.WS(), rep, time.Now())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return

@@ -20,15 +20,6 @@ import (
 // only: what people cost is not for every rep to read. Every write goes
 // through internal/economics or internal/staffing, which the API calls too.
 
-// econOnly refuses the economics pages to roles other than admin and manager.
-func (u *UI) econOnly(w http.ResponseWriter, r *http.Request, s *session) bool {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return false
-	}
-	return true
-}
-
 // pctText shows a fraction as a percentage for an input: 0.8 → "80".
 func pctText(f float64) string {
 	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(f*100, 'f', 4, 64), "0"), ".")
@@ -137,9 +128,6 @@ func marketRows(m economics.Market) []marketRow {
 }
 
 func (u *UI) economicsHub(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	ctx := r.Context()
 	ws, err := u.d.St.Read().GetWorkspace(ctx, s.WS())
 	if err != nil {
@@ -348,9 +336,6 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func (u *UI) economicsSettings(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	st, err := u.d.Econ.Settings(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -364,9 +349,6 @@ func (u *UI) economicsSettings(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 func (u *UI) economicsSettingsSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	st, err := u.d.Econ.Settings(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -514,9 +496,6 @@ func marketInputRows(m economics.Market) []marketInputRow {
 }
 
 func (u *UI) economicsMarket(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	m, err := u.d.Econ.Market(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -540,9 +519,6 @@ func (u *UI) economicsMarket(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func (u *UI) economicsMarketSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		u.fail(w, r, s, &store.FieldError{Field: "form", Message: "could not be read"})
 		return

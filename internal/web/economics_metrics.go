@@ -325,9 +325,6 @@ func heatOf(v *float64, title string) heatCell {
 
 // economicsAlertAck acknowledges an alert from the banner.
 func (u *UI) economicsAlertAck(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -431,7 +428,7 @@ type costCard struct {
 // costCardOf prices an open high-touch deal's time for admins and managers
 // (nil for anyone else or any other deal).
 func (u *UI) costCardOf(r *http.Request, s *session, d model.Deal) (*costCard, error) {
-	if !s.IsAdmin || d.Outcome != "" || d.Pipeline != "high_touch" {
+	if !s.CanManage || d.Outcome != "" || d.Pipeline != "high_touch" {
 		return nil, nil
 	}
 	c, err := u.d.Econ.CostToCloseOf(r.Context(), s.WS(), d.ID)

@@ -152,9 +152,6 @@ func userList(ids []int64, names map[int64]string) string {
 }
 
 func (u *UI) economicsPartners(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	u.showPartners(w, r, s, http.StatusOK, nil)
 }
 
@@ -165,7 +162,7 @@ func (u *UI) showPartners(w http.ResponseWriter, r *http.Request, s *session, st
 		u.fail(w, r, s, err)
 		return
 	}
-	ms, names, err := u.members(ctx, s.WS())
+	ms, names, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -200,16 +197,13 @@ func (u *UI) showPartners(w http.ResponseWriter, r *http.Request, s *session, st
 }
 
 func (u *UI) economicsPartnerCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	ctx := r.Context()
 	ws, err := u.d.St.Read().GetWorkspace(ctx, s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
 	}
-	ms, _, err := u.members(ctx, s.WS())
+	ms, _, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -375,9 +369,6 @@ func compareRows(a partners.Actuals) []compareRow {
 }
 
 func (u *UI) economicsPartner(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -398,7 +389,7 @@ func (u *UI) showPartner(w http.ResponseWriter, r *http.Request, s *session, id 
 		u.errorPage(w, r, s, http.StatusBadRequest, "Not a month", "The month must be written YYYY-MM, such as 2026-10.")
 		return
 	}
-	ms, names, err := u.members(ctx, s.WS())
+	ms, names, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -460,9 +451,6 @@ func (u *UI) showPartner(w http.ResponseWriter, r *http.Request, s *session, id 
 }
 
 func (u *UI) economicsPartnerSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -478,7 +466,7 @@ func (u *UI) economicsPartnerSave(w http.ResponseWriter, r *http.Request, s *ses
 		u.fail(w, r, s, err)
 		return
 	}
-	ms, _, err := u.members(ctx, s.WS())
+	ms, _, err := u.members(ctx, s)
 	if err != nil {
 		u.fail(w, r, s, err)
 		return
@@ -501,9 +489,6 @@ func (u *UI) economicsPartnerSave(w http.ResponseWriter, r *http.Request, s *ses
 }
 
 func (u *UI) economicsPartnerDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)

@@ -153,9 +153,6 @@ func profileFieldErr(f *form, err error) bool {
 }
 
 func (u *UI) economicsPeople(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	u.showPeople(w, r, s, http.StatusOK, nil)
 }
 
@@ -238,9 +235,6 @@ func (u *UI) showPeople(w http.ResponseWriter, r *http.Request, s *session, stat
 }
 
 func (u *UI) economicsProfileSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -291,9 +285,6 @@ func (u *UI) economicsProfileSave(w http.ResponseWriter, r *http.Request, s *ses
 }
 
 func (u *UI) economicsProfileDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -307,9 +298,6 @@ func (u *UI) economicsProfileDelete(w http.ResponseWriter, r *http.Request, s *s
 }
 
 func (u *UI) economicsHeadcountSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)

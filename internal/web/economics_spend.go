@@ -78,9 +78,6 @@ func ruleForm() *form {
 }
 
 func (u *UI) economicsSpend(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	u.showSpend(w, r, s, http.StatusOK, nil)
 }
 
@@ -152,9 +149,6 @@ func (u *UI) showSpend(w http.ResponseWriter, r *http.Request, s *session, statu
 }
 
 func (u *UI) economicsSpendCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	ws, err := u.d.St.Read().GetWorkspace(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -190,9 +184,6 @@ func (u *UI) economicsSpendCreate(w http.ResponseWriter, r *http.Request, s *ses
 }
 
 func (u *UI) economicsSpendDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -207,9 +198,6 @@ func (u *UI) economicsSpendDelete(w http.ResponseWriter, r *http.Request, s *ses
 
 // economicsSpendImport imports the upload at once and shows its report.
 func (u *UI) economicsSpendImport(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	httpx.LiftBodyLimit(w, r, 64<<20)
 	f := spendUploadForm()
 	file, hdr, err := r.FormFile("file")
@@ -244,9 +232,6 @@ func (u *UI) economicsSpendImport(w http.ResponseWriter, r *http.Request, s *ses
 // economicsRuleSave adds a rule or replaces the one for the same category and
 // channel; the whole set is saved through the service.
 func (u *UI) economicsRuleSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	f := ruleForm()
 	f.read(r)
 	grid := map[string]string{}
@@ -330,9 +315,6 @@ func ruleMessage(err error) string {
 }
 
 func (u *UI) economicsRuleDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	cat, ch := r.PostFormValue("category"), r.PostFormValue("channel")
 	current, err := u.d.Econ.AllocationRules(r.Context(), s.WS())
 	if err != nil {

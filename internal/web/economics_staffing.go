@@ -204,9 +204,6 @@ func scenarioInput(f *form, cur string) staffing.Input {
 }
 
 func (u *UI) economicsStaffing(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	u.showStaffing(w, r, s, http.StatusOK, nil)
 }
 
@@ -396,9 +393,6 @@ func measures(c staffing.Comparison, cur string) []measureRow {
 }
 
 func (u *UI) economicsScenarioSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	ctx := r.Context()
 	ws, err := u.d.St.Read().GetWorkspace(ctx, s.WS())
 	if err != nil {
@@ -469,9 +463,6 @@ func scenarioFieldErr(err error) error {
 }
 
 func (u *UI) economicsScenarioDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -485,9 +476,6 @@ func (u *UI) economicsScenarioDelete(w http.ResponseWriter, r *http.Request, s *
 }
 
 func (u *UI) economicsStaffingExample(w http.ResponseWriter, r *http.Request, s *session) {
-	if !u.econOnly(w, r, s) {
-		return
-	}
 	if _, err := u.d.Staffing.AddArticleExample(r.Context(), s.Actor()); err != nil {
 		u.fail(w, r, s, err)
 		return

@@ -183,10 +183,6 @@ func (u *UI) formList(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) formNew(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	b, err := u.newBuilder(r, s, model.Form{Kind: "signup", Fields: []model.FormField{{Field: "email", Label: "Work email", Required: true}, {Field: "first_name", Label: "First name"}}})
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -197,10 +193,6 @@ func (u *UI) formNew(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) formCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	b, err := u.newBuilder(r, s, model.Form{})
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -323,10 +315,6 @@ func (u *UI) formShow(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) formEdit(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f, ok := u.loadForm(w, r, s)
 	if !ok {
 		return
@@ -341,10 +329,6 @@ func (u *UI) formEdit(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) formUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f, ok := u.loadForm(w, r, s)
 	if !ok {
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,7 +172,7 @@ func eq(fs []store.Filter, field, v string) []store.Filter {
 
 // accountNames resolves account ids to names in one query (the list pages show an
 // account column).
-func (u *UI) accountNames(ctx context.Context, ws int64, ids []int64) (map[int64]string, error) {
+func (u *UI) accountNames(ctx context.Context, s *session, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
 	seen := map[int64]bool{}
 	var parts []string
@@ -186,7 +187,7 @@ func (u *UI) accountNames(ctx context.Context, ws int64, ids []int64) (map[int64
 	}
 	for start := 0; start < len(parts); start += store.MaxPageSize {
 		end := min(start+store.MaxPageSize, len(parts))
-		page, err := u.d.St.Read().ListAccounts(ctx, ws, store.ListParams{Filters: []store.Filter{{Field: "id", Op: "in", Value: strings.Join(parts[start:end], ",")}}, Sort: "id", Limit: store.MaxPageSize}, nil)
+		page, err := u.q(s).ListAccounts(ctx, s.WS(), store.ListParams{Filters: []store.Filter{{Field: "id", Op: "in", Value: strings.Join(parts[start:end], ",")}}, Sort: "id", Limit: store.MaxPageSize}, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -197,11 +198,15 @@ func (u *UI) accountNames(ctx context.Context, ws int64, ids []int64) (map[int64
 	return out, nil
 }
 
-// members maps user id → email for owner columns and owner pickers.
-func (u *UI) members(ctx context.Context, ws int64) ([]model.Membership, map[int64]string, error) {
-	ms, err := u.d.St.Read().WorkspaceMembers(ctx, ws)
+// members maps user id → email for owner columns and owner pickers. A partner
+// sees only itself: the client's team is not its business.
+func (u *UI) members(ctx context.Context, s *session) ([]model.Membership, map[int64]string, error) {
+	ms, err := u.d.St.Read().WorkspaceMembers(ctx, s.WS())
 	if err != nil {
 		return nil, nil, err
+	}
+	if s.Partner() {
+		ms = slices.DeleteFunc(ms, func(m model.Membership) bool { return m.UserID != s.P.UserID })
 	}
 	byID := make(map[int64]string, len(ms))
 	for _, m := range ms {
@@ -220,8 +225,8 @@ func ownerOptions(ms []model.Membership) []optGroup {
 
 // accountOptions lists accounts for a picker (the first 200 by name, plus the
 // current one when it is not among them).
-func (u *UI) accountOptions(ctx context.Context, ws int64, current string) ([]optGroup, error) {
-	page, err := u.d.St.Read().ListAccounts(ctx, ws, store.ListParams{Sort: "name", Limit: store.MaxPageSize}, nil)
+func (u *UI) accountOptions(ctx context.Context, s *session, current string) ([]optGroup, error) {
+	page, err := u.q(s).ListAccounts(ctx, s.WS(), store.ListParams{Sort: "name", Limit: store.MaxPageSize}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -238,13 +243,17 @@ func (u *UI) accountOptions(ctx context.Context, ws int64, current string) ([]op
 	}
 	if !found {
 		if id, err := strconv.ParseInt(current, 10, 64); err == nil {
-			if a, err := u.d.St.Read().GetAccount(ctx, ws, id); err == nil {
+			if a, err := u.q(s).GetAccount(ctx, s.WS(), id); err == nil {
 				g.Options = append(g.Options, option{current, a.Name})
 			}
 		}
 	}
 	return []optGroup{g}, nil
 }
+
+// q is the read pool through the session's scope: a partner reads only its own
+// records (store.ScopeOf), and anything else is not found.
+func (u *UI) q(s *session) store.Q { return u.d.St.Read().Scoped(store.ScopeOf(s.Actor())) }
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
 

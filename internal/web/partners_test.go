@@ -26,12 +26,39 @@ func testPartnersUI(t *testing.T, e *apptest.Env) {
 		ok(t, get(t, e, c, "/economics/partners"), http.StatusForbidden, "Not allowed")
 		ok(t, post(t, e, c, "/economics/partners", url.Values{"name": {"x"}, "start_month": {"2026-01"}}), http.StatusForbidden)
 	}
-	// The partner role reaches nothing but its own password until its scoped
-	// access exists (auth.Can).
+	// The partner role works its own leads only (store.Scope; the whole matrix
+	// is internal/security's): another member's lead is a 404 and absent from
+	// its lists and desk, and economics, settings, deals and imports are 403.
 	partner := e.Browser(t, e.A.Users[model.RolePartner].Email)
-	ok(t, get(t, e, partner, "/contacts"), http.StatusForbidden, "partner role cannot use the workspace")
-	ok(t, get(t, e, partner, "/"), http.StatusForbidden)
+	var own, other model.Contact
+	err := e.App.St.InTx(ctx, func(q store.Q) error {
+		pid, lid := e.A.Users[model.RolePartner].ID, e.A.Users[model.RoleLDR].ID
+		own = model.Contact{Email: "own-lead@partner.example", LifecycleStage: "mql", OwnerID: &pid, Custom: model.Custom{}}
+		other = model.Contact{Email: "ldr-lead@partner.example", LifecycleStage: "mql", OwnerID: &lid, Custom: model.Custom{}}
+		if err := q.CreateContact(ctx, e.A.ID, &own); err != nil {
+			return err
+		}
+		return q.CreateContact(ctx, e.A.ID, &other)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/contacts", "/desk"} {
+		r := get(t, e, partner, path)
+		ok(t, r, 200, "own-lead@partner.example")
+		if strings.Contains(r.Body, "ldr-lead@partner.example") {
+			t.Errorf("%s shows the partner another member's lead", path)
+		}
+	}
+	ok(t, get(t, e, partner, fmt.Sprintf("/contacts/%d", own.ID)), 200, "own-lead@partner.example")
+	ok(t, get(t, e, partner, fmt.Sprintf("/contacts/%d", other.ID)), http.StatusNotFound)
+	if r := get(t, e, partner, "/"); r.Status != http.StatusSeeOther || r.Header.Get("Location") != "/desk" {
+		t.Errorf("a partner's home: %d to %q, want 303 to its desk", r.Status, r.Header.Get("Location"))
+	}
 	ok(t, get(t, e, partner, "/settings/password"), 200)
+	for _, path := range []string{"/economics", "/settings", "/settings/routing", "/deals", "/imports", "/pipeline"} {
+		ok(t, get(t, e, partner, path), http.StatusForbidden, "Not allowed")
+	}
 	ok(t, get(t, e, admin, "/economics/partners"), 200, "No partners yet", `href="/economics/partners" aria-current="page"`, `name="user_ids"`)
 
 	rep, ae := e.A.Users[model.RolePartner], e.A.Users[model.RoleAE]

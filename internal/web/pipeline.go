@@ -190,14 +190,10 @@ func (u *UI) pipelinesSettings(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	b, _ := json.MarshalIndent(set.Pipelines, "", "  ")
 	u.render(w, r, http.StatusOK, "settings_pipelines", view{Title: "Pipelines", Section: "settings", S: s,
-		D: pipelinesPage{Set: set, JSON: string(b), ReadOnly: !s.IsAdmin}, Notice: notice(r, "Pipelines")})
+		D: pipelinesPage{Set: set, JSON: string(b), ReadOnly: !s.CanManage}, Notice: notice(r, "Pipelines")})
 }
 
 func (u *UI) pipelinesSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	text := r.PostFormValue("pipelines")
 	p := pipelinesPage{JSON: text}
 	var ps []model.PipelineDef

@@ -423,6 +423,8 @@ func roleLabel(role string) string {
 		return "Lead development rep"
 	case model.RoleCSM:
 		return "Customer success"
+	case model.RolePartner:
+		return "Sales partner"
 	}
 	return humanize(role)
 }

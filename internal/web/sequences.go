@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rightsize/rightsize/internal/auth"
 	"github.com/rightsize/rightsize/internal/httpx"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/sequences"
@@ -226,8 +225,6 @@ func (d *editorData) setError(err error) bool {
 	return true
 }
 
-func canWrite(s *session) bool { return auth.Can(s.Role, "write") }
-
 func (u *UI) sequenceNew(w http.ResponseWriter, r *http.Request, s *session) {
 	d := newEditor(0)
 	d.TriggerKind, d.Stale = "manual", strconv.Itoa(sequences.DefaultStalenessMinutes)
@@ -263,10 +260,6 @@ func (u *UI) sequenceSave(w http.ResponseWriter, r *http.Request, s *session) {
 			u.fail(w, r, s, err)
 			return
 		}
-	}
-	if !canWrite(s) {
-		u.forbidden(w, r, s)
-		return
 	}
 	if err := r.ParseForm(); err != nil {
 		u.fail(w, r, s, &store.FieldError{Field: "form", Message: err.Error()})
@@ -354,10 +347,6 @@ func (u *UI) sequenceSetStatus(status string) func(http.ResponseWriter, *http.Re
 			u.fail(w, r, s, err)
 			return
 		}
-		if !canWrite(s) {
-			u.forbidden(w, r, s)
-			return
-		}
 		if _, err := u.d.Sequences.SetStatus(r.Context(), s.WS(), id, status); err != nil {
 			u.fail(w, r, s, err)
 			return
@@ -418,10 +407,6 @@ func (u *UI) enrollmentAct(action string) func(http.ResponseWriter, *http.Reques
 		e, err := u.d.St.Read().GetEnrollment(r.Context(), s.WS(), id, false)
 		if err != nil {
 			u.fail(w, r, s, err)
-			return
-		}
-		if !canWrite(s) {
-			u.forbidden(w, r, s)
 			return
 		}
 		switch action {

@@ -96,7 +96,7 @@ func (u *UI) mailPageData(r *http.Request, s *session, sender mail.SenderView) (
 	if err != nil {
 		return mailPage{}, err
 	}
-	return mailPage{Sender: sender, SMTPReady: u.d.Mail.Transport != nil, ReadOnly: !s.IsAdmin, IMAP: iv, IF: imapForm(iv)}, nil
+	return mailPage{Sender: sender, SMTPReady: u.d.Mail.Transport != nil, ReadOnly: !s.CanAdmin, IMAP: iv, IF: imapForm(iv)}, nil
 }
 
 // imapSave stores the reply mailbox; imapTest tries the typed settings
@@ -110,10 +110,6 @@ func (u *UI) imapTest(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) imapPost(w http.ResponseWriter, r *http.Request, s *session, test bool) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	sender, err := u.d.Mail.Sender(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)
@@ -176,10 +172,6 @@ func (u *UI) mailSettings(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) mailSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	cur, err := u.d.Mail.Sender(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)

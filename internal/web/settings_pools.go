@@ -118,7 +118,7 @@ func (u *UI) showPools(w http.ResponseWriter, r *http.Request, s *session, statu
 		loc = time.UTC
 	}
 	now := time.Now()
-	p := poolsPage{Create: poolForm("/settings/pools", "Create pool"), SLA: slaForm(), Timezone: st.Timezone, ReadOnly: !s.IsAdmin}
+	p := poolsPage{Create: poolForm("/settings/pools", "Create pool"), SLA: slaForm(), Timezone: st.Timezone, ReadOnly: !s.CanManage}
 	p.Create.Values["role"] = model.RoleLDR
 	p.Create.Values["capacity"] = "40"
 	p.SLA.Values["timezone"] = st.Timezone
@@ -178,10 +178,6 @@ func (p *poolsPage) pool(id int64) *poolView {
 }
 
 func (u *UI) poolCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f := poolForm("/settings/pools", "Create pool")
 	f.read(r)
 	pool, ok := poolFromForm(f)
@@ -200,10 +196,6 @@ func (u *UI) poolCreate(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) poolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -232,10 +224,6 @@ func (u *UI) poolUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) poolDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -249,10 +237,6 @@ func (u *UI) poolDelete(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) poolMemberAdd(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -284,10 +268,6 @@ func (u *UI) poolMemberAdd(w http.ResponseWriter, r *http.Request, s *session) {
 // a date (until the start of the next day in the workspace's time zone; empty
 // clears it). Their territory is kept.
 func (u *UI) poolMemberSet(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err1 := httpx.PathID(r, "id")
 	uid, err2 := httpx.PathID(r, "user_id")
 	if err1 != nil || err2 != nil {
@@ -347,10 +327,6 @@ func (u *UI) poolMemberSet(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) poolMemberRemove(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err1 := httpx.PathID(r, "id")
 	uid, err2 := httpx.PathID(r, "user_id")
 	if err1 != nil || err2 != nil {
@@ -365,10 +341,6 @@ func (u *UI) poolMemberRemove(w http.ResponseWriter, r *http.Request, s *session
 }
 
 func (u *UI) slaSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f := slaForm()
 	f.read(r)
 	st := model.AssignmentSettings{Timezone: f.Values["timezone"], SLAMinutes: map[string]int{}}

@@ -67,7 +67,7 @@ func (u *UI) routingSettings(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	p := pageFromRuleSet(set)
-	p.ReadOnly = !s.IsAdmin
+	p.ReadOnly = !s.CanManage
 	u.showRouting(w, r, s, http.StatusOK, p)
 }
 
@@ -331,10 +331,6 @@ func routingErrKey(field string, segs, routes int) (string, bool) {
 }
 
 func (u *UI) routingSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	if r.PostFormValue("reset") != "" {
 		if _, err := u.d.Routing.SaveRules(r.Context(), s.Actor(), routing.RuleSet{DefaultSegmentRules: true, DefaultRoutingRules: true}); err != nil {
 			u.fail(w, r, s, err)

@@ -91,7 +91,7 @@ func (u *UI) scoringSettings(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	p := scoringPageOf(cfg)
-	p.ReadOnly = !s.IsAdmin
+	p.ReadOnly = !s.CanManage
 	u.showScoring(w, r, s, http.StatusOK, p)
 }
 
@@ -211,10 +211,6 @@ func scoringErrKey(p scoringPage, fe *store.FieldError) (string, string) {
 }
 
 func (u *UI) scoringSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	p, cfg, errs := parseScoringForm(r)
 	if len(errs) == 0 {
 		_, err := u.d.Scoring.SaveConfig(r.Context(), s.Actor(), cfg)

@@ -88,7 +88,7 @@ func (u *UI) successSettings(w http.ResponseWriter, r *http.Request, s *session)
 		u.fail(w, r, s, err)
 		return
 	}
-	p := successSettingsPage{Groups: healthGroups(set.Health), Templates: templateAreas(set.Checklists), ReadOnly: !s.IsAdmin, Errors: map[string]string{}}
+	p := successSettingsPage{Groups: healthGroups(set.Health), Templates: templateAreas(set.Checklists), ReadOnly: !s.CanManage, Errors: map[string]string{}}
 	if !set.HealthDefault || !set.ChecklistsDefault {
 		p.UpdatedBy, p.UpdatedAt = set.UpdatedBy, set.UpdatedAt
 	}
@@ -151,10 +151,6 @@ func parseSuccessSettings(r *http.Request, cur success.Checklists) (success.Heal
 }
 
 func (u *UI) successSettingsSave(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	set, err := u.d.Success.Settings(r.Context(), s.WS())
 	if err != nil {
 		u.fail(w, r, s, err)

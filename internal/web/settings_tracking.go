@@ -55,7 +55,7 @@ func (u *UI) showTracking(w http.ResponseWriter, r *http.Request, s *session, st
 		u.fail(w, r, s, err)
 		return
 	}
-	p := trackingPage{F: f, Admin: s.IsAdmin}
+	p := trackingPage{F: f, Admin: s.CanManage}
 	for _, site := range sites {
 		p.Sites = append(p.Sites, trackingSite{TrackingSite: site, Snippet: snippet(r, site)})
 	}
@@ -67,10 +67,6 @@ func (u *UI) showTracking(w http.ResponseWriter, r *http.Request, s *session, st
 }
 
 func (u *UI) trackingSiteCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f := trackingSiteForm()
 	f.read(r)
 	name, mode := f.Values["name"], f.Values["consent_mode"]

@@ -72,10 +72,6 @@ func newWebhookForm() *webhookForm {
 }
 
 func (u *UI) webhooksSettings(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	u.showWebhooks(w, r, s, http.StatusOK, newWebhookForm(), nil)
 }
 
@@ -96,10 +92,6 @@ func (u *UI) showWebhooks(w http.ResponseWriter, r *http.Request, s *session, st
 // webhookCreate shows the new secret on the answer itself: it is stored
 // sealed and never shown again, so it cannot survive a redirect.
 func (u *UI) webhookCreate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	f := newWebhookForm()
 	in := f.read(r)
 	e, err := u.d.Webhooks.Create(r.Context(), s.Actor(), in)
@@ -128,10 +120,6 @@ func (u *UI) webhookForm(e webhooks.Endpoint) *webhookForm {
 }
 
 func (u *UI) webhookShow(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -166,10 +154,6 @@ func (u *UI) showWebhook(w http.ResponseWriter, r *http.Request, s *session, sta
 }
 
 func (u *UI) webhookUpdate(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -195,10 +179,6 @@ func (u *UI) webhookUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 
 // webhookTest sends the test event and shows what came back on the page.
 func (u *UI) webhookTest(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -218,10 +198,6 @@ func (u *UI) webhookTest(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) webhookDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -235,10 +211,6 @@ func (u *UI) webhookDelete(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (u *UI) webhookRedeliver(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	id, err := httpx.PathID(r, "id")
 	if err != nil {
 		u.notFound(w, r, s)
@@ -263,10 +235,6 @@ func (u *UI) webhookRedeliver(w http.ResponseWriter, r *http.Request, s *session
 
 // sendingResume is the admin banner's button after a restore.
 func (u *UI) sendingResume(w http.ResponseWriter, r *http.Request, s *session) {
-	if !s.IsAdmin {
-		u.forbidden(w, r, s)
-		return
-	}
 	if _, err := u.d.Sending.Confirm(r.Context(), s.Actor()); err != nil {
 		u.fail(w, r, s, err)
 		return

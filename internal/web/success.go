@@ -130,12 +130,12 @@ func (u *UI) customerSuccess(r *http.Request, s *session, accountID int64) (*suc
 	default:
 		sec.Handoff = &ho
 	}
-	manage := s.Role == model.RoleCSM || s.IsAdmin
+	manage := s.Role == model.RoleCSM || s.CanManage
 	sec.CanSetSentiment = manage
 	if sec.Handoff != nil {
-		mine := sec.Handoff.CSMUserID == nil || *sec.Handoff.CSMUserID == s.P.UserID || s.IsAdmin
+		mine := sec.Handoff.CSMUserID == nil || *sec.Handoff.CSMUserID == s.P.UserID || s.CanManage
 		sec.CanAccept = manage && mine && sec.Handoff.Status == success.StatusAwaitingAcceptance
-		sec.CanAssign = s.IsAdmin && sec.Handoff.Status != success.StatusAccepted
+		sec.CanAssign = s.CanManage && sec.Handoff.Status != success.StatusAccepted
 	}
 	if sec.CanAssign {
 		if id := sec.Handoff.CSMUserID; id != nil {

@@ -33,8 +33,8 @@ const timelineLimit = 50
 
 // timeline merges the newest activities linked to a record (by field, e.g.
 // "contact_id") with the record's history, newest first.
-func (u *UI) timeline(ctx context.Context, ws int64, objType, linkField string, id int64) ([]timelineItem, error) {
-	q := u.d.St.Read()
+func (u *UI) timeline(ctx context.Context, s *session, objType, linkField string, id int64) ([]timelineItem, error) {
+	q, ws := u.q(s), s.WS()
 	acts, err := q.ListActivities(ctx, ws, store.ListParams{
 		Filters: []store.Filter{{Field: linkField, Op: "eq", Value: strconv.FormatInt(id, 10)}},
 		Sort:    "-occurred_at",

@@ -98,171 +98,242 @@ var parsed = sync.OnceValues(func() (*assets, *views) {
 	return a, loadViews(a)
 })
 
-// Register adds the UI's routes to mux: one route table for the whole browser
-// surface, so a reader sees every page in one place.
+// Access classes of the UI's routes (auth.Can; docs/security.md): public
+// routes need no session, every other class needs one whose role in the
+// selected workspace may use it. The check runs in one place (serve), before the
+// handler: a handler never decides who may call it.
+const (
+	public  = "public"
+	member  = auth.ClassMember
+	read    = auth.ClassRead
+	write   = auth.ClassWrite
+	revenue = auth.ClassRevenue
+	manage  = auth.ClassManage
+	admin   = auth.ClassAdmin
+)
+
+// handler is a UI handler; s is nil on public routes.
+type handler func(w http.ResponseWriter, r *http.Request, s *session)
+
+type route struct {
+	method, pattern string
+	access          string
+	h               handler
+}
+
+// pub adapts a handler that needs no session.
+func pub(fn http.HandlerFunc) handler {
+	return func(w http.ResponseWriter, r *http.Request, _ *session) { fn(w, r) }
+}
+
+// routes is the whole browser surface in one table, so a reader (and the
+// security matrix test, through Routes) sees every page and who may open it.
+func (u *UI) routes() []route {
+	return []route{
+		{"GET", "/static/{file}", public, pub(u.static)},
+		{"GET", "/login", public, pub(u.loginForm)},
+		{"POST", "/login", public, pub(u.login)},
+		{"POST", "/logout", public, pub(u.logout)},
+		{"GET", "/forgot", public, pub(u.forgotForm)},
+		{"POST", "/forgot", public, pub(u.forgot)},
+		{"GET", "/reset", public, pub(u.resetForm)},
+		{"POST", "/reset", public, pub(u.reset)},
+		{"GET", "/settings/password", member, u.passwordShow},
+		{"POST", "/settings/password", member, u.passwordChange},
+		{"POST", "/workspace", member, u.switchWorkspace},
+		{"GET", "/{$}", member, u.dashboard},
+
+		{"GET", "/accounts", member, u.accountList},
+		{"GET", "/accounts/new", member, u.accountNew},
+		{"POST", "/accounts", member, u.accountCreate},
+		{"GET", "/accounts/{id}", member, u.accountShow},
+		{"GET", "/accounts/{id}/edit", member, u.accountEdit},
+		{"POST", "/accounts/{id}", member, u.accountUpdate},
+		{"POST", "/accounts/{id}/merge", write, u.accountMerge},
+
+		{"GET", "/contacts", member, u.contactList},
+		{"GET", "/contacts/new", member, u.contactNew},
+		{"POST", "/contacts", member, u.contactCreate},
+		{"GET", "/contacts/{id}", member, u.contactShow},
+		{"GET", "/contacts/{id}/edit", member, u.contactEdit},
+		{"POST", "/contacts/{id}", member, u.contactUpdate},
+		{"POST", "/contacts/{id}/merge", write, u.contactMerge},
+
+		{"GET", "/deals", read, u.dealList},
+		{"GET", "/deals/new", write, u.dealNew},
+		{"POST", "/deals", write, u.dealCreate},
+		{"GET", "/deals/{id}", read, u.dealShow},
+		{"GET", "/deals/{id}/edit", write, u.dealEdit},
+		{"POST", "/deals/{id}", write, u.dealUpdate},
+		{"POST", "/deals/{id}/committee", write, u.committeePut},
+		{"POST", "/deals/{id}/committee/{contact_id}/delete", write, u.committeeRemove},
+		{"POST", "/deals/{id}/handoffs/{handoff_id}/{decision}", write, u.dealHandoffDecide},
+		{"GET", "/pipeline", read, u.board},
+		{"POST", "/pipeline/move", write, u.boardMove},
+		{"GET", "/forecast", read, u.forecastShow},
+		{"POST", "/activities", member, u.activityCreate},
+
+		{"GET", "/customers", read, u.customerList},
+		{"GET", "/customers/{id}", read, u.customerShow},
+		{"POST", "/customers/{id}/renewals/{renewal_id}", revenue, u.renewalOutcome},
+		{"POST", "/customers/{id}/subscriptions", revenue, u.subscriptionAdd},
+		{"POST", "/customers/{id}/subscriptions/{sub_id}/change", revenue, u.subscriptionChange},
+		{"POST", "/customers/{id}/subscriptions/{sub_id}/cancel", revenue, u.subscriptionCancel},
+		{"POST", "/customers/{id}/subscriptions/{sub_id}/reactivate", revenue, u.subscriptionReactivate},
+
+		{"GET", "/desk", member, u.deskShow},
+		{"POST", "/desk/{id}/qualify", member, u.deskAct("qualify", deskQualify)},
+		{"POST", "/desk/{id}/disqualify", member, u.deskAct("disqualify", deskDisqualify)},
+		{"POST", "/desk/{id}/nurture", member, u.deskAct("nurture", deskNurture)},
+		{"POST", "/desk/{id}/call", member, u.deskAct("call", deskCall)},
+		{"POST", "/desk/{id}/meeting", member, u.deskAct("meeting", deskMeeting)},
+
+		{"GET", "/forms", read, u.formList},
+		{"GET", "/forms/new", manage, u.formNew},
+		{"POST", "/forms", manage, u.formCreate},
+		{"GET", "/forms/{id}", read, u.formShow},
+		{"GET", "/forms/{id}/edit", manage, u.formEdit},
+		{"POST", "/forms/{id}", manage, u.formUpdate},
+		{"GET", "/content", read, u.contentList},
+		{"POST", "/content", write, u.contentCreate},
+		{"GET", "/content/{id}/edit", write, u.contentEdit},
+		{"POST", "/content/{id}", write, u.contentUpdate},
+		{"GET", "/content/{id}/file", read, u.contentFile},
+		{"GET", "/sequences", read, u.sequenceList},
+		{"GET", "/sequences/new", write, u.sequenceNew},
+		{"POST", "/sequences", write, u.sequenceSave},
+		{"GET", "/sequences/{id}/edit", write, u.sequenceEdit},
+		{"POST", "/sequences/{id}", write, u.sequenceSave},
+		{"POST", "/sequences/{id}/activate", write, u.sequenceSetStatus("active")},
+		{"POST", "/sequences/{id}/pause", write, u.sequenceSetStatus("paused")},
+		{"GET", "/sequences/{id}/enrollments", read, u.sequenceEnrollments},
+		{"POST", "/enrollments/{id}/release", write, u.enrollmentAct("release")},
+		{"POST", "/enrollments/{id}/skip", write, u.enrollmentAct("skip")},
+		{"POST", "/enrollments/{id}/exit", write, u.enrollmentAct("exit")},
+
+		{"GET", "/imports", read, u.importList},
+		{"GET", "/imports/new", write, u.importNew},
+		{"POST", "/imports", write, u.importCreate},
+		{"GET", "/imports/{id}", read, u.importShow},
+		{"GET", "/imports/{id}/errors.csv", read, u.importErrorsCSV},
+
+		{"GET", "/settings", read, u.settings},
+		{"GET", "/settings/routing", read, u.routingSettings},
+		{"POST", "/settings/routing", manage, u.routingSave},
+		{"GET", "/settings/pipelines", read, u.pipelinesSettings},
+		{"POST", "/settings/pipelines", manage, u.pipelinesSave},
+		{"GET", "/settings/scoring", read, u.scoringSettings},
+		{"POST", "/settings/scoring", manage, u.scoringSave},
+		{"GET", "/settings/pools", read, u.poolsSettings},
+		{"POST", "/settings/pools", manage, u.poolCreate},
+		{"POST", "/settings/pools/{id}", manage, u.poolUpdate},
+		{"POST", "/settings/pools/{id}/delete", manage, u.poolDelete},
+		{"POST", "/settings/pools/{id}/members", manage, u.poolMemberAdd},
+		{"POST", "/settings/pools/{id}/members/{user_id}", manage, u.poolMemberSet},
+		{"POST", "/settings/pools/{id}/members/{user_id}/remove", manage, u.poolMemberRemove},
+		{"POST", "/settings/sla", manage, u.slaSave},
+		{"GET", "/settings/mail", read, u.mailSettings},
+		{"POST", "/settings/mail", admin, u.mailSave},
+		{"POST", "/settings/mail/imap", admin, u.imapSave},
+		{"POST", "/settings/mail/imap/test", admin, u.imapTest},
+		{"GET", "/settings/api-keys", admin, u.apiKeys},
+		{"POST", "/settings/api-keys", admin, u.apiKeyCreate},
+		{"POST", "/settings/api-keys/{id}/revoke", admin, u.apiKeyRevoke},
+		{"GET", "/settings/tracking", read, u.trackingSettings},
+		{"POST", "/settings/tracking", manage, u.trackingSiteCreate},
+		{"GET", "/settings/webhooks", admin, u.webhooksSettings},
+		{"POST", "/settings/webhooks", admin, u.webhookCreate},
+		{"GET", "/settings/webhooks/{id}", admin, u.webhookShow},
+		{"POST", "/settings/webhooks/{id}", admin, u.webhookUpdate},
+		{"POST", "/settings/webhooks/{id}/test", admin, u.webhookTest},
+		{"POST", "/settings/webhooks/{id}/delete", admin, u.webhookDelete},
+		{"POST", "/settings/webhooks/{id}/deliveries/{delivery_id}/redeliver", admin, u.webhookRedeliver},
+		{"POST", "/settings/sending/resume", admin, u.sendingResume},
+
+		{"GET", "/economics", manage, u.economicsHub},
+		{"GET", "/economics/settings", manage, u.economicsSettings},
+		{"POST", "/economics/settings", manage, u.economicsSettingsSave},
+		{"GET", "/economics/market", manage, u.economicsMarket},
+		{"POST", "/economics/market", manage, u.economicsMarketSave},
+		{"GET", "/economics/spend", manage, u.economicsSpend},
+		{"POST", "/economics/spend", manage, u.economicsSpendCreate},
+		{"POST", "/economics/spend/{id}/delete", manage, u.economicsSpendDelete},
+		{"POST", "/economics/spend/import", manage, u.economicsSpendImport},
+		{"POST", "/economics/spend/rules", manage, u.economicsRuleSave},
+		{"POST", "/economics/spend/rules/delete", manage, u.economicsRuleDelete},
+		{"GET", "/economics/people", manage, u.economicsPeople},
+		{"POST", "/economics/people", manage, u.economicsProfileSave},
+		{"POST", "/economics/people/{id}", manage, u.economicsProfileSave},
+		{"POST", "/economics/people/{id}/delete", manage, u.economicsProfileDelete},
+		{"POST", "/economics/people/{id}/headcount", manage, u.economicsHeadcountSave},
+		{"GET", "/economics/staffing", manage, u.economicsStaffing},
+		{"POST", "/economics/staffing", manage, u.economicsScenarioSave},
+		{"POST", "/economics/staffing/example", manage, u.economicsStaffingExample},
+		{"POST", "/economics/staffing/{id}", manage, u.economicsScenarioSave},
+		{"POST", "/economics/staffing/{id}/delete", manage, u.economicsScenarioDelete},
+		{"POST", "/economics/alerts/{id}/acknowledge", manage, u.economicsAlertAck},
+		{"GET", "/economics/partners", manage, u.economicsPartners},
+		{"POST", "/economics/partners", manage, u.economicsPartnerCreate},
+		{"GET", "/economics/partners/{id}", manage, u.economicsPartner},
+		{"POST", "/economics/partners/{id}", manage, u.economicsPartnerSave},
+		{"POST", "/economics/partners/{id}/delete", manage, u.economicsPartnerDelete},
+
+		{"GET", "/success", read, u.successQueue},
+
+		{"GET", "/customers/{id}/success", read, u.customerSuccessShow},
+		{"POST", "/customers/{id}/success/note", write, u.successNote},
+		{"POST", "/customers/{id}/success/accept", write, u.successAccept},
+		{"POST", "/customers/{id}/success/csm", manage, u.successCSM},
+		{"POST", "/customers/{id}/success/items/{item_id}", write, u.successItem},
+		{"POST", "/customers/{id}/success/sentiment", write, u.successSentiment},
+		{"POST", "/customers/{id}/success/nps", write, u.successNPS},
+		{"POST", "/customers/{id}/success/support", write, u.successSupport},
+
+		{"GET", "/settings/success", read, u.successSettings},
+		{"POST", "/settings/success", manage, u.successSettingsSave},
+	}
+}
+
+// RouteInfo names one route of the UI and its access class.
+type RouteInfo struct {
+	Method  string
+	Pattern string
+	Access  string // public, or an auth class: member, read, write, revenue, manage, admin
+}
+
+// Routes lists every route Register mounts (the catch-all 404 page aside), in
+// table order.
+func (u *UI) Routes() []RouteInfo {
+	rs := u.routes()
+	out := make([]RouteInfo, 0, len(rs))
+	for _, rt := range rs {
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Access: rt.access})
+	}
+	return out
+}
+
+// Register adds the UI's routes to mux.
 func (u *UI) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /static/{file}", u.static)
-
-	mux.HandleFunc("GET /login", u.loginForm)
-	mux.HandleFunc("POST /login", u.login)
-	mux.HandleFunc("POST /logout", u.logout)
-	mux.HandleFunc("GET /forgot", u.forgotForm)
-	mux.HandleFunc("POST /forgot", u.forgot)
-	mux.HandleFunc("GET /reset", u.resetForm)
-	mux.HandleFunc("POST /reset", u.reset)
-	mux.HandleFunc("GET /settings/password", u.page(u.passwordShow))
-	mux.HandleFunc("POST /settings/password", u.page(u.passwordChange))
-	mux.HandleFunc("POST /workspace", u.page(u.switchWorkspace))
-
-	mux.HandleFunc("GET /{$}", u.page(u.dashboard))
-
-	mux.HandleFunc("GET /accounts", u.page(u.accountList))
-	mux.HandleFunc("GET /accounts/new", u.page(u.accountNew))
-	mux.HandleFunc("POST /accounts", u.page(u.accountCreate))
-	mux.HandleFunc("GET /accounts/{id}", u.page(u.accountShow))
-	mux.HandleFunc("GET /accounts/{id}/edit", u.page(u.accountEdit))
-	mux.HandleFunc("POST /accounts/{id}", u.page(u.accountUpdate))
-	mux.HandleFunc("POST /accounts/{id}/merge", u.page(u.accountMerge))
-
-	mux.HandleFunc("GET /contacts", u.page(u.contactList))
-	mux.HandleFunc("GET /contacts/new", u.page(u.contactNew))
-	mux.HandleFunc("POST /contacts", u.page(u.contactCreate))
-	mux.HandleFunc("GET /contacts/{id}", u.page(u.contactShow))
-	mux.HandleFunc("GET /contacts/{id}/edit", u.page(u.contactEdit))
-	mux.HandleFunc("POST /contacts/{id}", u.page(u.contactUpdate))
-	mux.HandleFunc("POST /contacts/{id}/merge", u.page(u.contactMerge))
-
-	mux.HandleFunc("GET /deals", u.page(u.dealList))
-	mux.HandleFunc("GET /deals/new", u.page(u.dealNew))
-	mux.HandleFunc("POST /deals", u.page(u.dealCreate))
-	mux.HandleFunc("GET /deals/{id}", u.page(u.dealShow))
-	mux.HandleFunc("GET /deals/{id}/edit", u.page(u.dealEdit))
-	mux.HandleFunc("POST /deals/{id}", u.page(u.dealUpdate))
-	mux.HandleFunc("POST /deals/{id}/committee", u.page(u.committeePut))
-	mux.HandleFunc("POST /deals/{id}/committee/{contact_id}/delete", u.page(u.committeeRemove))
-	mux.HandleFunc("GET /pipeline", u.page(u.board))
-	mux.HandleFunc("POST /pipeline/move", u.page(u.boardMove))
-	mux.HandleFunc("GET /forecast", u.page(u.forecastShow))
-
-	mux.HandleFunc("POST /activities", u.page(u.activityCreate))
-
-	mux.HandleFunc("GET /customers", u.page(u.customerList))
-	mux.HandleFunc("GET /customers/{id}", u.page(u.customerShow))
-	mux.HandleFunc("POST /customers/{id}/renewals/{renewal_id}", u.page(u.renewalOutcome))
-	mux.HandleFunc("POST /customers/{id}/subscriptions", u.page(u.subscriptionAdd))
-	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/change", u.page(u.subscriptionChange))
-	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/cancel", u.page(u.subscriptionCancel))
-	mux.HandleFunc("POST /customers/{id}/subscriptions/{sub_id}/reactivate", u.page(u.subscriptionReactivate))
-
-	mux.HandleFunc("GET /desk", u.page(u.deskShow))
-	mux.HandleFunc("POST /desk/{id}/qualify", u.page(u.deskAct("qualify", deskQualify)))
-	mux.HandleFunc("POST /desk/{id}/disqualify", u.page(u.deskAct("disqualify", deskDisqualify)))
-	mux.HandleFunc("POST /desk/{id}/nurture", u.page(u.deskAct("nurture", deskNurture)))
-	mux.HandleFunc("POST /desk/{id}/call", u.page(u.deskAct("call", deskCall)))
-	mux.HandleFunc("POST /desk/{id}/meeting", u.page(u.deskAct("meeting", deskMeeting)))
-
-	mux.HandleFunc("GET /forms", u.page(u.formList))
-	mux.HandleFunc("GET /forms/new", u.page(u.formNew))
-	mux.HandleFunc("POST /forms", u.page(u.formCreate))
-	mux.HandleFunc("GET /forms/{id}", u.page(u.formShow))
-	mux.HandleFunc("GET /forms/{id}/edit", u.page(u.formEdit))
-	mux.HandleFunc("POST /forms/{id}", u.page(u.formUpdate))
-	mux.HandleFunc("GET /content", u.page(u.contentList))
-	mux.HandleFunc("POST /content", u.page(u.contentCreate))
-	mux.HandleFunc("GET /content/{id}/edit", u.page(u.contentEdit))
-	mux.HandleFunc("POST /content/{id}", u.page(u.contentUpdate))
-	mux.HandleFunc("GET /content/{id}/file", u.page(u.contentFile))
-	mux.HandleFunc("GET /sequences", u.page(u.sequenceList))
-	mux.HandleFunc("GET /sequences/new", u.page(u.sequenceNew))
-	mux.HandleFunc("POST /sequences", u.page(u.sequenceSave))
-	mux.HandleFunc("GET /sequences/{id}/edit", u.page(u.sequenceEdit))
-	mux.HandleFunc("POST /sequences/{id}", u.page(u.sequenceSave))
-	mux.HandleFunc("POST /sequences/{id}/activate", u.page(u.sequenceSetStatus("active")))
-	mux.HandleFunc("POST /sequences/{id}/pause", u.page(u.sequenceSetStatus("paused")))
-	mux.HandleFunc("GET /sequences/{id}/enrollments", u.page(u.sequenceEnrollments))
-	mux.HandleFunc("POST /enrollments/{id}/release", u.page(u.enrollmentAct("release")))
-	mux.HandleFunc("POST /enrollments/{id}/skip", u.page(u.enrollmentAct("skip")))
-	mux.HandleFunc("POST /enrollments/{id}/exit", u.page(u.enrollmentAct("exit")))
-
-	mux.HandleFunc("GET /imports", u.page(u.importList))
-	mux.HandleFunc("GET /imports/new", u.page(u.importNew))
-	mux.HandleFunc("POST /imports", u.page(u.importCreate))
-	mux.HandleFunc("GET /imports/{id}", u.page(u.importShow))
-	mux.HandleFunc("GET /imports/{id}/errors.csv", u.page(u.importErrorsCSV))
-
-	mux.HandleFunc("GET /settings", u.page(u.settings))
-	mux.HandleFunc("GET /settings/routing", u.page(u.routingSettings))
-	mux.HandleFunc("POST /settings/routing", u.page(u.routingSave))
-	mux.HandleFunc("GET /settings/pipelines", u.page(u.pipelinesSettings))
-	mux.HandleFunc("POST /settings/pipelines", u.page(u.pipelinesSave))
-	mux.HandleFunc("GET /settings/scoring", u.page(u.scoringSettings))
-	mux.HandleFunc("POST /settings/scoring", u.page(u.scoringSave))
-	mux.HandleFunc("GET /settings/pools", u.page(u.poolsSettings))
-	mux.HandleFunc("POST /settings/pools", u.page(u.poolCreate))
-	mux.HandleFunc("POST /settings/pools/{id}", u.page(u.poolUpdate))
-	mux.HandleFunc("POST /settings/pools/{id}/delete", u.page(u.poolDelete))
-	mux.HandleFunc("POST /settings/pools/{id}/members", u.page(u.poolMemberAdd))
-	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}", u.page(u.poolMemberSet))
-	mux.HandleFunc("POST /settings/pools/{id}/members/{user_id}/remove", u.page(u.poolMemberRemove))
-	mux.HandleFunc("POST /settings/sla", u.page(u.slaSave))
-	mux.HandleFunc("GET /settings/mail", u.page(u.mailSettings))
-	mux.HandleFunc("POST /settings/mail", u.page(u.mailSave))
-	mux.HandleFunc("POST /settings/mail/imap", u.page(u.imapSave))
-	mux.HandleFunc("POST /settings/mail/imap/test", u.page(u.imapTest))
-	mux.HandleFunc("GET /settings/api-keys", u.page(u.apiKeys))
-	mux.HandleFunc("POST /settings/api-keys", u.page(u.apiKeyCreate))
-	mux.HandleFunc("POST /settings/api-keys/{id}/revoke", u.page(u.apiKeyRevoke))
-	mux.HandleFunc("GET /settings/tracking", u.page(u.trackingSettings))
-	mux.HandleFunc("POST /settings/tracking", u.page(u.trackingSiteCreate))
-	mux.HandleFunc("GET /settings/webhooks", u.page(u.webhooksSettings))
-	mux.HandleFunc("POST /settings/webhooks", u.page(u.webhookCreate))
-	mux.HandleFunc("GET /settings/webhooks/{id}", u.page(u.webhookShow))
-	mux.HandleFunc("POST /settings/webhooks/{id}", u.page(u.webhookUpdate))
-	mux.HandleFunc("POST /settings/webhooks/{id}/test", u.page(u.webhookTest))
-	mux.HandleFunc("POST /settings/webhooks/{id}/delete", u.page(u.webhookDelete))
-	mux.HandleFunc("POST /settings/webhooks/{id}/deliveries/{delivery_id}/redeliver", u.page(u.webhookRedeliver))
-	mux.HandleFunc("POST /settings/sending/resume", u.page(u.sendingResume))
-
-	mux.HandleFunc("GET /economics", u.page(u.economicsHub))
-	mux.HandleFunc("GET /economics/settings", u.page(u.economicsSettings))
-	mux.HandleFunc("POST /economics/settings", u.page(u.economicsSettingsSave))
-	mux.HandleFunc("GET /economics/market", u.page(u.economicsMarket))
-	mux.HandleFunc("POST /economics/market", u.page(u.economicsMarketSave))
-	mux.HandleFunc("GET /economics/spend", u.page(u.economicsSpend))
-	mux.HandleFunc("POST /economics/spend", u.page(u.economicsSpendCreate))
-	mux.HandleFunc("POST /economics/spend/{id}/delete", u.page(u.economicsSpendDelete))
-	mux.HandleFunc("POST /economics/spend/import", u.page(u.economicsSpendImport))
-	mux.HandleFunc("POST /economics/spend/rules", u.page(u.economicsRuleSave))
-	mux.HandleFunc("POST /economics/spend/rules/delete", u.page(u.economicsRuleDelete))
-	mux.HandleFunc("GET /economics/people", u.page(u.economicsPeople))
-	mux.HandleFunc("POST /economics/people", u.page(u.economicsProfileSave))
-	mux.HandleFunc("POST /economics/people/{id}", u.page(u.economicsProfileSave))
-	mux.HandleFunc("POST /economics/people/{id}/delete", u.page(u.economicsProfileDelete))
-	mux.HandleFunc("POST /economics/people/{id}/headcount", u.page(u.economicsHeadcountSave))
-	mux.HandleFunc("GET /economics/staffing", u.page(u.economicsStaffing))
-	mux.HandleFunc("POST /economics/staffing", u.page(u.economicsScenarioSave))
-	mux.HandleFunc("POST /economics/staffing/example", u.page(u.economicsStaffingExample))
-	mux.HandleFunc("POST /economics/staffing/{id}", u.page(u.economicsScenarioSave))
-	mux.HandleFunc("POST /economics/staffing/{id}/delete", u.page(u.economicsScenarioDelete))
-	mux.HandleFunc("POST /economics/alerts/{id}/acknowledge", u.page(u.economicsAlertAck))
-	mux.HandleFunc("GET /economics/partners", u.page(u.economicsPartners))
-	mux.HandleFunc("POST /economics/partners", u.page(u.economicsPartnerCreate))
-	mux.HandleFunc("GET /economics/partners/{id}", u.page(u.economicsPartner))
-	mux.HandleFunc("POST /economics/partners/{id}", u.page(u.economicsPartnerSave))
-	mux.HandleFunc("POST /economics/partners/{id}/delete", u.page(u.economicsPartnerDelete))
-	mux.HandleFunc("POST /deals/{id}/handoffs/{handoff_id}/{decision}", u.page(u.dealHandoffDecide))
-	mux.HandleFunc("GET /success", u.page(u.successQueue))
-	mux.HandleFunc("GET /customers/{id}/success", u.page(u.customerSuccessShow))
-	mux.HandleFunc("POST /customers/{id}/success/note", u.page(u.successNote))
-	mux.HandleFunc("POST /customers/{id}/success/accept", u.page(u.successAccept))
-	mux.HandleFunc("POST /customers/{id}/success/csm", u.page(u.successCSM))
-	mux.HandleFunc("POST /customers/{id}/success/items/{item_id}", u.page(u.successItem))
-	mux.HandleFunc("POST /customers/{id}/success/sentiment", u.page(u.successSentiment))
-	mux.HandleFunc("POST /customers/{id}/success/nps", u.page(u.successNPS))
-	mux.HandleFunc("POST /customers/{id}/success/support", u.page(u.successSupport))
-	mux.HandleFunc("GET /settings/success", u.page(u.successSettings))
-	mux.HandleFunc("POST /settings/success", u.page(u.successSettingsSave))
-
+	for _, rt := range u.routes() {
+		mux.HandleFunc(rt.method+" "+rt.pattern, u.serve(rt))
+	}
 	// Everything no other surface claims is a 404 page in the UI's layout.
 	mux.HandleFunc("/", u.notFoundRoute)
+}
+
+// serve wraps a route: public routes run as they are; the others resolve the
+// session (a visitor without one goes to the login form) and check the route's
+// access class against the role in the selected workspace: 403 before the
+// handler runs.
+func (u *UI) serve(rt route) http.HandlerFunc {
+	if rt.access == public {
+		return func(w http.ResponseWriter, r *http.Request) { rt.h(w, r, nil) }
+	}
+	return u.page(func(w http.ResponseWriter, r *http.Request, s *session) {
+		if !auth.Can(s.Role, rt.access) {
+			u.forbidden(w, r, s)
+			return
+		}
+		rt.h(w, r, s)
+	})
 }

@@ -678,7 +678,10 @@ func upload(t *testing.T, e *apptest.Env, c *http.Client, objectType, name, cont
 }
 
 func testAPIKeys(t *testing.T, e *apptest.Env) {
-	c := e.Browser(t, e.A.Users[model.RoleManager].Email)
+	// API keys are integration secrets: admins only (docs/security.md).
+	mgr := e.Browser(t, e.A.Users[model.RoleManager].Email)
+	ok(t, get(t, e, mgr, "/settings/api-keys"), http.StatusForbidden, "Not allowed")
+	c := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
 	r := post(t, e, c, "/settings/api-keys", url.Values{"name": {"Warehouse sync"}, "role": {"ae"}})
 	ok(t, r, 200, "Warehouse sync", "only time it is shown")
 	secret := regexp.MustCompile(`value="(rsk_[^"]+)"`).FindStringSubmatch(r.Body)

@@ -5,6 +5,10 @@ package apptest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"github.com/alexedwards/argon2id"
 	"io"
@@ -75,6 +79,16 @@ type Options struct {
 	Timeouts app.Timeouts
 	// BeforeServe, when set, adjusts the opened app before it serves.
 	BeforeServe func(*app.App)
+	// NoJobs starts no job workers: jobs are enqueued and never run, so
+	// nothing changes the database but the requests the test sends (the
+	// security matrix fingerprints the database around requests).
+	NoJobs bool
+}
+
+// NewWithoutJobs is New with no job workers (Options.NoJobs).
+func NewWithoutJobs(t testing.TB, kind store.Kind) *Env {
+	t.Helper()
+	return NewWith(t, kind, Options{NoJobs: true})
 }
 
 // NewWith is New with options.
@@ -102,7 +116,7 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 		w, level = o.Log, slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-	a, err := app.Open(ctx, cfg, log, true)
+	a, err := app.Open(ctx, cfg, log, !o.NoJobs)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -129,23 +143,9 @@ func NewWith(t testing.TB, kind store.Kind, o Options) *Env {
 	})
 	e := &Env{App: a, URL: "http://" + ln.Addr().String(), jobsDone: map[int64]bool{}, kindsDone: map[string]int{}}
 	e.jobsCond = sync.NewCond(&e.jobsMu)
-	events, stop := a.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
-	go func() {
-		for ev := range events {
-			e.jobsMu.Lock()
-			e.kindsDone[ev.Job.Kind]++
-			e.jobsCond.Broadcast()
-			e.jobsMu.Unlock()
-			var args importer.Args
-			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
-				e.jobsMu.Lock()
-				e.jobsDone[args.ImportID] = true
-				e.jobsCond.Broadcast()
-				e.jobsMu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(stop)
+	if !o.NoJobs {
+		e.watchJobs(t)
+	}
 	e.A = e.makeWS(t, "alpha")
 	e.B = e.makeWS(t, "beta")
 	ag, err := a.Auth.CreateUser(ctx, "agency@example.com", "Agency Operator", Password, e.A.ID, model.RoleAdmin)
@@ -210,6 +210,27 @@ func (e *Env) makeWS(t testing.TB, slug string) WS {
 		ws.Keys[role] = secret
 	}
 	return ws
+}
+
+// watchJobs counts the jobs that end, for WaitImport, WaitJobs and WaitUntil.
+func (e *Env) watchJobs(t testing.TB) {
+	events, stop := e.App.River.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed)
+	go func() {
+		for ev := range events {
+			e.jobsMu.Lock()
+			e.kindsDone[ev.Job.Kind]++
+			e.jobsCond.Broadcast()
+			e.jobsMu.Unlock()
+			var args importer.Args
+			if ev.Job.Kind == args.Kind() && json.Unmarshal(ev.Job.EncodedArgs, &args) == nil {
+				e.jobsMu.Lock()
+				e.jobsDone[args.ImportID] = true
+				e.jobsCond.Broadcast()
+				e.jobsMu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(stop)
 }
 
 // WaitImport blocks until the job of import id has finished (River reports it), or
@@ -323,6 +344,37 @@ func (e *Env) Browser(t testing.TB, email string) *http.Client {
 		t.Fatalf("login as %s: status %d", email, resp.StatusCode)
 	}
 	return c
+}
+
+// Session is Browser without the login: a session of user u in workspace ws
+// is stored directly and its cookie put in a fresh jar, so tests that need
+// many signed-in browsers skip a password hash check each. The token is
+// stored as auth stores it (the SHA-256 of the token, hex); the session is
+// resolved through auth once, so a change there fails here, not later.
+func (e *Env) Session(t testing.TB, u model.User, ws int64) *http.Client {
+	t.Helper()
+	ctx := context.Background()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	sum := sha256.Sum256([]byte(tok))
+	now := store.Now()
+	sess := store.Session{IDHash: hex.EncodeToString(sum[:]), UserID: u.ID, WorkspaceID: &ws, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(auth.AbsoluteTimeout)}
+	if err := e.App.St.InTx(ctx, func(q store.Q) error { return q.CreateSession(ctx, sess) }); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := e.App.Auth.Session(ctx, tok); err != nil || p.UserID != u.ID || p.WorkspaceID != ws {
+		t.Fatalf("stored session of %s does not resolve: %v %+v", u.Email, err, p)
+	}
+	jar, _ := cookiejar.New(nil)
+	base, err := url.Parse(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jar.SetCookies(base, []*http.Cookie{{Name: auth.SessionCookie, Value: tok, Path: "/"}})
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // Principal authenticates a key directly (for tests that call services).
