@@ -219,6 +219,11 @@ func kindOfType(typ string) kind {
 }
 
 // kindOfValue recovers a stored custom condition's kind from its normalised value.
+// A date and a text value that looks like one are both stored as strings; only
+// the ordering operators (which text does not take) need the date kind, and for
+// eq, ne and in the two kinds compare a YYYY-MM-DD string alike. So a text
+// condition such as "contains 2024-01" or "in [2024-01-01, gold]" loads as
+// text instead of failing as a malformed date.
 func kindOfValue(v any, opName string) kind {
 	if l, ok := v.([]any); ok && len(l) > 0 {
 		v = l[0]
@@ -232,8 +237,11 @@ func kindOfValue(v any, opName string) kind {
 		}
 		return kBool
 	case string:
-		if _, err := time.Parse("2006-01-02", x); err == nil && len(x) == 10 {
-			return kDate
+		switch opName {
+		case "lt", "lte", "gt", "gte":
+			if _, err := time.Parse("2006-01-02", x); err == nil && len(x) == 10 {
+				return kDate
+			}
 		}
 	}
 	return kText
