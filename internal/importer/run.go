@@ -364,7 +364,9 @@ func (j *job) rawRow(fields []string) string {
 	w.Comma = j.delim
 	_ = w.Write(fields)
 	w.Flush()
-	return strings.TrimRight(b.String(), "\r\n")
+	// The raw row is stored with its rejection: a NUL or invalid UTF-8 (why
+	// it may have been rejected) is shown as U+FFFD.
+	return strings.ToValidUTF8(strings.ReplaceAll(strings.TrimRight(b.String(), "\r\n"), "\x00", "\uFFFD"), "\uFFFD")
 }
 
 func (j *job) reject(line int, raw string, e rowErr, errLine int) {

@@ -216,6 +216,11 @@ func (b *listBuilder) cond(f Filter, col string, v any) error {
 		}
 		b.where = append(b.where, col+" "+op+" "+b.arg(v))
 	case f.Op == "contains":
+		if _, text := v.(string); !text {
+			// A substring of a number or a time is not a question the
+			// store answers (PostgreSQL cannot LOWER a bigint).
+			return &FieldError{Field: f.Field, Message: "contains applies to text fields only (use eq, lt, gt, in)"}
+		}
 		s := fmt.Sprint(v)
 		s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
 		b.where = append(b.where, "LOWER(COALESCE("+col+",'')) LIKE "+b.arg("%"+s+"%")+` ESCAPE '\'`)

@@ -98,6 +98,12 @@ func (u *UI) page(fn func(http.ResponseWriter, *http.Request, *session)) http.Ha
 			u.errorPage(w, r, s, http.StatusForbidden, "Not allowed", "The partner role cannot use the workspace in this version of Rightsize (its scoped access to assigned leads is not built yet). Ask an admin for another role.")
 			return
 		}
+		// A NUL byte or invalid UTF-8 in the query reaches no page (PostgreSQL
+		// would refuse it mid-query).
+		if err := httpx.CheckQuery(r.URL.Query()); err != nil {
+			u.errorPage(w, r, s, http.StatusBadRequest, "Invalid link", err.Error())
+			return
+		}
 		if u.formTooLarge(w, r, s) {
 			return
 		}
