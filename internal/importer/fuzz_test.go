@@ -57,6 +57,7 @@ func FuzzImport(f *testing.F) {
 		if im.Status != "done" && im.Status != "failed" {
 			t.Fatalf("status %q", im.Status)
 		}
+		checkText(t, "import", im.Error)
 		if im.Rows != im.Accepted+im.Rejected+im.Merged {
 			t.Fatalf("rows %d != accepted %d + rejected %d + merged %d", im.Rows, im.Accepted, im.Rejected, im.Merged)
 		}

@@ -107,6 +107,12 @@ func (u *UI) page(fn func(http.ResponseWriter, *http.Request, *session)) http.Ha
 		if u.formTooLarge(w, r, s) {
 			return
 		}
+		if r.Method == http.MethodPost && r.ParseForm() == nil {
+			if err := httpx.CheckQuery(r.PostForm); err != nil {
+				u.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", err.Error())
+				return
+			}
+		}
 		fn(w, r, s)
 	}
 }
