@@ -23,31 +23,100 @@ import (
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// injectionPayloads are sent as the value of every filter, sort, search and
-// cursor parameter: quotes and comments, UNION and stacked queries, boolean
-// and time-based probes, placeholders, NUL and invalid UTF-8, numbers that
-// overflow, very long strings and Unicode that changes case or direction.
+// injectionPayloads is the compact corpus for the parameters that steer the
+// SQL itself — the search (q), every sort and every cursor: one or two
+// payloads per class — quote breaking, boolean, UNION, stacked queries,
+// comments, time-based (both dialects), LIKE wildcards, placeholders and list
+// splitting, NUL and invalid UTF-8, numbers that overflow, Unicode that
+// changes case or direction, a double-encoded quote and a very long string.
+// A payload per class is enough: what decides the outcome is the path a
+// value takes (bound, allow-listed, parsed or refused), not which SQL it
+// spells.
 var injectionPayloads = []string{
-	`'`, `''`, `"`, `\`, `\'`, "`",
-	`' OR '1'='1`, `' OR 1=1 --`, `" OR ""="`, `1 OR 1=1`, `1) OR (1=1`, `%' OR '%'='`,
-	`'; DROP TABLE contacts; --`, `1; DELETE FROM accounts`, `'; UPDATE workspaces SET name='x'; --`,
-	`' UNION SELECT NULL,NULL,NULL --`, `0 UNION ALL SELECT name, sql FROM sqlite_master`, `' UNION SELECT table_name FROM information_schema.tables --`,
-	`'||pg_sleep(3)||'`, `1 AND randomblob(500000000)`, `/**/`, `--`, `#`, `;`,
-	`%`, `_`, `%%`, `*`, `?`, `$1`, `:name`, `@p1`,
-	"\x00", "a\x00b", "\x00' OR 1=1 --", "\xff\xfe\xfd", "caf\xe9",
-	`-9223372036854775809`, `9223372036854775808`, `1e309`, `NaN`, `-0`, `0x7f`,
-	`-`, `--name`, `name desc`, `name;DROP`, `id,name`, `(`, `[]`, `{}`, `null`,
-	"İstanbul ΣΑΣ ß ﬀ", "\u202eevil\u202c", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀", "e\u0301", "\ufeff",
-	strings.Repeat("a", 10000), strings.Repeat("'", 3000), strings.Repeat("%", 3000),
+	`'`,
+	`' OR '1'='1`,
+	`1) OR (1=1`,
+	`' UNION SELECT NULL,NULL,NULL --`,
+	`0 UNION ALL SELECT name, sql FROM sqlite_master`,
+	`'; DROP TABLE contacts; --`,
+	`'||pg_sleep(3)||'`,
+	`1 AND randomblob(500000000)`,
+	`/**/--#`,
+	`%_%' OR '%'='`,
+	`?,$1,:name,@p1`,
+	"a\x00b",
+	"\xff\xfe\xfd",
+	`9223372036854775808`,
+	`-1e309`,
+	"İß ﬀ\u202eevil\u202c 😀",
+	`%27%20OR%201%3D1`,
+	strings.Repeat("'", 3000),
 }
 
-// corePayloads are the ones every parameter gets; the search, sort, cursor
-// and equality filters of the record lists get them all. (All of
-// them everywhere would be some 70,000 requests per store.)
-var corePayloads = []string{
-	`'`, `' OR '1'='1`, `'; DROP TABLE contacts; --`, `' UNION SELECT NULL,NULL,NULL --`, `/**/`, `%`,
-	"a\x00b", "\xff\xfe\xfd", `9223372036854775808`, `1e309`, `-`, "\u202eevil\u202c", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀",
+// valuePayloads go into every other parameter (some 500: every field of the
+// record list filters in its equality form, and the named parameters of the
+// routes and pages — periods, segments, statuses, limits, ids), whose values
+// are parsed by type and bound: a value that breaks quotes, a stacked query,
+// the bytes PostgreSQL refuses, numbers that overflow, wildcards and list
+// separators, a long string.
+var valuePayloads = []string{
+	`' OR '1'='1`,
+	`'; DROP TABLE contacts; --`,
+	"a\x00b",
+	"\xff\xfe\xfd",
+	`9223372036854775808`,
+	`-1e309`,
+	`%_,',`,
 	strings.Repeat("'", 3000),
+}
+
+// operatorPayloads go into the operator forms of every list filter field
+// (name[contains], stage[in], amount[lt], ...; some 450 parameters). The
+// operators differ from equality only in the comparison they write and in
+// how they read the value, so each gets what its reading can trip on:
+// contains its LIKE escaping, in its list splitting, lt and ne the parse by
+// type; empty only reads true or false.
+var operatorPayloads = map[string][]string{
+	"[contains]": {`' OR '1'='1`, "a\x00b", "\xff\xfe\xfd", `%_\'`},
+	"[in]":       {`a,' OR '1'='1`, `1,9223372036854775808`, "a,\x00", `,,`},
+	"[lt]":       {`' OR '1'='1`, `9223372036854775808`, "a\x00b", "\xff\xfe\xfd"},
+	"[ne]":       {`' OR '1'='1`, `9223372036854775808`, "a\x00b", "\xff\xfe\xfd"},
+	"[empty]":    {`' OR '1'='1`, "a\x00b"},
+	// An unknown field or operator is refused by name before its value is read.
+	"unknown": {`' OR '1'='1`, "a\x00b"},
+}
+
+// sortPayloads are what a sort parameter gets beyond the corpus: near
+// misses of an allow-listed key and direction.
+var sortPayloads = []string{`name desc`, `-`, `--name`, `id,name`, `name;DROP`, `name DESC NULLS FIRST`}
+
+// cursorPayloads are well-formed cursors (base64url JSON, as the lists hand
+// out) carrying the payloads, so they reach the keyset comparison.
+var cursorPayloads = func() []string {
+	var out []string
+	for _, v := range []string{`"' OR '1'='1"`, `"a\u0000b"`, `"x') UNION SELECT 1 --"`, `1e309`, `-9223372036854775809`, `"2026-01-01T00:00:00Z' OR 1=1"`, `null`, `{"a":1}`} {
+		out = append(out, base64.RawURLEncoding.EncodeToString([]byte(`{"v":`+v+`,"id":1}`)))
+	}
+	out = append(out, base64.RawURLEncoding.EncodeToString([]byte(`{"v":"a","id":"1 OR 1=1"}`)))
+	return out
+}()
+
+// payloadsFor picks the payloads of a parameter: the corpus for a search,
+// plus near misses for a sort and well-formed cursors for a cursor; the
+// payloads of its operator for a list filter's operator form (op); the value
+// payloads for any other.
+func payloadsFor(name, kind, op string) []string {
+	switch {
+	case kind == "sort":
+		return slices.Concat(injectionPayloads, sortPayloads)
+	case kind == "cursor":
+		return slices.Concat(injectionPayloads, cursorPayloads)
+	case name == "q":
+		return injectionPayloads
+	case op != "":
+		return operatorPayloads[op]
+	}
+	return valuePayloads
 }
 
 // dbErrorRE is database error text that must never reach a response. None of
@@ -69,12 +138,20 @@ type injCase struct {
 // route table, so a new route is covered when it is added: list filters are
 // every field of the listed record, with each operator) and of every UI page
 // with a list (found by following the links and GET forms of the pages an
-// admin sees, so a new list page is covered once it is linked). On both
-// stores, every answer: is not a 5xx, holds no database error text, refuses
-// an unknown sort key or direction with 400 naming sort, a malformed cursor
+// admin sees, so a new list page is covered once it is linked). Each
+// parameter gets the payloads of its class (payloadsFor): the whole corpus
+// for searches, sorts and cursors, a short list per filter operator, the
+// value payloads for the rest — some 4,000 requests per store, over one app,
+// one seeded workspace and one API key, four at a time. On both stores,
+// every answer: is not a 5xx, holds no database error text, refuses an
+// unknown sort key or direction with 400 naming sort, a malformed cursor
 // with 400 naming cursor; and afterwards every table has the rows it had.
 func TestSQLInjectionCorpus(t *testing.T) {
-	for _, p := range injectionPayloads {
+	all := slices.Concat(injectionPayloads, valuePayloads, sortPayloads, cursorPayloads)
+	for _, ps := range operatorPayloads {
+		all = append(all, ps...)
+	}
+	for _, p := range all {
 		if dbErrorRE.MatchString(p) || dbErrorRE.MatchString(strings.ToUpper(p)) || dbErrorRE.MatchString(strings.ToLower(p)) {
 			t.Fatalf("payload %q matches the database-error pattern; the check could not tell an echo from a leak", p)
 		}
@@ -83,6 +160,7 @@ func TestSQLInjectionCorpus(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			e := apptest.New(t, kind)
 			ids := seedForInjection(t, e)
+			e.WaitIdle(t) // the start's and the seed's jobs write rows of their own (renewals, guardrails)
 			ctx := context.Background()
 			admin := e.A.Keys[model.RoleAdmin]
 			browser := e.Browser(t, e.A.Users[model.RoleAdmin].Email)
@@ -319,13 +397,13 @@ func apiInjectionCases(t *testing.T, e *apptest.Env, key string, ids injectionID
 			return "1"
 		})
 		route := "GET " + pattern
-		add := func(name, kind string, full bool) {
+		add := func(name, kind, op string) {
 			params[route+" "+name] = true
-			payloads := corePayloads
-			if full || kind != "" || name == "q" {
-				payloads = injectionPayloads
+			ps := payloadsFor(name, kind, op)
+			if len(ps) == 0 {
+				t.Fatalf("no payloads for %s %s", route, name)
 			}
-			for _, p := range payloads {
+			for _, p := range ps {
 				cases = append(cases, injCase{surface: "api", route: route, param: name, kind: kind, payload: p,
 					url: e.URL + path + "?" + url.Values{name: {p}}.Encode()})
 			}
@@ -339,7 +417,7 @@ func apiInjectionCases(t *testing.T, e *apptest.Env, key string, ids injectionID
 				if p.Name == "sort" || p.Name == "cursor" {
 					kind = p.Name
 				}
-				add(p.Name, kind, false)
+				add(p.Name, kind, "")
 				continue
 			}
 			// Free-form filters: every field of the listed record, with each
@@ -354,11 +432,11 @@ func apiInjectionCases(t *testing.T, e *apptest.Env, key string, ids injectionID
 			}
 			for _, f := range fields {
 				for _, o := range []string{"", "[contains]", "[in]", "[lt]", "[ne]", "[empty]"} {
-					add(f+o, "", o == "")
+					add(f+o, "", o)
 				}
 			}
-			add("nosuchfield", "", false)
-			add("name[drop]", "", false)
+			add("nosuchfield", "", "unknown")
+			add("name[drop]", "", "unknown")
 		}
 	}
 	return cases, params
@@ -387,7 +465,7 @@ func itemFields(t *testing.T, schemas map[string]json.RawMessage, page string) [
 }
 
 var (
-	hrefRE    = regexp.MustCompile(`href="(/[^"#]*)"`)
+	uiLinkRE  = regexp.MustCompile(`href="(/[^"#]*)"`)
 	getFormRE = regexp.MustCompile(`(?s)<form[^>]*method="get"[^>]*>(.*?)</form>`)
 	nameRE    = regexp.MustCompile(`name="([a-z_]+)"`)
 	numSegRE  = regexp.MustCompile(`/[0-9]+(/|$)`)
@@ -414,7 +492,7 @@ func uiInjectionCases(t *testing.T, e *apptest.Env, c *http.Client) ([]injCase, 
 			continue
 		}
 		page, _, _ := strings.Cut(u, "?")
-		for _, m := range hrefRE.FindAllSubmatch(body, -1) {
+		for _, m := range uiLinkRE.FindAllSubmatch(body, -1) {
 			link := strings.ReplaceAll(string(m[1]), "&amp;", "&")
 			p, q, _ := strings.Cut(link, "?")
 			if strings.HasPrefix(p, "/static/") || strings.HasPrefix(p, "/api/") || strings.HasSuffix(p, ".csv") || strings.HasPrefix(p, "/logout") {
@@ -460,11 +538,7 @@ func uiInjectionCases(t *testing.T, e *apptest.Env, c *http.Client) ([]injCase, 
 			if name == "sort" || name == "cursor" {
 				kind = name
 			}
-			payloads := corePayloads
-			if kind != "" || name == "q" {
-				payloads = injectionPayloads
-			}
-			for _, p := range payloads {
+			for _, p := range payloadsFor(name, kind, "") {
 				cases = append(cases, injCase{surface: "ui", route: page, param: name, kind: kind, payload: p,
 					url: e.URL + page + "?" + url.Values{name: {p}}.Encode()})
 			}

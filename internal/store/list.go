@@ -299,7 +299,8 @@ func decodeCursor(s string, typ int) (any, int64, error) {
 		return t, c.ID, nil
 	}
 	s2, ok := c.V.(string)
-	if !ok {
+	if !ok || BadText(s2) != "" {
+		// JSON "\u0000" decodes to a NUL, which PostgreSQL refuses mid-query.
 		return nil, 0, bad
 	}
 	return s2, c.ID, nil
