@@ -3,7 +3,9 @@ package routing_test
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -92,6 +94,12 @@ func FuzzRuleConditions(f *testing.F) {
 		hit := d.Segment == "hit"
 		norm := stored.SegmentRules[0].Conditions[0]
 		present := !matches(t, model.Condition{Field: field, Op: "empty", Value: true}, acct, acv)
+		if key, ok := strings.CutPrefix(field, "custom."); ok && !readsAs(fuzzTypes[key], acct.Custom[key]) {
+			// A value that is not of the field's type (a field deleted and
+			// defined again with another type) is there for empty, and
+			// missing for every comparison.
+			present = false
+		}
 		if neg, ok := negation[norm.Op]; ok {
 			other := matches(t, model.Condition{Field: field, Op: neg, Value: norm.Value}, acct, acv)
 			if present && hit == other || !present && (hit || other) {
@@ -104,6 +112,35 @@ func FuzzRuleConditions(f *testing.F) {
 			}
 		}
 	})
+}
+
+// readsAs reports whether a stored custom value is one of type typ, as the
+// CRM writes them: numbers as numbers (or numeric text), true/false as
+// booleans (or yes/no/1/0 text); any value reads as text, a date or an enum.
+func readsAs(typ string, v any) bool {
+	switch typ {
+	case "number":
+		switch x := v.(type) {
+		case float64:
+			return true
+		case string:
+			f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(x), ",", ""), 64)
+			return err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+		}
+		return false
+	case "bool":
+		switch x := v.(type) {
+		case bool:
+			return true
+		case string:
+			switch strings.ToLower(strings.TrimSpace(x)) {
+			case "true", "yes", "1", "false", "no", "0":
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // validateOne wraps c in the smallest valid rule set: one segment rule with c,
