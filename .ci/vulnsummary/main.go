@@ -1,5 +1,6 @@
 // Command vulnsummary reads govulncheck -format json from stdin and prints the
-// vulnerabilities the code calls. It exits 1 when a called vulnerability is in
+// vulnerabilities the code calls (in a binary scan: whose vulnerable
+// functions are linked in). It exits 1 when a called vulnerability is in
 // a required module (fixable by upgrading that module), and 0 when the only
 // ones are in the Go standard library: the toolchain is pinned by the machine
 // image (go.mod's go line), so those are reported loudly but do not fail CI.
@@ -25,9 +26,11 @@ type message struct {
 	Config *struct {
 		ScannerVersion string `json:"scanner_version"`
 		DB             string `json:"db"`
-		GoVersion      string `json:"go_version"`
 		ScanLevel      string `json:"scan_level"`
 	} `json:"config"`
+	SBOM *struct {
+		GoVersion string `json:"go_version"`
+	} `json:"SBOM"`
 	OSV *struct {
 		ID      string `json:"id"`
 		Summary string `json:"summary"`
@@ -58,7 +61,9 @@ func main() {
 		}
 		switch {
 		case m.Config != nil:
-			fmt.Printf("govulncheck %s, %s, database %s\n", m.Config.ScannerVersion, m.Config.GoVersion, m.Config.DB)
+			fmt.Printf("govulncheck %s (%s scan), database %s\n", m.Config.ScannerVersion, m.Config.ScanLevel, m.Config.DB)
+		case m.SBOM != nil:
+			fmt.Printf("scanned: built with %s\n", m.SBOM.GoVersion)
 		case m.OSV != nil:
 			summaries[m.OSV.ID] = m.OSV.Summary
 		case m.Finding != nil && len(m.Finding.Trace) > 0:
