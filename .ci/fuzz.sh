@@ -57,6 +57,11 @@ for t in "${targets[@]}"; do
     exit 1
   }
   last=$(echo "$out" | grep -E '^fuzz: elapsed' | tail -1 | sed 's/^fuzz: //')
+  if [ -z "$last" ]; then
+    echo "$out" | tail -20
+    echo "fuzz target $name in ./$dir did not run (a build tag? a name the binary does not have?)"
+    exit 1
+  fi
   printf '%-22s %-28s %3ss  %s\n' "$name" "./$dir" "$(( $(date +%s) - t0 ))" "$last"
   n=$((n + 1))
 done
