@@ -18,11 +18,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME=${FUZZTIME:-3s}
-FUZZ_BIN=${FUZZ_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/rightsize/fuzz-bin/$(pwd | cksum | cut -d" " -f1)}
+# One folder per checkout (worktrees, CI's clone); those unused for two days
+# are removed (a set of binaries is ~230 MB).
+bins=${XDG_CACHE_HOME:-$HOME/.cache}/rightsize/fuzz-bin
+FUZZ_BIN=${FUZZ_BIN:-$bins/$(pwd | cksum | cut -d" " -f1)}
+[ -d "$bins" ] && find "$bins" -mindepth 1 -maxdepth 1 -type d -mtime +1 ! -path "$FUZZ_BIN" -exec rm -rf {} + || true
 start=$(date +%s)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$FUZZ_BIN"
+mkdir -p "$FUZZ_BIN" && touch "$FUZZ_BIN"
 
 # file:FuzzName for every target, and the packages that hold them.
 mapfile -t targets < <(git grep -o -E '^func Fuzz[A-Za-z0-9_]+' -- '*_test.go' | sed 's/:func /:/')
