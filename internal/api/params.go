@@ -33,6 +33,9 @@ func query(r *http.Request) (url.Values, error) {
 	if err != nil {
 		return nil, &httpx.StatusError{Status: http.StatusBadRequest, Code: "invalid_query", Msg: "malformed query string: " + err.Error()}
 	}
+	if err := httpx.CheckQuery(v); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 

@@ -26,6 +26,11 @@ func asString(field string, v any, max int) (string, error) {
 		return "", nil
 	case string:
 		x = strings.TrimSpace(x)
+		if why := store.BadText(x); why != "" {
+			// The HTTP layer refuses such text already; callers that are
+			// not HTTP (the UI's forms, jobs, tests) get the same answer.
+			return "", fe(field, "%s", why)
+		}
 		if len(x) > max {
 			return "", fe(field, "longer than %d characters", max)
 		}

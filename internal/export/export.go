@@ -20,13 +20,16 @@ import (
 // Objects lists what can be exported.
 var Objects = []string{"accounts", "contacts", "deals", "activities"}
 
-// Neutralize makes a cell safe against spreadsheet formula injection.
+// Neutralize makes a cell safe against spreadsheet formula injection. A value
+// that starts with an apostrophe gets one more too, so the import can undo
+// exactly what was added (importer: csvin.Unneutralize) and an export imports
+// back to the same records.
 func Neutralize(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	case '=', '+', '-', '@', '\t', '\r', '\'':
 		return "'" + s
 	}
 	return s

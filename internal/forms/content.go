@@ -304,7 +304,9 @@ func (s *Service) Download(ctx context.Context, token string) (model.Asset, []by
 	var a model.Asset
 	p64, sig, ok := strings.Cut(token, ".")
 	raw, err := base64.RawURLEncoding.DecodeString(p64)
-	if !ok || err != nil {
+	// Only the canonical spelling: a lenient decode lets a changed link
+	// (padding bits, CR/LF) verify.
+	if !ok || err != nil || base64.RawURLEncoding.EncodeToString(raw) != p64 {
 		return a, nil, ErrLinkInvalid
 	}
 	key, err := s.secret(ctx)

@@ -187,6 +187,10 @@ func (s *Service) read(f model.Form, in map[string]string) (map[string]string, m
 	slices.Sort(keys)
 	for _, k := range keys {
 		v := strings.TrimSpace(in[k])
+		if why := store.BadText(k + v); why != "" {
+			// A NUL or invalid UTF-8 would fail the write on PostgreSQL.
+			return nil, nil, fe(strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", "\uFFFD"), "\uFFFD"), "%s", why)
+		}
 		switch {
 		case k == fieldHoneypot || k == fieldVisitor || k == fieldConsent || k == fieldRedirect:
 			continue

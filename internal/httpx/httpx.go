@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -187,7 +188,7 @@ func DecodeJSON(r *http.Request, v any) error {
 	if dec.More() {
 		return &StatusError{Status: 400, Code: "invalid_json", Msg: "request body has data after the JSON value"}
 	}
-	return nil
+	return checkStrings("", reflect.ValueOf(v))
 }
 
 // DecodeFields reads a JSON object into a map with numbers as float64 (records
@@ -218,6 +219,9 @@ func DecodeFields(r *http.Request) (map[string]any, error) {
 	}
 	if dec.More() {
 		return nil, &StatusError{Status: 400, Code: "invalid_json", Msg: "request body has data after the JSON value"}
+	}
+	if err := checkStrings("", reflect.ValueOf(raw)); err != nil {
+		return nil, err
 	}
 	return raw, nil
 }

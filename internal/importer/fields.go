@@ -199,6 +199,12 @@ func planColumns(obj string, header []string, opts Options, customs []model.Cust
 		explicit[headerKey(src)] = dst
 	}
 	used := map[string]string{}
+	exact := map[string]bool{} // fields some header names exactly
+	for _, h := range header {
+		if t, ok := byName[strings.ReplaceAll(headerKey(h), " ", "_")]; ok {
+			exact[t.name] = true
+		}
+	}
 	var cols []column
 	var ignored []string
 	for i, h := range header {
@@ -222,6 +228,13 @@ func planColumns(obj string, header []string, opts Options, customs []model.Cust
 				return nil, nil, fmt.Errorf("mapping %q → %q: %ss have no field %q (fields: %s)", h, dst, obj, dst, fieldNames(obj))
 			}
 		default:
+			if t, ok := byAlias[hk]; ok && exact[t.name] && byName[strings.ReplaceAll(hk, " ", "_")].name != t.name {
+				// An alias ("id") of a field another column names
+				// exactly ("external_id", as an export has both): the
+				// exact column wins wherever it stands.
+				ignored = append(ignored, fmt.Sprintf("%s (%s has its own column)", h, t.name))
+				continue
+			}
 			if t, ok := byName[strings.ReplaceAll(hk, " ", "_")]; ok {
 				col.t = t
 			} else if c, ok := customByKey[strings.TrimPrefix(strings.ReplaceAll(hk, " ", "_"), "custom_")]; ok {

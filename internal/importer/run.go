@@ -105,7 +105,7 @@ func (s *Service) Run(ctx context.Context, ws, id int64, progress func(model.Imp
 			if err := q.SetImportSummary(ctx, ws, id, j.sum); err != nil {
 				return err
 			}
-			return q.SetImportStatus(ctx, ws, id, "failed", fe.msg)
+			return q.SetImportStatus(ctx, ws, id, "failed", storable(fe.msg))
 		})
 	case runErr != nil:
 		return im, fmt.Errorf("importer: run %d: %w", id, runErr)
@@ -364,14 +364,21 @@ func (j *job) rawRow(fields []string) string {
 	w.Comma = j.delim
 	_ = w.Write(fields)
 	w.Flush()
-	return strings.TrimRight(b.String(), "\r\n")
+	return storable(strings.TrimRight(b.String(), "\r\n"))
+}
+
+// storable shows a NUL or invalid UTF-8 (why a row may have been rejected,
+// in its raw text, a header or a reason quoting the cell) as U+FFFD, so the
+// rejection itself can be stored on PostgreSQL.
+func storable(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", "\uFFFD"), "\uFFFD")
 }
 
 func (j *job) reject(line int, raw string, e rowErr, errLine int) {
 	if errLine == 0 {
 		errLine = line
 	}
-	j.cur.errs = append(j.cur.errs, model.ImportError{Line: int64(errLine), Col: int64(e.col), Field: e.column, Reason: e.reason, Raw: raw})
+	j.cur.errs = append(j.cur.errs, model.ImportError{Line: int64(errLine), Col: int64(e.col), Field: storable(e.column), Reason: storable(e.reason), Raw: raw})
 }
 
 // add parses one row into a pending record, or rejects it naming the cell.
@@ -380,7 +387,7 @@ func (j *job) add(row csvin.Row) {
 	var custom model.Custom
 	for i := range j.cols {
 		c := &j.cols[i]
-		s := strings.TrimSpace(row.Fields[c.idx])
+		s := strings.TrimSpace(csvin.Unneutralize(strings.TrimSpace(row.Fields[c.idx])))
 		if c.values != nil {
 			if m, ok := c.values[strings.ToLower(s)]; ok {
 				s = m
@@ -588,7 +595,7 @@ func (j *job) rejectPending(p *pending, field, reason string) {
 		col = j.colOf(p, j.cols[i].idx)
 	}
 	j.rejected++
-	j.errs = append(j.errs, model.ImportError{Line: int64(p.line), Col: int64(col), Field: header, Reason: reason, Raw: j.rawOf(*p)})
+	j.errs = append(j.errs, model.ImportError{Line: int64(p.line), Col: int64(col), Field: storable(header), Reason: storable(reason), Raw: j.rawOf(*p)})
 }
 
 // colOf computes the byte column of field index fi in a pending row's line (valid

@@ -138,9 +138,9 @@ func verifyEngage(tok string, valid func(payload, sig []byte) bool) (EngageToken
 		return t, ErrBadEngageToken
 	}
 	var buf [512]byte
-	pb, err1 := b64.AppendDecode(buf[:0], []byte(p))
+	pb, err1 := decodeB64(buf[:0], p)
 	var sbuf [32]byte
-	sb, err2 := b64.AppendDecode(sbuf[:0], []byte(s))
+	sb, err2 := decodeB64(sbuf[:0], s)
 	if err1 != nil || err2 != nil || !valid(pb, sb) {
 		return t, ErrBadEngageToken
 	}

@@ -16,13 +16,18 @@ import (
 )
 
 // FuzzTemplateRender: any template either compiles and renders within the
-// output cap, or fails with a TemplateError; it never panics or escapes.
+// output cap, or fails with a TemplateError at a line:col; it never panics.
+// Data cannot inject markup: every data string carries a tag, and the HTML
+// part never holds that tag unescaped unless the template itself wrote it.
+// The subject is one line.
 func FuzzTemplateRender(f *testing.F) {
-	for _, s := range []string{"<p>{{.Contact.FirstName}}</p>", "{{range .Contact.Custom}}{{.}}{{end}}", "{{if}}", "{{.Nope.Nope}}", "{{printf \"%v\" .}}", "{{define \"a\"}}{{end}}", "{{ call .Contact }}", "{{range $i := 3}}{{end}}"} {
+	for _, s := range []string{"<p>{{.Contact.FirstName}}</p>", "{{range .Contact.Custom}}{{.}}{{end}}", "{{if}}", "{{.Nope.Nope}}", "{{printf \"%v\" .}}", "{{define \"a\"}}{{end}}", "{{ call .Contact }}", "{{range $i := 3}}{{end}}",
+		`<a href="{{.UnsubscribeURL}}" title={{.Account.Name}}>x</a>`, `<script>var n = {{.Contact.FirstName}};</script>`, `<style>p{color:{{.Contact.LastName}}}</style>`, `<textarea>{{.Contact.Email}}</textarea><!-- {{.Contact.Title}} -->`, `<img src=x onerror="{{.Vars.link}}">`} {
 		f.Add(s, "Zoë")
 	}
+	const tag = "<x-rs-inj>"
 	f.Fuzz(func(t *testing.T, src, name string) {
-		tm, err := mail.Compile("Hi {{.Contact.FirstName}}", src, src)
+		tm, err := mail.Compile("Hi {{.Contact.FirstName}} {{.Account.Name}}", src, src)
 		if err != nil {
 			var te *mail.TemplateError
 			if !errors.As(err, &te) || te.Line < 1 || te.Col < 1 {
@@ -31,7 +36,11 @@ func FuzzTemplateRender(f *testing.F) {
 			return
 		}
 		d := sample()
-		d.Contact.FirstName = name
+		d.Contact.FirstName = name + tag
+		d.Contact.LastName, d.Contact.Title, d.Contact.Email = tag, `"`+tag, tag+"@x.test"
+		d.Account.Name, d.UnsubscribeURL, d.PostalAddress = `'>`+tag, "javascript:"+tag, tag
+		d.Contact.Custom = map[string]any{"plan": tag, "seats": []any{tag, 2}}
+		d.Vars = map[string]string{"link": tag}
 		r, err := tm.Render(context.Background(), d)
 		if err != nil {
 			var te *mail.TemplateError
@@ -42,6 +51,9 @@ func FuzzTemplateRender(f *testing.F) {
 		}
 		if len(r.HTML) > mail.MaxOutputBytes || len(r.Text) > mail.MaxOutputBytes || strings.ContainsAny(r.Subject, "\r\n") {
 			t.Fatalf("output over limits or subject with a line break: %d %d %q", len(r.HTML), len(r.Text), r.Subject)
+		}
+		if !strings.Contains(strings.ToLower(src), "x-rs-inj") && strings.Contains(strings.ToLower(string(r.HTML)), "<x-rs-inj") {
+			t.Fatalf("data injected markup: template %q rendered %q", src, r.HTML)
 		}
 	})
 }

@@ -42,8 +42,8 @@ func (s *Service) VerifyIdentify(tok string) (ws, contact int64, err error) {
 	if !ok || len(tok) > 200 {
 		return 0, 0, ErrBadIdentify
 	}
-	pb, err1 := base64.RawURLEncoding.DecodeString(pb64)
-	sb, err2 := base64.RawURLEncoding.DecodeString(sb64)
+	pb, err1 := decodeB64(nil, pb64)
+	sb, err2 := decodeB64(nil, sb64)
 	if err1 != nil || err2 != nil || !hmac.Equal(sb, identifyMAC(s.Secret, string(pb))) {
 		return 0, 0, ErrBadIdentify
 	}

@@ -70,11 +70,25 @@ func EncodeHeader(name, value string) string {
 	}
 	if !ascii {
 		v = mime.QEncoding.Encode("utf-8", v)
-	} else if strings.Contains(v, "=?") {
-		// Text that looks like an encoded word is encoded so it reads back as itself.
+	} else if strings.Contains(v, "=?") || longestWord(v) > maxHeaderWord {
+		// Text that looks like an encoded word is encoded so it reads back as
+		// itself; a word too long for one line (RFC 5322: 998 bytes) is
+		// encoded as encoded words short enough to fold between.
 		v = forceQ(v)
 	}
 	return fold(name+": ", v)
+}
+
+// maxHeaderWord is the longest unencoded word EncodeHeader writes: with a
+// header name, it stays well inside a 998-byte line.
+const maxHeaderWord = 900
+
+func longestWord(s string) int {
+	n := 0
+	for _, w := range strings.Split(s, " ") {
+		n = max(n, len(w))
+	}
+	return n
 }
 
 // forceQ encodes ASCII s as RFC 2047 Q encoded words (mime.QEncoding leaves

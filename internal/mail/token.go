@@ -19,7 +19,21 @@ const TokenTTL = 180 * 24 * time.Hour
 // base64url(HMAC-SHA256(secret, payload)[:16]): bound to the workspace, the
 // contact and the address, verifiable without a database row.
 
-var b64 = base64.RawURLEncoding
+var b64 = base64.RawURLEncoding.Strict()
+
+// decodeB64 decodes one part of a signed token, accepting only the canonical
+// encoding: the base64url alphabet (the decoder alone skips CR and LF) and zero
+// padding bits (Strict), so no other string decodes to the same bytes and a
+// changed token never verifies.
+func decodeB64(dst []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return nil, base64.CorruptInputError(i)
+		}
+	}
+	return b64.AppendDecode(dst, []byte(s))
+}
 
 // Token is a verified unsubscribe token.
 type Token struct {
@@ -51,8 +65,8 @@ func VerifyToken(secret []byte, tok string, now time.Time) (Token, error) {
 	if !ok || len(tok) > 1024 {
 		return t, ErrBadToken
 	}
-	pb, err1 := b64.DecodeString(p)
-	sb, err2 := b64.DecodeString(s)
+	pb, err1 := decodeB64(nil, p)
+	sb, err2 := decodeB64(nil, s)
 	if err1 != nil || err2 != nil || !hmac.Equal(sb, mac(secret, string(pb))) {
 		return t, ErrBadToken
 	}

@@ -219,6 +219,11 @@ func kindOfType(typ string) kind {
 }
 
 // kindOfValue recovers a stored custom condition's kind from its normalised value.
+// A date and a text value that looks like one are both stored as strings; only
+// the ordering operators (which text does not take) need the date kind, and for
+// eq, ne and in the two kinds compare a YYYY-MM-DD string alike. So a text
+// condition such as "contains 2024-01" or "in [2024-01-01, gold]" loads as
+// text instead of failing as a malformed date.
 func kindOfValue(v any, opName string) kind {
 	if l, ok := v.([]any); ok && len(l) > 0 {
 		v = l[0]
@@ -232,8 +237,11 @@ func kindOfValue(v any, opName string) kind {
 		}
 		return kBool
 	case string:
-		if _, err := time.Parse("2006-01-02", x); err == nil && len(x) == 10 {
-			return kDate
+		switch opName {
+		case "lt", "lte", "gt", "gte":
+			if _, err := time.Parse("2006-01-02", x); err == nil && len(x) == 10 {
+				return kDate
+			}
 		}
 	}
 	return kText
@@ -307,6 +315,9 @@ func (c *cond) parseOne(path string, v any) (any, error) {
 	case kInt:
 		n, ok := wholeNumber(v)
 		if !ok {
+			if _, isNum := number(v); isNum && !strings.ContainsAny(show(v), ".eE") {
+				return nil, fe(path, "%s is too large: a rule keeps whole numbers up to ±9,007,199,254,740,992%s", show(v), moneyHint(c.money))
+			}
 			return nil, fe(path, "%s is not a whole number%s", show(v), moneyHint(c.money))
 		}
 		c.i, c.f = n, float64(n)
@@ -346,6 +357,11 @@ func (c *cond) parseOne(path string, v any) (any, error) {
 	if s == "" {
 		return nil, fe(path, "is empty; to test for a missing value use the empty operator")
 	}
+	if why := store.BadText(s); why != "" {
+		// Stored as JSON, invalid UTF-8 would come back as U+FFFD (and
+		// longer); PostgreSQL refuses a NUL.
+		return nil, fe(path, "%s", why)
+	}
 	if len(s) > maxTextValue {
 		return nil, fe(path, "longer than %d characters", maxTextValue)
 	}
@@ -372,25 +388,37 @@ func show(v any) string {
 }
 
 func wholeNumber(v any) (int64, bool) {
+	var n int64
 	switch x := v.(type) {
 	case int:
-		return int64(x), true
+		n = int64(x)
 	case int64:
-		return x, true
+		n = x
 	case float64:
-		if x != math.Trunc(x) || math.Abs(x) > 1<<53 {
+		if x != math.Trunc(x) || math.Abs(x) > maxWhole {
 			return 0, false
 		}
-		return int64(x), true
+		n = int64(x)
 	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
+		var err error
+		if n, err = x.Int64(); err != nil {
+			return 0, false
+		}
 	case string:
-		n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(x), ",", ""), 10, 64)
-		return n, err == nil
+		var err error
+		if n, err = strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(x), ",", ""), 10, 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
-	return 0, false
+	// Rules are stored as JSON and read back as float64: beyond 2^53 a
+	// whole number would not load as the one that was saved.
+	return n, n >= -maxWhole && n <= maxWhole
 }
+
+// maxWhole is the largest whole number a stored rule keeps exactly.
+const maxWhole = 1 << 53
 
 func number(v any) (float64, bool) {
 	switch x := v.(type) {

@@ -216,6 +216,11 @@ func (b *listBuilder) cond(f Filter, col string, v any) error {
 		}
 		b.where = append(b.where, col+" "+op+" "+b.arg(v))
 	case f.Op == "contains":
+		if _, text := v.(string); !text {
+			// A substring of a number or a time is not a question the
+			// store answers (PostgreSQL cannot LOWER a bigint).
+			return &FieldError{Field: f.Field, Message: "contains applies to text fields only (use eq, lt, gt, in)"}
+		}
 		s := fmt.Sprint(v)
 		s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
 		b.where = append(b.where, "LOWER(COALESCE("+col+",'')) LIKE "+b.arg("%"+s+"%")+` ESCAPE '\'`)
@@ -294,7 +299,8 @@ func decodeCursor(s string, typ int) (any, int64, error) {
 		return t, c.ID, nil
 	}
 	s2, ok := c.V.(string)
-	if !ok {
+	if !ok || BadText(s2) != "" {
+		// JSON "\u0000" decodes to a NUL, which PostgreSQL refuses mid-query.
 		return nil, 0, bad
 	}
 	return s2, c.ID, nil

@@ -478,11 +478,12 @@ const customersFrom = ` FROM (SELECT account_id, MIN(start_date) AS since, MIN(c
 	JOIN accounts a ON a.id = c.account_id AND a.workspace_id = $1
 	LEFT JOIN (SELECT m.account_id, SUM(` + signedAmount + `) AS mrr FROM mrr_movements m WHERE m.workspace_id = $1 AND m.effective_date <= $2 GROUP BY m.account_id) m ON m.account_id = c.account_id`
 
-// customerWhere turns a filter (without its cursor) into conditions and args.
-func customerWhere(ws int64, f CustomerFilter) ([]string, []any, func(any) string) {
-	args := []any{ws, f.Today}
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	var where []string
+// customerWhere turns a filter (without its cursor) into conditions and
+// args; arg adds one more arg to the same list and names its placeholder.
+func customerWhere(ws int64, f CustomerFilter) (where []string, args *[]any, arg func(any) string) {
+	list := []any{ws, f.Today}
+	args = &list
+	arg = func(v any) string { list = append(list, v); return "$" + strconv.Itoa(len(list)) }
 	if f.AccountID != 0 {
 		where = append(where, "c.account_id = "+arg(f.AccountID))
 	}
@@ -504,7 +505,7 @@ func customerWhere(ws int64, f CustomerFilter) ([]string, []any, func(any) strin
 		pat := arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s)) + "%")
 		where = append(where, "(LOWER(a.name) LIKE "+pat+` ESCAPE '\' OR LOWER(COALESCE(a.domain,'')) LIKE `+pat+` ESCAPE '\')`)
 	}
-	return where, args, func(v any) string { return arg(v) }
+	return where, args, arg
 }
 
 func whereSQL(where []string) string {
@@ -518,7 +519,7 @@ func whereSQL(where []string) string {
 func (q Q) CountCustomers(ctx context.Context, ws int64, f CustomerFilter) (int64, error) {
 	where, args, _ := customerWhere(ws, f)
 	var n int64
-	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*)`+customersFrom+whereSQL(where), args...).Scan(&n); err != nil {
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*)`+customersFrom+whereSQL(where), *args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count customers: %w", err)
 	}
 	return n, nil
@@ -554,7 +555,7 @@ func (q Q) ListCustomers(ctx context.Context, ws int64, f CustomerFilter) ([]Cus
 		limit = DefaultPageSize
 	}
 	rows, err := q.db.QueryContext(ctx, `SELECT a.id, a.name, COALESCE(a.domain, ''), a.segment, a.motion, c.since, c.active, c.future, c.total, COALESCE(c.next_renewal, ''), c.currency, `+mrrExpr+
-		customersFrom+whereSQL(where)+` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), args...)
+		customersFrom+whereSQL(where)+` ORDER BY `+order+` LIMIT `+strconv.Itoa(limit+1), *args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("store: list customers: %w", err)
 	}

@@ -424,3 +424,38 @@ func TestProductChurnCases(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomersPages walks the customer list one row a page, by name and by
+// MRR: the cursor carries on where the page ended (it used to lose its
+// arguments, a 500 on the second page) and every customer comes once.
+func TestCustomersPages(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		for i, name := range []string{"Cedar", "Alder", "Birch", "Alder"} {
+			f.create(f.account(name, "smb"), int64(i+1), 100_00, "month", "2026-01-01")
+		}
+		for _, c := range []struct{ sort, want string }{
+			{"", "Alder 20000, Alder 40000, Birch 30000, Cedar 10000"},
+			{"-mrr", "Alder 40000, Birch 30000, Alder 20000, Cedar 10000"},
+		} {
+			var got []string
+			cursor := ""
+			for range 10 {
+				rows, next, err := f.svc.Customers(f.ctx, f.act.Workspace, store.CustomerFilter{Sort: c.sort, Cursor: cursor, Limit: 1})
+				if err != nil {
+					t.Fatalf("sort %q cursor %q: %v", c.sort, cursor, err)
+				}
+				for _, r := range rows {
+					got = append(got, fmt.Sprintf("%s %d", r.Name, r.MRR))
+				}
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			if g := strings.Join(got, ", "); g != c.want {
+				t.Errorf("sort %q pages: %s, want %s", c.sort, g, c.want)
+			}
+		}
+	})
+}

@@ -51,6 +51,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, s *session) {
 			d.Rows, d.Pager = rows, newPager(lr, len(rows), &total, next, "customers")
 		}
 	}
+	status := http.StatusOK
 	if err != nil {
 		fe, msg, err := listError(err, map[string]string{"status": "status", "segment": "segment"})
 		if err != nil {
@@ -58,6 +59,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		d.FilterErrors, d.Error = fe, msg
+		status = http.StatusBadRequest
 	}
 	rep, err := u.d.Subscriptions.MRRHistory(ctx, s.WS(), 12)
 	if err != nil {
@@ -86,7 +88,7 @@ func (u *UI) customerList(w http.ResponseWriter, r *http.Request, s *session) {
 			d.Chart = &c
 		}
 	}
-	u.render(w, r, http.StatusOK, "customers", view{Title: "Customers", Section: "customers", S: s, D: d})
+	u.render(w, r, status, "customers", view{Title: "Customers", Section: "customers", S: s, D: d})
 }
 
 func pluralCount(n int64, one, many string) string {

@@ -103,8 +103,20 @@ func (u *UI) page(fn func(http.ResponseWriter, *http.Request, *session)) http.Ha
 			u.errorPage(w, r, nil, http.StatusForbidden, "No workspace", "Your user does not belong to any workspace yet. Ask an admin to add you.")
 			return
 		}
+		// A NUL byte or invalid UTF-8 in the query reaches no page (PostgreSQL
+		// would refuse it mid-query).
+		if err := httpx.CheckQuery(r.URL.Query()); err != nil {
+			u.errorPage(w, r, s, http.StatusBadRequest, "Invalid link", err.Error())
+			return
+		}
 		if u.formTooLarge(w, r, s) {
 			return
+		}
+		if r.Method == http.MethodPost && r.ParseForm() == nil {
+			if err := httpx.CheckQuery(r.PostForm); err != nil {
+				u.errorPage(w, r, s, http.StatusBadRequest, "Invalid input", err.Error())
+				return
+			}
 		}
 		fn(w, r, s)
 	}

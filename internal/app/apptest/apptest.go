@@ -32,6 +32,7 @@ import (
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Password is every test user's password.
@@ -58,6 +59,7 @@ type Env struct {
 	jobsDone map[int64]bool // import ids whose job finished (completed or failed)
 	// kindsDone counts job attempts that ended (completed or failed), by kind.
 	kindsDone map[string]int
+	allDone   int // attempts of any kind that have ended
 	jobsCond  *sync.Cond
 }
 
@@ -219,6 +221,7 @@ func (e *Env) watchJobs(t testing.TB) {
 		for ev := range events {
 			e.jobsMu.Lock()
 			e.kindsDone[ev.Job.Kind]++
+			e.allDone++
 			e.jobsCond.Broadcast()
 			e.jobsMu.Unlock()
 			var args importer.Args
@@ -292,6 +295,52 @@ func (e *Env) WaitJobs(t testing.TB, kind string, n int) {
 			t.Fatalf("%d %s jobs did not finish within a minute (%d did)", n, kind, e.kindsDone[kind])
 		}
 		e.jobsCond.Wait()
+	}
+}
+
+// startSweeps are the periodic jobs that run on start and write rows of the
+// workspaces (renewals, guardrail states, health): River's leader enqueues
+// them once elected, which can be seconds after the app serves.
+var startSweeps = []string{"subscriptions_renewals_sweep", "economics_guardrails_sweep", "success_health_sweep"}
+
+// WaitIdle blocks until the start's sweeps have run and no job is waiting to
+// run or running, so what the app and a test's setup queued (guardrail
+// evaluations, renewals, scoring, ...) has ended before the test takes a
+// snapshot; it fails the test when a minute passes with no attempt ending.
+// Jobs scheduled for later are not waited for.
+func (e *Env) WaitIdle(t testing.TB) {
+	t.Helper()
+	for _, kind := range startSweeps {
+		e.WaitJobs(t, kind, 1)
+	}
+	params := river.NewJobListParams().States(rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning).First(1)
+	for {
+		e.jobsMu.Lock()
+		n := e.allDone
+		e.jobsMu.Unlock()
+		res, err := e.App.River.JobList(context.Background(), params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Jobs) == 0 {
+			return
+		}
+		timedOut := false
+		timer := time.AfterFunc(time.Minute, func() {
+			e.jobsMu.Lock()
+			timedOut = true
+			e.jobsCond.Broadcast()
+			e.jobsMu.Unlock()
+		})
+		e.jobsMu.Lock()
+		for e.allDone == n && !timedOut {
+			e.jobsCond.Wait()
+		}
+		e.jobsMu.Unlock()
+		timer.Stop()
+		if timedOut {
+			t.Fatalf("job %d (%s, %s) still waiting or running after a minute with no job ending", res.Jobs[0].ID, res.Jobs[0].Kind, res.Jobs[0].State)
+		}
 	}
 }
 

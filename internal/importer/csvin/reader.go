@@ -275,7 +275,27 @@ func (r *Reader) Next() (Row, error) {
 	if len(rec) != len(r.header) {
 		return row, r.fieldCountError(row)
 	}
+	for i, f := range rec {
+		if why := badText(f); why != "" {
+			e := &RowError{Column: r.header[i], Reason: why}
+			e.Line, e.Col = r.cr.FieldPos(i)
+			return row, e
+		}
+	}
 	return row, nil
+}
+
+// badText refuses a value no store can hold as text: PostgreSQL rejects NUL
+// and invalid UTF-8 (a file saved in another encoding), so the row is
+// rejected naming the cell rather than failing its whole batch.
+func badText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "contains a NUL byte"
+	}
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8 (save the file as CSV UTF-8)"
+	}
+	return ""
 }
 
 func (r *Reader) fieldCountError(row Row) *RowError {

@@ -572,3 +572,17 @@ func quoteValue(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// Unneutralize undoes the export's formula guard (export.Neutralize): an
+// apostrophe before = + - @ tab, CR or another apostrophe was added on the
+// way out and is dropped on the way in, so an exported file imports back to
+// the same values. Other values, apostrophes included, are left alone.
+func Unneutralize(s string) string {
+	if len(s) > 1 && s[0] == '\'' {
+		switch s[1] {
+		case '=', '+', '-', '@', '\t', '\r', '\'':
+			return s[1:]
+		}
+	}
+	return s
+}
