@@ -503,7 +503,13 @@ func (a *App) Handler() http.Handler {
 	// cookie or login and checks the Origin against the site's allowed origins.
 	cop.AddInsecureBypassPattern(tracking.IngestPath)
 	cop.AddInsecureBypassPattern(tracking.ScriptPath)
-	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
+	m := httpx.NewMetrics(a.Reg)
+	// The open pixel and the click redirect go ahead of the generic stack
+	// (same metrics, no request id or access log; docs/benchmarks.md, "Open
+	// pixel and click"); anything not plainly theirs falls through to it.
+	return httpx.Lean(httpx.Wrap(cop.Handler(mux), m, a.Cfg.MaxBodyBytes, a.Log), m, a.Log,
+		httpx.LeanRoute{Prefix: "/o/", Pattern: "GET /o/{token}", Serve: a.Mail.ServeOpen},
+		httpx.LeanRoute{Prefix: "/c/", Pattern: "GET /c/{token}", Serve: a.Mail.ServeClick})
 }
 
 // Timeouts bound how long a client may take (docs/security-sessions.md).

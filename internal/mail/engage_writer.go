@@ -64,6 +64,11 @@ type engageWriter struct {
 	stop    chan struct{}
 	stopped sync.WaitGroup
 
+	// toSync carries committed batches to the syncer, which answers them
+	// once the commit is on disk (Store.SyncWAL; SQLite only).
+	toSync   chan syncBatch
+	syncDone chan struct{}
+
 	recorded, unknown, dropped, commits atomic.Int64
 	// inflight counts events taken from the queue and not yet answered.
 	inflight atomic.Int64
@@ -77,6 +82,34 @@ type engageWriter struct {
 	cmu    sync.Mutex
 	sends  map[sendKey]sendFacts
 	scored map[scoredKey]struct{}
+	// agents remembers classifyAgent's answer per user agent (a lower-cased
+	// copy and thirty substring searches an event otherwise).
+	agents map[string]agentClass
+}
+
+type agentClass struct {
+	machine bool
+	why     string
+}
+
+// agentCacheMax bounds the user agents remembered.
+const agentCacheMax = 4096
+
+// classify is the package's classify with the user-agent half remembered;
+// the caller holds w.cmu.
+func (w *engageWriter) classify(ua string, at time.Time, snd store.Send) (bool, string) {
+	c, ok := w.agents[ua]
+	if !ok {
+		c.machine, c.why = classifyAgent(ua)
+		if w.agents == nil || len(w.agents) >= agentCacheMax {
+			w.agents = make(map[string]agentClass)
+		}
+		w.agents[ua] = c
+	}
+	if c.machine {
+		return true, c.why
+	}
+	return classifyTime(at, snd)
 }
 
 type sendKey struct{ ws, send int64 }
@@ -135,10 +168,23 @@ func (f sendFacts) send(ws, id int64) store.Send {
 	return s
 }
 
+// syncBatch is a committed batch waiting for its sync.
+type syncBatch struct {
+	jobs []*engageJob
+	err  error
+}
+
 // writer starts the engagement writer on first use.
 func (s *Service) writer() *engageWriter {
 	s.engageOnce.Do(func() {
 		w := &engageWriter{s: s, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+		if s.St.DeferSync() {
+			// Unbuffered: a committed batch waits for the syncer to finish
+			// the sync in progress, and meanwhile the queue fills — one
+			// commit per sync, each overlapping the previous sync.
+			w.toSync, w.syncDone = make(chan syncBatch), make(chan struct{})
+			go w.syncer()
+		}
 		for range max(s.EngageWriters, 1) {
 			w.stopped.Add(1)
 			go w.run()
@@ -146,6 +192,41 @@ func (s *Service) writer() *engageWriter {
 		s.ew.Store(w)
 	})
 	return s.ew.Load()
+}
+
+// syncer answers committed batches once they are durable: one SyncWAL for
+// every batch committed before it began, while the writer commits the next
+// (Store.InTxDeferSync). A batch is answered only after its sync, so an
+// answered event is on disk as with a synchronous commit.
+func (w *engageWriter) syncer() {
+	defer close(w.syncDone)
+	for b := range w.toSync {
+		batches := []syncBatch{b}
+	more:
+		for {
+			select {
+			case b, ok := <-w.toSync:
+				if !ok {
+					break more
+				}
+				batches = append(batches, b)
+			default:
+				break more
+			}
+		}
+		serr := w.s.St.SyncWAL()
+		if serr != nil {
+			w.s.Log.Error("mail: engagement events committed but not synced to disk", "batches", len(batches), "err", serr)
+		}
+		for _, b := range batches {
+			err := b.err
+			if err == nil && serr != nil {
+				err = serr
+			}
+			w.finish(b.jobs, err)
+			w.inflight.Add(-int64(len(b.jobs)))
+		}
+	}
 }
 
 // Close writes the open and click events still queued and stops the writer.
@@ -163,6 +244,10 @@ func (s *Service) Close() {
 	w.mu.Unlock()
 	close(w.stop)
 	w.stopped.Wait()
+	if w.toSync != nil {
+		close(w.toSync)
+		<-w.syncDone
+	}
 }
 
 // EngageStats reports the open/click writer's counters since start.
@@ -275,12 +360,23 @@ func (w *engageWriter) flush() bool {
 		// One bad event must not lose the others: each alone.
 		w.s.Log.Warn("mail: engagement group commit failed; writing events one by one", "events", len(jobs), "err", err)
 		for _, j := range jobs {
-			w.finish([]*engageJob{j}, w.s.writeEngage(ctx, []*engageJob{j}))
+			w.done([]*engageJob{j}, w.s.writeEngage(ctx, []*engageJob{j}))
 		}
 		return true
 	}
-	w.finish(jobs, err)
+	w.done(jobs, err)
 	return true
+}
+
+// done hands a written batch to the syncer, or answers it at once when the
+// commit was durable already (PostgreSQL) or failed.
+func (w *engageWriter) done(jobs []*engageJob, err error) {
+	if w.toSync == nil || err != nil {
+		w.finish(jobs, err)
+		return
+	}
+	w.inflight.Add(int64(len(jobs))) // answered by the syncer
+	w.toSync <- syncBatch{jobs: jobs}
 }
 
 func (w *engageWriter) finish(jobs []*engageJob, err error) {
@@ -289,6 +385,7 @@ func (w *engageWriter) finish(jobs []*engageJob, err error) {
 	} else {
 		w.commits.Add(1)
 	}
+
 	for _, j := range jobs {
 		if err != nil {
 			j.contact = 0
@@ -315,7 +412,8 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 	w := s.ew.Load()
 	var recorded, unknown int64
 	var newlyScored []scoredKey
-	err := s.St.InTx(ctx, func(q store.Q) error {
+	// The commit's sync is the syncer's (SQLite); nothing is answered before it.
+	err := s.St.InTxDeferSync(ctx, func(q store.Q) error {
 		recorded, unknown, newlyScored = 0, 0, newlyScored[:0]
 		for _, ws := range order {
 			js := byWS[ws]
@@ -364,7 +462,7 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 					continue
 				}
 				e := &store.MailEvent{SendID: snd.ID, ContactID: snd.ContactID, EnrollmentID: snd.EnrollmentID, StepID: snd.StepID, Kind: j.t.Kind, URL: j.t.URL, UserAgent: j.ua, At: j.at}
-				e.Machine, e.Reason = classify(j.ua, j.at, snd)
+				e.Machine, e.Reason = w.classify(j.ua, j.at, snd)
 				if !e.Machine {
 					j.contact = snd.ContactID
 				}

@@ -176,8 +176,9 @@ func (q Q) InsertMailEvents(ctx context.Context, ws int64, es []*MailEvent) erro
 }
 
 // mailEventsPerStmt rows go in one SQLite INSERT (12 values each, plain "?"
-// placeholders: see webEventsPerStmt).
-const mailEventsPerStmt = 200
+// placeholders: see webEventsPerStmt); the prepared sizes are it divided by
+// powers of 4 (256, 64, 16, 4, 1).
+const mailEventsPerStmt = 256
 
 func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail string, row func(*sql.Rows) error) error {
 	if len(es) == 0 {
@@ -222,24 +223,48 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 	// The workspace id is a trusted integer (from a verified token), written
 	// into the statement so it is not bound once per row.
 	lit := "(" + strconv.FormatInt(ws, 10) + ",?,?,?,?,?,?,?,?,?,?,?)"
-	args := make([]any, 0, mailEventsPerStmt*11)
-	for start := 0; start < len(es); start += mailEventsPerStmt {
-		end := min(start+mailEventsPerStmt, len(es))
+	text := func(rows int) string {
 		var sb strings.Builder
-		sb.Grow(len(head) + (end-start)*(len(lit)+1) + len(tail) + 8)
+		sb.Grow(len(head) + rows*(len(lit)+1) + len(tail) + 8)
 		sb.WriteString(head)
 		sb.WriteString("VALUES ")
-		args = args[:0]
-		for i := start; i < end; i++ {
-			if i > start {
+		for i := range rows {
+			if i > 0 {
 				sb.WriteByte(',')
 			}
 			sb.WriteString(lit)
-			e := es[i]
-			args = append(args, e.SendID, e.ContactID, nullInt(e.EnrollmentID), nullInt(e.StepID), e.Kind, e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC())
 		}
 		sb.WriteString(tail)
-		if err := run(sb.String(), args...); err != nil {
+		return sb.String()
+	}
+	args := make([]any, 0, mailEventsPerStmt*11)
+	bind := func(part []*MailEvent) []any {
+		args = args[:0]
+		for _, e := range part {
+			args = append(args, e.SendID, e.ContactID, nullInt(e.EnrollmentID), nullInt(e.StepID), e.Kind, e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC())
+		}
+		return args
+	}
+	if row == nil && q.stmts != nil {
+		// Plain rows in statements of a few fixed sizes, kept prepared
+		// across transactions (stmtCache): the group commit's batches vary
+		// in size, and a statement text per size would never be reused.
+		for rest := es; len(rest) > 0; {
+			n := mailEventsPerStmt
+			for n > len(rest) {
+				n /= 4
+			}
+			n = max(n, 1)
+			if err := q.exec(ctx, text(n), bind(rest[:n])...); err != nil {
+				return fmt.Errorf("store: mail events: %w", err)
+			}
+			rest = rest[n:]
+		}
+		return nil
+	}
+	for start := 0; start < len(es); start += mailEventsPerStmt {
+		end := min(start+mailEventsPerStmt, len(es))
+		if err := run(text(end-start), bind(es[start:end])...); err != nil {
 			return fmt.Errorf("store: mail events: %w", err)
 		}
 	}
