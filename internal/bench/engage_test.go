@@ -111,7 +111,8 @@ func waitScored(b *testing.B, g *engageRig) {
 		if time.Now().After(deadline) {
 			b.Fatalf("scoring: %d of %d applied", m[scoreKind], scored)
 		}
-		time.Sleep(5 * time.Millisecond)
+		// Not too often: each look scans the events, and its CPU counts.
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

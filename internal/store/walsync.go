@@ -29,17 +29,27 @@ import (
 // began. Between the commit and SyncWAL the change is in the WAL in the
 // operating system's cache: it survives a crash of this process, not of the
 // machine; nobody was told it was stored.
+//
+// PostgreSQL the same way: the transaction commits with synchronous_commit =
+// off (it returns without waiting for the WAL flush), and SyncWAL runs a
+// one-statement transaction that takes a transaction id, whose synchronous
+// commit flushes the WAL up to its own commit record — past every earlier
+// commit. Until then an unflushed commit is lost if the server crashes, with
+// everything else of its transaction; nobody was told it was stored.
 
-// DeferSync reports whether InTxDeferSync leaves the sync to SyncWAL (SQLite);
-// on PostgreSQL its commits are durable when they return.
-func (s *Store) DeferSync() bool { return s.Kind == SQLite }
+// DeferSync reports whether InTxDeferSync leaves the sync to SyncWAL.
+func (s *Store) DeferSync() bool { return true }
 
-// InTxDeferSync is InTx whose commit does not wait for the disk on SQLite
-// (see above): call SyncWAL before telling anyone the change is stored. On
-// PostgreSQL it is InTx.
+// InTxDeferSync is InTx whose commit does not wait for the disk (see above):
+// call SyncWAL before telling anyone the change is stored.
 func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) (err error) {
-	if s.Kind != SQLite {
-		return s.InTx(ctx, fn)
+	if s.Kind == Postgres {
+		return s.InTx(ctx, func(q Q) error {
+			if _, err := q.db.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+				return fmt.Errorf("store: relax sync: %w", err)
+			}
+			return fn(q)
+		})
 	}
 	// Statements asked for by earlier transactions are prepared while the
 	// connection is free (preparing needs it; see stmtCache).
@@ -85,7 +95,8 @@ type walSyncer struct {
 }
 
 // SyncWAL makes every transaction committed so far durable: an fsync of
-// SQLite's WAL file (a no-op on PostgreSQL). Safe for concurrent use.
+// SQLite's WAL file, or a synchronous commit on PostgreSQL. Safe for
+// concurrent use.
 //
 // Frames committed under NORMAL are either still in the WAL — the fsync
 // covers them — or were copied into the database by a checkpoint, which
@@ -95,7 +106,11 @@ type walSyncer struct {
 // path names another file, and then the directory is synced too, as SQLite
 // does on the first sync of a new WAL.
 func (s *Store) SyncWAL() error {
-	if s.Kind != SQLite {
+	if s.Kind == Postgres {
+		// Autocommit: one round trip, one synchronous commit.
+		if _, err := s.W.ExecContext(context.Background(), "SELECT pg_current_xact_id()"); err != nil {
+			return fmt.Errorf("store: sync wal: %w", err)
+		}
 		return nil
 	}
 	w := &s.wal
