@@ -366,7 +366,7 @@ type listSpec struct {
 	fields map[string]fieldSpec
 	search []string // columns the free-text query matches
 	// fts names a SQLite FTS5 trigram table over the search columns, keyed by
-	// the row's id (migration 00028): it narrows the rows the free-text LIKE
+	// the row's id (migration 00029): it narrows the rows the free-text LIKE
 	// checks (ftsCandidates).
 	fts     string
 	defSort string
