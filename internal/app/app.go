@@ -180,6 +180,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		st.Close()
 		return nil, err
 	}
+	// Open/click requests are answered before their event is on disk, within
+	// a bound (docs/mail.md "Open and click tracking").
+	a.Mail.EngageEarlyAck = mail.EngageEarlyAckDefault
 	if st.Kind == store.Postgres {
 		// Open/click group commits: several in flight, so one batch's round
 		// trips and commit overlap the others'.

@@ -17,9 +17,10 @@ import (
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// Through the whole app, the first human open of a send is stored before
-// the pixel is answered and scored by a mail_engage_score job enqueued with
-// it; a second open is stored unscored and enqueues nothing.
+// Through the whole app, the first human open of a send is stored (the app
+// answers the pixel before its event is durable: SyncEngagement is the
+// barrier) and scored by a mail_engage_score job enqueued with it; a second
+// open is stored unscored and enqueues nothing.
 func TestEngagementScoredByJob(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storetest.Kinds(t) {
@@ -71,6 +72,9 @@ func TestEngagementScoredByJob(t *testing.T) {
 				res.Body.Close()
 				if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/gif" {
 					t.Fatalf("pixel: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+				}
+				if err := e.App.Mail.SyncEngagement(ctx); err != nil {
+					t.Fatal(err)
 				}
 			}
 			scoredOpens := func() int64 {

@@ -116,13 +116,16 @@ func (g *engageRig) load(ctx context.Context, conns int, d time.Duration, maxReq
 		}}.Run(ctx)
 }
 
-// settle stops serving (every request was answered after its commit, so
-// nothing is left to wait for) and waits, bounded, for the scoring jobs to
-// catch up. It returns the events stored and marked scored, and how long the
-// scoring took after the load; an error when a scored event did not reach
-// lead scoring.
+// settle stops serving, waits until every answered event is durable (the
+// app answers before the disk, within Service.EngageEarlyAck), and waits,
+// bounded, for the scoring jobs to catch up. It returns the events stored and
+// marked scored, and how long the scoring took after the load; an error when
+// a scored event did not reach lead scoring.
 func (g *engageRig) settle(ctx context.Context) (stored, scored int64, caught time.Duration, err error) {
 	_ = g.srv.Shutdown(ctx)
+	if err = g.e.App.Mail.SyncEngagement(ctx); err != nil {
+		return
+	}
 	st, ws := g.e.App.St, g.e.WS.ID
 	if stored, scored, err = st.Read().CountMailEvents(ctx, ws); err != nil {
 		return
@@ -214,6 +217,9 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 			r.Notes = append(r.Notes, fmt.Sprintf("%d client failures, first: %s", lr.Failures, lr.FirstErr))
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("load: %d keep-alive connections for %s, in this process (raw HTTP/1.1 client); the server is the app's whole handler", o.Conns, o.Duration))
+	}
+	if n := a.Mail.EngageEarlyAck; n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("requests are answered before their event is on disk while fewer than %d answered events wait for it (a crash loses at most those); stored is counted after every answered event is durable", n))
 	}
 	want := g.want
 	r.add(plain(fmt.Sprintf("answered %d", want), float64(acc), "events"))
