@@ -89,9 +89,9 @@ type engageWriter struct {
 	waiting  int
 	unsynced int
 	idle     []chan struct{}
-	wake    chan struct{}
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	wake     chan struct{}
+	stop     chan struct{}
+	stopped  sync.WaitGroup
 
 	// toSync carries committed batches to the syncer, which answers them
 	// once the commit is on disk (Store.SyncWAL; SQLite only).
