@@ -529,12 +529,16 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 	w := s.ew.Load()
 	var recorded, unknown int64
 	var newlyScored []scoredKey
-	// The commit's sync is the syncer's (SQLite); nothing is answered before it.
+	// The commit's sync is the syncer's: a waiting request is answered after it.
 	err := s.St.InTxDeferSync(ctx, func(q store.Q) error {
 		recorded, unknown, newlyScored = 0, 0, newlyScored[:0]
+		// The lookups first, for every workspace of the batch: then the
+		// writes' foreign-key checks may reuse cached plans (PostgreSQL).
+		sendsOf := make(map[int64]map[int64]store.Send, len(order))
 		for _, ws := range order {
 			js := byWS[ws]
 			sends := make(map[int64]store.Send, len(js))
+			sendsOf[ws] = sends
 			var ids []int64
 			asked := map[int64]bool{}
 			w.cmu.Lock()
@@ -568,6 +572,12 @@ func (s *Service) writeEngage(ctx context.Context, jobs []*engageJob) error {
 				}
 				w.cmu.Unlock()
 			}
+		}
+		if err := q.CacheForeignKeyPlans(ctx); err != nil {
+			return err
+		}
+		for _, ws := range order {
+			js, sends := byWS[ws], sendsOf[ws]
 			evs := make([]*store.MailEvent, 0, len(js))
 			w.cmu.Lock()
 			for _, j := range js {
