@@ -295,10 +295,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Routing.River = rc
 	a.Sequences.River = rc
 	// First human opens and clicks score in a job enqueued with the events:
-	// the pixel answers after a few INSERT rows, scoring runs on a worker.
-	a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
-		_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
-		return err
+	// the writer's transaction takes a few INSERT rows, scoring runs on a
+	// worker node. On SQLite they score in the writer's transaction: every
+	// write shares the one write connection, so a job would only add its
+	// insert, fetch and completion to the same work (docs/benchmarks.md).
+	if st.Kind == store.Postgres {
+		a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
+			_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
+			return err
+		}
 	}
 	// A planned send starts a delivery run in its own transaction.
 	a.Mail.Kick = func(ctx context.Context, q store.Q) error {

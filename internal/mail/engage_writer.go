@@ -299,7 +299,7 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, 
 		ua = ua[:512]
 	}
 	w := s.writer()
-	j := &engageJob{t: t, ua: ua, at: s.Now().UTC(), queued: time.Now(), done: make(chan error, 1)}
+	j := &engageJob{t: t, ua: ua, at: s.Now().UTC(), queued: time.Now()}
 	limit := s.EngageMaxPending
 	if limit <= 0 {
 		limit = EngageMaxPending
@@ -338,6 +338,7 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, 
 		w.unsynced++
 	} else {
 		w.waiting++
+		j.done = make(chan error, 1)
 	}
 	w.queue = append(w.queue, j)
 	// Wake the writer for the first event, a waiting request, or a full
