@@ -180,6 +180,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 		st.Close()
 		return nil, err
 	}
+	// Open/click requests are answered before their event is on disk, within
+	// a bound (docs/mail.md "Open and click tracking").
+	a.Mail.EngageEarlyAck = mail.EngageEarlyAckDefault
 	if st.Kind == store.Postgres {
 		// Open/click group commits: several in flight, so one batch's round
 		// trips and commit overlap the others'.
@@ -292,10 +295,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	a.Routing.River = rc
 	a.Sequences.River = rc
 	// First human opens and clicks score in a job enqueued with the events:
-	// the pixel answers after a few INSERT rows, scoring runs on a worker.
-	a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
-		_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
-		return err
+	// the writer's transaction takes a few INSERT rows, scoring runs on a
+	// worker node. On SQLite they score in the writer's transaction: every
+	// write shares the one write connection, so a job would only add its
+	// insert, fetch and completion to the same work (docs/benchmarks.md).
+	if st.Kind == store.Postgres {
+		a.Mail.ScoreLater = func(ctx context.Context, q store.Q, args mail.EngageScoreArgs) error {
+			_, err := rc.InsertTx(ctx, q.Tx(), args, nil)
+			return err
+		}
 	}
 	// A planned send starts a delivery run in its own transaction.
 	a.Mail.Kick = func(ctx context.Context, q store.Q) error {
@@ -503,7 +511,13 @@ func (a *App) Handler() http.Handler {
 	// cookie or login and checks the Origin against the site's allowed origins.
 	cop.AddInsecureBypassPattern(tracking.IngestPath)
 	cop.AddInsecureBypassPattern(tracking.ScriptPath)
-	return httpx.Wrap(cop.Handler(mux), httpx.NewMetrics(a.Reg), a.Cfg.MaxBodyBytes, a.Log)
+	m := httpx.NewMetrics(a.Reg)
+	// The open pixel and the click redirect go ahead of the generic stack
+	// (same metrics, no request id or access log; docs/benchmarks.md, "Open
+	// pixel and click"); anything not plainly theirs falls through to it.
+	return httpx.Lean(httpx.Wrap(cop.Handler(mux), m, a.Cfg.MaxBodyBytes, a.Log), m, a.Log,
+		httpx.LeanRoute{Prefix: "/o/", Pattern: "GET /o/{token}", Serve: a.Mail.ServeOpen},
+		httpx.LeanRoute{Prefix: "/c/", Pattern: "GET /c/{token}", Serve: a.Mail.ServeClick})
 }
 
 // Timeouts bound how long a client may take (docs/security-sessions.md).

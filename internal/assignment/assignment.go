@@ -115,6 +115,11 @@ func (s *Service) Assign(ctx context.Context, q store.Q, ws int64, r Request) (m
 	return model.Assignment{}, &UnavailableError{Reasons: reasons}
 }
 
+// noPool is the reason when no pool has r's role and team.
+func noPool(r Request) string {
+	return fmt.Sprintf("no pool for role %q and team %q", r.Role, r.Team)
+}
+
 func validate(r Request) error {
 	switch {
 	case r.Motion != Digital && r.Motion != HighTouch:
@@ -140,7 +145,7 @@ func (s *Service) candidatePools(ctx context.Context, q store.Q, ws int64, r Req
 		return nil, err
 	}
 	if len(pools) == 0 {
-		return nil, &UnavailableError{Reasons: []string{fmt.Sprintf("no pool for role %q and team %q", r.Role, r.Team)}}
+		return nil, &UnavailableError{Reasons: []string{noPool(r)}}
 	}
 	ids := make([]int64, len(pools))
 	for i, p := range pools {

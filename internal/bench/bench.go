@@ -9,7 +9,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,9 +82,6 @@ func plain(name string, v float64, unit string) Figure {
 	return Figure{Name: name, Value: v, Unit: unit}
 }
 
-// ErrNotAvailable is a workload whose feature is not in this build yet.
-var ErrNotAvailable = errors.New("not available yet")
-
 type workload struct {
 	summary string
 	run     func(ctx context.Context, o Options, r *Result) error
@@ -101,8 +97,8 @@ var workloads = map[string]workload{
 	"pixel":     {"GET /o/{token} (open pixel) under load: --conns connections for --duration", runPixel, true},
 	"click":     {"GET /c/{token} (click redirect) under load: --conns connections for --duration", runClick, true},
 	"idle":      {"RSS of `rightsize serve` on an empty database after start-up", runIdle, true},
-	"forecast":  {"forecast over 100,000 deals (needs internal/forecast)", runForecast, false},
-	"economics": {"economics recompute: 100,000 customers, 1M subscription events (needs subscriptions)", runEconomics, false},
+	"forecast":  {"forecast.Report and the pipeline report over --rows deals (default 100,000)", runForecast, true},
+	"economics": {"economics recompute over --rows customers (default 100,000) and ten MRR movements each", runEconomics, true},
 }
 
 // Workloads lists the workload names with one line each, sorted.

@@ -23,6 +23,141 @@ const browserUA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.
 func runPixel(ctx context.Context, o Options, r *Result) error { return runEngage(ctx, o, r, "open") }
 func runClick(ctx context.Context, o Options, r *Result) error { return runEngage(ctx, o, r, "click") }
 
+// engageRig is the open/click workload's server: the app (a role all node,
+// so the scoring jobs of first human events run in this process) on a fresh
+// database with delivered sends, its whole handler on a loopback listener,
+// and one pre-built request per send.
+type engageRig struct {
+	e               *env
+	kind            string
+	want            int // the answer's status
+	paths           []string
+	reqs            [][]byte
+	ln              net.Listener
+	srv             *http.Server
+	stop            func()
+	answered, other atomic.Int64
+}
+
+// newEngageRig seeds sends (delivered an hour ago) and starts serving. The
+// caller closes the rig.
+func newEngageRig(ctx context.Context, o Options, kind string, sends int) (*engageRig, error) {
+	e, err := newDB(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	g := &engageRig{e: e, kind: kind, want: http.StatusOK, stop: func() {}}
+	if kind == "click" {
+		g.want = http.StatusFound
+	}
+	const base = "https://crm.bench.example"
+	// A role all node: the first human open of each send is scored by a
+	// River job this process works while it serves.
+	if err := e.openAppWorkers(ctx, base, true); err != nil {
+		return g, err
+	}
+	a, st, ws := e.App, e.App.St, e.WS.ID
+	ids, err := SeedPlannedSends(ctx, st, ws, sends, fmt.Sprintf("run%d.bench.example", time.Now().UnixNano()))
+	if err != nil {
+		return g, err
+	}
+	if err := deliverAll(ctx, st, len(ids), time.Now().Add(-time.Hour)); err != nil {
+		return g, err
+	}
+	g.paths = make([]string, len(ids))
+	for i, id := range ids {
+		u := a.Mail.OpenURL(ws, id)
+		if kind == "click" {
+			u = a.Mail.ClickURL(ws, id, fmt.Sprintf("https://www.bench.example/pricing?plan=pro&n=%d", i%7))
+		}
+		g.paths[i] = strings.TrimPrefix(u, base)
+	}
+	g.reqs = make([][]byte, len(g.paths))
+	for i, p := range g.paths {
+		g.reqs[i] = []byte("GET " + p + " HTTP/1.1\r\nHost: crm.bench.example\r\nUser-Agent: " + browserUA + "\r\nAccept: */*\r\n\r\n")
+	}
+	// The server counts its own answers, so an external load generator (wrk,
+	// --hold) is checked the same way as the built-in one.
+	h := a.Handler()
+	counted := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		sw := &statusCounter{ResponseWriter: w}
+		h.ServeHTTP(sw, req)
+		if sw.status == g.want {
+			g.answered.Add(1)
+		} else {
+			g.other.Add(1)
+		}
+	})
+	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	if err := a.River.Start(jobs); err != nil {
+		stopJobs()
+		return g, err
+	}
+	if g.ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		stopJobs()
+		return g, err
+	}
+	g.srv = &http.Server{Handler: counted, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() { _ = g.srv.Serve(g.ln) }()
+	g.stop = func() {
+		g.srv.Close()
+		_ = a.River.Stop(context.WithoutCancel(ctx))
+		stopJobs()
+	}
+	return g, nil
+}
+
+// load sends requests from conns connections for d (or until max requests),
+// walking the tokens round-robin from different offsets.
+func (g *engageRig) load(ctx context.Context, conns int, d time.Duration, maxReq int64) (LoadResult, error) {
+	return Load{Addr: g.ln.Addr().String(), Conns: conns, Duration: d, MaxRequests: maxReq,
+		Request: func(c int, n int64) []byte {
+			return g.reqs[(int(n)*conns+c)%len(g.reqs)]
+		}}.Run(ctx)
+}
+
+// settle stops serving, waits until every answered event is durable (the
+// app answers before the disk, within Service.EngageEarlyAck), and waits,
+// bounded, for the scoring jobs to catch up. It returns the events stored and
+// marked scored, and how long the scoring took after the load; an error when
+// a scored event did not reach lead scoring.
+func (g *engageRig) settle(ctx context.Context) (stored, scored int64, caught time.Duration, err error) {
+	_ = g.srv.Shutdown(ctx)
+	if err = g.e.App.Mail.SyncEngagement(ctx); err != nil {
+		return
+	}
+	st, ws := g.e.App.St, g.e.WS.ID
+	if stored, scored, err = st.Read().CountMailEvents(ctx, ws); err != nil {
+		return
+	}
+	scoreKind := "email_open"
+	if g.kind == "click" {
+		scoreKind = "email_click"
+	}
+	var applied int64
+	t0 := time.Now()
+	for {
+		m, err := st.Read().CountBy(ctx, ws, "engagement_events", "kind")
+		if err != nil {
+			return stored, scored, 0, err
+		}
+		if applied = m[scoreKind]; applied >= scored || time.Since(t0) > 2*time.Minute {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	caught = time.Since(t0)
+	if applied != scored {
+		err = fmt.Errorf("%d events marked scored, %d reached lead scoring", scored, applied)
+	}
+	return
+}
+
+func (g *engageRig) close(r *Result) {
+	g.stop()
+	g.e.close(r)
+}
+
 // runEngage: --rows sends (default 10,000) delivered an hour ago, one token
 // each; the app's whole handler (middleware, cross-origin protection, mux) on
 // a loopback listener; GET /o/{token} or /c/{token} from --conns keep-alive
@@ -34,127 +169,43 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 		sends = 10000
 	}
 	r.Size = sends
-	e, err := newDB(ctx, o)
+	g, err := newEngageRig(ctx, o, kind, sends)
+	if g != nil {
+		defer g.close(r)
+	}
 	if err != nil {
 		return err
 	}
-	defer e.close(r)
-	const base = "https://crm.bench.example"
-	// A role all node: the first human open of each send is scored by a
-	// River job this process works while it serves.
-	if err := e.openAppWorkers(ctx, base, true); err != nil {
-		return err
-	}
-	a, st, ws := e.App, e.App.St, e.WS.ID
-	ids, err := SeedPlannedSends(ctx, st, ws, sends, fmt.Sprintf("run%d.bench.example", time.Now().UnixNano()))
-	if err != nil {
-		return err
-	}
-	if err := deliverAll(ctx, st, len(ids), time.Now().Add(-time.Hour)); err != nil {
-		return err
-	}
-	paths := make([]string, len(ids))
-	for i, id := range ids {
-		u := a.Mail.OpenURL(ws, id)
-		if kind == "click" {
-			u = a.Mail.ClickURL(ws, id, fmt.Sprintf("https://www.bench.example/pricing?plan=pro&n=%d", i%7))
-		}
-		paths[i] = strings.TrimPrefix(u, base)
-	}
-	reqs := make([][]byte, len(paths))
-	for i, p := range paths {
-		reqs[i] = []byte("GET " + p + " HTTP/1.1\r\nHost: crm.bench.example\r\nUser-Agent: " + browserUA + "\r\nAccept: */*\r\n\r\n")
-	}
-	want := http.StatusOK
-	if kind == "click" {
-		want = http.StatusFound
-	}
-
-	// The server counts its own answers, so an external load generator (wrk,
-	// --hold) is checked the same way as the built-in one.
-	var answered, other atomic.Int64
-	h := a.Handler()
-	counted := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		sw := &statusCounter{ResponseWriter: w}
-		h.ServeHTTP(sw, req)
-		if sw.status == want {
-			answered.Add(1)
-		} else {
-			other.Add(1)
-		}
-	})
-	jobs, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopJobs()
-	if err := a.River.Start(jobs); err != nil {
-		return err
-	}
-	defer a.River.Stop(context.WithoutCancel(ctx))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: counted, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	a := g.e.App
 	done := measure(o)
-	pg := e.pgMeter(ctx)
+	pg := g.e.pgMeter(ctx)
 	cpu0 := cpuTime()
 	var lr LoadResult
 	if o.Hold || o.Keep {
-		script, err := wrkScript(paths)
+		script, err := wrkScript(g.paths)
 		if err != nil {
 			return err
 		}
 		r.Notes = append(r.Notes, "wrk script over this database's tokens: "+script)
 		if o.Hold {
-			fmt.Fprintf(o.Out, "serving on http://%[1]s with %[2]d tokens; run for example\n\n  wrk -t2 -c64 -d15s --latency -s %[3]s http://%[1]s\n\nthen press Ctrl-C: answered and stored events are compared.\n", ln.Addr(), len(paths), script)
+			fmt.Fprintf(o.Out, "serving on http://%[1]s with %[2]d tokens; run for example\n\n  wrk -t2 -c64 -d15s --latency -s %[3]s http://%[1]s\n\nthen press Ctrl-C: answered and stored events are compared.\n", g.ln.Addr(), len(g.paths), script)
 			<-ctx.Done()
 		}
 	}
 	if !o.Hold {
-		i := 0
-		lr, err = Load{Addr: ln.Addr().String(), Conns: o.Conns, Duration: o.Duration,
-			Request: func(c int, n int64) []byte {
-				// Connections walk the tokens from different offsets.
-				return reqs[(int(n)*o.Conns+c+i)%len(reqs)]
-			}}.Run(ctx)
-		if err != nil {
+		if lr, err = g.load(ctx, o.Conns, o.Duration, 0); err != nil {
 			return err
 		}
 	}
 	cpu := cpuTime() - cpu0
 	done()
-	// Every request was answered after its commit: nothing is left to wait for.
-	_ = srv.Shutdown(context.WithoutCancel(ctx))
 	bg := context.WithoutCancel(ctx)
-	stored, scored, err := st.Read().CountMailEvents(bg, ws)
+	stored, scored, caught, err := g.settle(bg)
 	if err != nil {
 		return err
 	}
-	// The scoring jobs run behind the answers; wait (bounded) for them to
-	// catch up, then check that every event marked scored was scored.
-	scoreKind := "email_open"
-	if kind == "click" {
-		scoreKind = "email_click"
-	}
-	var applied int64
-	t0 := time.Now()
-	for {
-		m, err := st.Read().CountBy(bg, ws, "engagement_events", "kind")
-		if err != nil {
-			return err
-		}
-		if applied = m[scoreKind]; applied >= scored || time.Since(t0) > 2*time.Minute {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	caught := time.Since(t0)
-	if applied != scored {
-		return fmt.Errorf("%d events marked scored, %d reached lead scoring", scored, applied)
-	}
 	stats := a.Mail.EngageStats()
-	acc := answered.Load()
+	acc := g.answered.Load()
 	if !o.Hold {
 		r.add(atLeast("requests/s", lr.Rate(), "req/s", 25000))
 		r.add(below("p99 latency", ms(lr.P99), "ms", 10))
@@ -167,13 +218,17 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 		}
 		r.Notes = append(r.Notes, fmt.Sprintf("load: %d keep-alive connections for %s, in this process (raw HTTP/1.1 client); the server is the app's whole handler", o.Conns, o.Duration))
 	}
+	if n := a.Mail.EngageEarlyAck; n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("requests are answered before their event is on disk while fewer than %d answered events wait for it (a crash loses at most those); stored is counted after every answered event is durable", n))
+	}
+	want := g.want
 	r.add(plain(fmt.Sprintf("answered %d", want), float64(acc), "events"))
 	lost := float64(acc - stored)
 	r.add(below("accepted − stored", lost, "events", 1))
 	r.add(plain("stored", float64(stored), "events"))
 	r.add(plain("dropped (queue full)", float64(stats.Dropped), "events"))
-	if other.Load() > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d answers were not %d", other.Load(), want))
+	if n := g.other.Load(); n > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d answers were not %d", n, want))
 	}
 	if stats.Commits > 0 {
 		r.add(plain("events per commit", float64(stats.Recorded)/float64(stats.Commits), ""))

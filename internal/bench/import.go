@@ -47,12 +47,14 @@ func runImport(ctx context.Context, o Options, r *Result) error {
 	done := measure(o)
 	pg := e.pgMeter(ctx)
 	t0 := time.Now()
+	cpu0 := cpuTime()
 	im, err := e.App.Imports.CreateLocal(ctx, e.actor(), "contacts", "contacts.csv", f, importer.Options{})
 	if err != nil {
 		return err
 	}
 	im, err = e.App.Imports.Run(ctx, e.WS.ID, im.ID, nil)
 	el := time.Since(t0)
+	cpu := cpuTime() - cpu0
 	done()
 	pg.stop(ctx, r, "rows", int64(im.Accepted))
 	if err != nil {
@@ -67,6 +69,7 @@ func runImport(ctx context.Context, o Options, r *Result) error {
 	}
 	r.add(atLeast("import rate", float64(n)/el.Seconds(), "rows/s", target))
 	r.add(plain("elapsed", el.Seconds(), "s"))
+	r.add(plain("CPU per 1,000 rows (this process)", cpu.Seconds()*1000/float64(n), "cpu-s"))
 	r.add(plain("file size", float64(st.Size())/1e6, "MB"))
 	r.PeakRSSMB = peakRSSMB()
 	r.add(below("peak RSS during the import", r.PeakRSSMB, "MB", 300))

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,9 +64,6 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	o.NoDrain = !*drain
 	res, err := bench.Run(ctx, name, o)
 	if res == nil {
-		return err
-	}
-	if errors.Is(err, bench.ErrNotAvailable) {
 		return err
 	}
 	if err != nil {

@@ -83,6 +83,14 @@ type MQLAssigner interface {
 	AssignMQL(ctx context.Context, q store.Q, ws int64, c *model.Contact, now time.Time) (owner *int64, action string, detail map[string]any, err error)
 }
 
+// MQLBatchAssigner is an MQLAssigner that prepares for many new MQLs of ws in
+// one transaction (an import batch): the assigner it returns gives each the
+// answer AssignMQL would, reading what it can once for all of them.
+type MQLBatchAssigner interface {
+	MQLAssigner
+	ForBatch(ctx context.Context, q store.Q, ws int64) (MQLAssigner, error)
+}
+
 // Router decides an account's segment and motion inside a write transaction. Route
 // runs after a client's fields are applied and before the account is written; prev
 // is the stored account (nil for a new one). The function it returns, when not nil,

@@ -2,16 +2,13 @@ package forecast_test
 
 import (
 	"context"
-	"fmt"
-	"math/rand/v2"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rightsize/rightsize/internal/bench"
 	"github.com/rightsize/rightsize/internal/forecast"
 	"github.com/rightsize/rightsize/internal/model"
-	"github.com/rightsize/rightsize/internal/pipeline"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
@@ -74,132 +71,18 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuNow()-start)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
-// seedBench writes the benchmark workspace: on PostgreSQL in four concurrent
-// transactions (single-row inserts are round trips), on SQLite in one.
+// seedBench writes the benchmark workspace with the suite's generator
+// (bench.SeedDeals, shared with `rightsize bench forecast`).
 func seedBench(b *testing.B, ctx context.Context, st *store.Store) int64 {
 	b.Helper()
 	start := time.Now()
 	w := model.Workspace{Name: "Bench", Slug: "bench", Currency: "USD"}
-	var owners []int64
-	err := st.InTx(ctx, func(q store.Q) error {
-		if err := q.CreateWorkspace(ctx, &w); err != nil {
-			return err
-		}
-		var pools []int64
-		for _, team := range []string{"enterprise", "mid_market", "smb"} {
-			p := model.Pool{Name: team, Role: "ae", Team: team, Regions: []string{}, Industries: []string{}, Capacity: 1000}
-			if err := q.CreatePool(ctx, w.ID, &p); err != nil {
-				return err
-			}
-			pools = append(pools, p.ID)
-		}
-		for i := range 24 {
-			u := model.User{Email: fmt.Sprintf("ae%d@bench.example", i), Name: fmt.Sprintf("AE %d", i)}
-			if err := q.CreateUser(ctx, &u); err != nil {
-				return err
-			}
-			if err := q.SetMembership(ctx, w.ID, u.ID, model.RoleAE); err != nil {
-				return err
-			}
-			if err := q.SetPoolMember(ctx, w.ID, model.PoolMember{PoolID: pools[i%3], UserID: u.ID, Active: true, Regions: []string{}, Industries: []string{}}); err != nil {
-				return err
-			}
-			owners = append(owners, u.ID)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := st.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
 		b.Fatal(err)
 	}
-	pipes := pipeline.Defaults()
-	parts := 1
-	if st.Kind == store.Postgres {
-		parts = 4
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, parts)
-	for part := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- st.InTx(ctx, func(q store.Q) error {
-				return seedPart(ctx, q, w.ID, owners, pipes, part, parts)
-			})
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	if st.Kind == store.Postgres {
-		// What autovacuum does to a table after a bulk load (statistics, the
-		// visibility map index-only scans rely on); SQLite keeps no statistics
-		// unless asked and the queries are written not to need them.
-		if _, err := st.W.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := bench.SeedDeals(ctx, st, w.ID, benchDeals); err != nil {
+		b.Fatal(err)
 	}
 	b.Logf("seeded %d deals in %s", benchDeals, time.Since(start).Round(time.Millisecond))
 	return w.ID
-}
-
-func seedPart(ctx context.Context, q store.Q, ws int64, owners []int64, pipes []model.PipelineDef, part, parts int) error {
-	r := rand.New(rand.NewPCG(uint64(part), 42))
-	now := store.Now()
-	reasons := []string{"price", "competitor", "timing", "no budget", ""}
-	for i := part; i < benchDeals; i += parts {
-		p := pipes[0]
-		if r.IntN(10) < 4 {
-			p = pipes[1]
-		}
-		owner := owners[r.IntN(len(owners))]
-		created := now.Add(-time.Duration(30+r.IntN(500)) * 24 * time.Hour)
-		d := model.Deal{Name: fmt.Sprintf("Deal %06d", i), Amount: int64(100_00 + r.IntN(5_000_000_00)), Currency: "USD", Pipeline: p.Key,
-			OwnerID: &owner, Custom: model.Custom{}, CreatedAt: created}
-		last := len(p.Stages) - 1
-		furthest := r.IntN(last) // open and lost deals stop before the last stage
-		if r.IntN(10) < 4 {
-			if r.IntN(10) < 7 {
-				d.ExpectedCloseDate = now.AddDate(0, r.IntN(12)-2, r.IntN(28)).Format(time.DateOnly)
-			}
-		} else {
-			// closed within the last year, after it was created
-			age := now.Sub(created)
-			closed := created.Add(time.Duration(r.Int64N(int64(age))))
-			if now.Sub(closed) > 364*24*time.Hour {
-				closed = now.Add(-time.Duration(r.IntN(364*24)) * time.Hour)
-				created = closed.Add(-time.Duration(1+r.IntN(120)) * 24 * time.Hour)
-				d.CreatedAt = created
-			}
-			d.ClosedAt = &closed
-			switch x := r.IntN(20); {
-			case x < 5:
-				d.Outcome, furthest = "won", last
-			case x < 16:
-				d.Outcome, d.LossReason = "lost", reasons[r.IntN(len(reasons))]
-			default:
-				d.Outcome = "no_decision"
-			}
-		}
-		d.Stage = p.Stages[furthest].Key
-		if err := q.CreateDeal(ctx, ws, &d); err != nil {
-			return err
-		}
-		for s := max(0, furthest-2); s <= furthest; s++ { // the last few stays
-			if err := q.EnterStage(ctx, ws, d.ID, p.Key, p.Stages[s].Key, "bench", "", created.Add(time.Duration(s)*time.Hour)); err != nil {
-				return err
-			}
-		}
-		if i%2 == 0 {
-			a := model.Activity{Kind: "call", Subject: "call", OccurredAt: created.Add(-48 * time.Hour), DurationMinutes: 30, OwnerID: &owner, DealID: &d.ID,
-				Participants: []string{}, Custom: model.Custom{}}
-			if err := q.CreateActivity(ctx, ws, &a); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rightsize/rightsize/internal/crm"
 	"github.com/rightsize/rightsize/internal/importer/csvin"
 	"github.com/rightsize/rightsize/internal/model"
 	"github.com/rightsize/rightsize/internal/routing"
@@ -317,10 +318,17 @@ func (j *job) afterContacts(q store.Q, inserts, updates []*model.Contact, before
 			mqls = append(mqls, c)
 		}
 	}
-	if j.s.CRM != nil && j.s.CRM.MQL != nil {
+	if j.s.CRM != nil && j.s.CRM.MQL != nil && len(mqls) > 0 {
 		now := store.Now()
+		assigner := j.s.CRM.MQL
+		if b, ok := assigner.(crm.MQLBatchAssigner); ok {
+			var err error
+			if assigner, err = b.ForBatch(j.ctx, q, j.ws); err != nil {
+				return err
+			}
+		}
 		for _, c := range mqls {
-			owner, action, detail, err := j.s.CRM.MQL.AssignMQL(j.ctx, q, j.ws, c, now)
+			owner, action, detail, err := assigner.AssignMQL(j.ctx, q, j.ws, c, now)
 			if err != nil {
 				return err
 			}

@@ -144,25 +144,66 @@ func verifyEngage(tok string, valid func(payload, sig []byte) bool) (EngageToken
 	if err1 != nil || err2 != nil || !valid(pb, sb) {
 		return t, ErrBadEngageToken
 	}
-	f := strings.SplitN(string(pb), "|", 5)
-	if len(f) < 4 || f[0] != "e1" {
+	// "e1|o|ws|send" or "e1|c|ws|send|url", parsed in place: only a click's
+	// URL becomes a string.
+	if len(pb) < 8 || string(pb[:3]) != "e1|" || pb[4] != '|' {
 		return t, ErrBadEngageToken
 	}
-	ws, e1 := strconv.ParseInt(f[2], 10, 64)
-	send, e2 := strconv.ParseInt(f[3], 10, 64)
-	if e1 != nil || e2 != nil {
+	kind, rest := pb[3], pb[5:]
+	wsEnd := bytes.IndexByte(rest, '|')
+	if wsEnd < 0 {
+		return t, ErrBadEngageToken
+	}
+	ws, ok1 := parseID(rest[:wsEnd])
+	rest = rest[wsEnd+1:]
+	sendEnd := bytes.IndexByte(rest, '|')
+	sendField, tail := rest, []byte(nil)
+	if sendEnd >= 0 {
+		sendField, tail = rest[:sendEnd], rest[sendEnd+1:]
+	}
+	send, ok2 := parseID(sendField)
+	if !ok1 || !ok2 {
 		return t, ErrBadEngageToken
 	}
 	t = EngageToken{Workspace: ws, Send: send}
 	switch {
-	case f[1] == "o" && len(f) == 4:
+	case kind == 'o' && sendEnd < 0:
 		t.Kind = store.MailOpen
-	case f[1] == "c" && len(f) == 5 && isHTTP(f[4]):
-		t.Kind, t.URL = store.MailClick, f[4]
+	case kind == 'c' && sendEnd >= 0 && isHTTP(string(tail)):
+		t.Kind, t.URL = store.MailClick, string(tail)
 	default:
 		return EngageToken{}, ErrBadEngageToken
 	}
 	return t, nil
+}
+
+// parseID is strconv.ParseInt(b, 10, 64) without converting b to a string
+// (an optional sign, digits, no overflow).
+func parseID(b []byte) (int64, bool) {
+	neg := false
+	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
+		neg, b = b[0] == '-', b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if neg {
+		if n > 1<<63 {
+			return 0, false
+		}
+		return -int64(n), true
+	}
+	if n > 1<<63-1 {
+		return 0, false
+	}
+	return int64(n), true
 }
 
 // OpenURL is the pixel address for a send of ws.
@@ -321,6 +362,15 @@ var scannerAgents = []string{
 // classify decides whether an event at time at with user agent ua is a
 // machine's, and why.
 func classify(ua string, at time.Time, snd store.Send) (bool, string) {
+	if machine, why := classifyAgent(ua); machine {
+		return true, why
+	}
+	return classifyTime(at, snd)
+}
+
+// classifyAgent is classify's user-agent half: the same agent always gets
+// the same answer (the writer remembers it).
+func classifyAgent(ua string) (bool, string) {
 	l := strings.ToLower(ua)
 	if strings.TrimSpace(l) == "" {
 		return true, "no user agent"
@@ -330,6 +380,11 @@ func classify(ua string, at time.Time, snd store.Send) (bool, string) {
 			return true, "scanner user agent (" + a + ")"
 		}
 	}
+	return false, ""
+}
+
+// classifyTime is classify's time half: too soon after delivery is a gateway.
+func classifyTime(at time.Time, snd store.Send) (bool, string) {
 	delivered := snd.FinishedAt
 	if delivered == nil {
 		// SMTP done, outcome not yet recorded: the message is seconds old.
@@ -357,29 +412,53 @@ func (s *Service) Clicked(ctx context.Context, q store.Q, ws, enrollmentID, step
 // gif is a 1×1 transparent GIF.
 var gif = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
-// openPixel answers the GIF whatever happens to the record (a failed write is
-// logged; the reader's mail client must not show a broken image).
+// Response headers of the open pixel and the click redirect, shared by every
+// answer (net/http only reads them; each slice is full, so an Add elsewhere
+// would copy it rather than write into it).
+var (
+	hdrGIF       = []string{"image/gif"}
+	hdrNoStore0  = []string{"no-store, max-age=0"}
+	hdrGIFLen    = []string{strconv.Itoa(len(gif))}
+	hdrNoStore   = []string{"no-store"}
+	hdrNoReferer = []string{"no-referrer"}
+)
+
 func (s *Service) openPixel(w http.ResponseWriter, r *http.Request) {
-	t, err := s.verifyEngage(r.PathValue("token"))
+	s.ServeOpen(w, r, r.PathValue("token"))
+}
+
+func (s *Service) click(w http.ResponseWriter, r *http.Request) {
+	s.ServeClick(w, r, r.PathValue("token"))
+}
+
+// ServeOpen answers GET /o/{token}: the GIF whatever happens to the record
+// (a failed write is logged; the reader's mail client must not show a broken
+// image). It returns the status it wrote; the app serves it ahead of the
+// generic middleware (httpx.Lean).
+func (s *Service) ServeOpen(w http.ResponseWriter, r *http.Request, token string) int {
+	t, err := s.verifyEngage(token)
 	if err != nil || t.Kind != store.MailOpen {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
-		return
+		return http.StatusNotFound
 	}
 	if _, err := s.record(r.Context(), t, r.UserAgent()); err != nil && !errors.Is(err, errEngageFull) {
 		s.Log.Error("mail: record open", "workspace", t.Workspace, "send", t.Send, "err", err)
 	}
-	w.Header().Set("Content-Type", "image/gif")
-	w.Header().Set("Cache-Control", "no-store, max-age=0")
-	w.Header().Set("Content-Length", strconv.Itoa(len(gif)))
+	h := w.Header()
+	h["Content-Type"] = hdrGIF
+	h["Cache-Control"] = hdrNoStore0
+	h["Content-Length"] = hdrGIFLen
 	_, _ = w.Write(gif)
+	return http.StatusOK
 }
 
-// click redirects to the URL signed into the token, never to anything else.
-func (s *Service) click(w http.ResponseWriter, r *http.Request) {
-	t, err := s.verifyEngage(r.PathValue("token"))
+// ServeClick answers GET /c/{token}: a redirect to the URL signed into the
+// token, never to anything else. It returns the status it wrote.
+func (s *Service) ServeClick(w http.ResponseWriter, r *http.Request, token string) int {
+	t, err := s.verifyEngage(token)
 	if err != nil || t.Kind != store.MailClick {
 		render(w, http.StatusNotFound, page{Title: "Link not valid", Body: ErrBadEngageToken.Error()})
-		return
+		return http.StatusNotFound
 	}
 	contact, err := s.record(r.Context(), t, r.UserAgent())
 	if err != nil && !errors.Is(err, errEngageFull) {
@@ -392,8 +471,10 @@ func (s *Service) click(w http.ResponseWriter, r *http.Request) {
 		// visitor id must not join the contact).
 		target = withIdentify(target, s.IdentifyToken(t.Workspace, contact))
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	w.Header().Set("Location", target)
+	h := w.Header()
+	h["Cache-Control"] = hdrNoStore
+	h["Referrer-Policy"] = hdrNoReferer
+	h["Location"] = []string{target}
 	w.WriteHeader(http.StatusFound)
+	return http.StatusFound
 }

@@ -73,3 +73,72 @@ func TestEngageQueueFull(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// EngageEarlyAck bounds the answered events that are not yet durable: with
+// the writer held up by another transaction, the first N opens are answered
+// at once and the next one waits for its own event; once the writer goes on,
+// SyncEngagement returns with nothing left waiting for the disk.
+func TestEngageEarlyAckBound(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s, err := New(ctx, st, Options{BaseURL: "https://crm.test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.EngageEarlyAck = 2
+		// Hold the writer up: SQLite's one write connection in a
+		// transaction; on PostgreSQL the sends table it reads first, locked.
+		tx, err := st.W.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if st.Kind == store.Postgres {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE send_ledger IN ACCESS EXCLUSIVE MODE"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok := EngageToken{Kind: store.MailOpen, Workspace: 1, Send: 12345}
+		for i := range 2 {
+			if _, err := s.record(ctx, tok, "Mozilla/5.0"); err != nil {
+				t.Fatalf("open %d: %v", i, err)
+			}
+		}
+		w := s.writer()
+		third := make(chan error, 1)
+		go func() { _, err := s.record(ctx, tok, "Mozilla/5.0"); third <- err }()
+		waitFor(t, "the third event to queue", func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return int64(len(w.queue))+w.inflight.Load() == 3
+		})
+		w.mu.Lock()
+		unsynced := w.unsynced
+		w.mu.Unlock()
+		if unsynced != 2 {
+			t.Fatalf("%d answered events not durable, want 2 (the bound)", unsynced)
+		}
+		select {
+		case err := <-third:
+			t.Fatalf("the third open was answered (%v) past the bound while the writer was held", err)
+		default:
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-third; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SyncEngagement(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.mu.Lock()
+		unsynced = w.unsynced
+		w.mu.Unlock()
+		// Send 12345 does not exist: the three events resolve to "unknown".
+		if got := s.EngageStats(); unsynced != 0 || got.Unknown != 3 || got.Dropped != 0 {
+			t.Fatalf("after release: %d not durable, stats %+v; want 0, 3 unknown", unsynced, got)
+		}
+	})
+}

@@ -89,6 +89,12 @@ type Service struct {
 	// (default EngageMaxPending).
 	EngageWriters    int
 	EngageMaxPending int
+	// EngageEarlyAck is how many answered open/click events may wait for
+	// the disk: 0 (the default) answers a request only once its event is
+	// durable; N > 0 answers at once while fewer than N answered events are
+	// not yet durable — a crash loses at most those N (engage_writer.go).
+	// The app sets EngageEarlyAckDefault.
+	EngageEarlyAck int
 	// ScoreLater, when set, enqueues the scoring of first human opens and
 	// clicks as an EngageScoreArgs job in the writer's transaction (the app
 	// inserts a River job; EngageScoreWorker runs it). Unset: scored inline.

@@ -166,6 +166,56 @@ func (q Q) InsertContacts(ctx context.Context, ws int64, cs []*model.Contact) er
 	if q.kind == SQLite {
 		nowV = now.Format(sqliteTimeLayout)
 	}
+	if q.kind == SQLite && q.tx != nil && len(cs) > 1 {
+		return q.insertContactsDeferredFTS(ctx, func() error {
+			return q.insertContactRows(ctx, cs, head, cols, per, used, ws, nowV)
+		})
+	}
+	return q.insertContactRows(ctx, cs, head, cols, per, used, ws, nowV)
+}
+
+// insertContactsDeferredFTS runs insert (multi-row INSERTs of new contacts)
+// with the search index's insert trigger standing aside, then indexes the new
+// rows in one statement (migration 00029): one FTS5 segment for the call
+// instead of one per statement. The new rows are those above the largest id
+// before: SQLite's one write connection is this transaction's.
+//
+// It runs in a savepoint: on any error the rows it inserted and the marker
+// are rolled back together, so the trigger can never stay off for a caller
+// that goes on after the error.
+func (q Q) insertContactsDeferredFTS(ctx context.Context, insert func() error) (err error) {
+	if _, err := q.db.ExecContext(ctx, `SAVEPOINT contacts_bulk`); err != nil {
+		return wrapWrite("insert contacts", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = q.db.ExecContext(ctx, `ROLLBACK TO contacts_bulk`)
+		}
+		if _, rerr := q.db.ExecContext(ctx, `RELEASE contacts_bulk`); rerr != nil && err == nil {
+			err = wrapWrite("insert contacts", rerr)
+		}
+	}()
+	var before int64
+	if err := q.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM contacts`).Scan(&before); err != nil {
+		return wrapWrite("insert contacts", err)
+	}
+	if _, err := q.db.ExecContext(ctx, `INSERT INTO contacts_fts_deferred (one) VALUES (1)`); err != nil {
+		return wrapWrite("insert contacts: defer search index", err)
+	}
+	if err := insert(); err != nil {
+		return err
+	}
+	if _, err := q.db.ExecContext(ctx, `INSERT INTO contacts_fts (rowid, email_text, first_name_text, last_name_text)
+		SELECT id, email, first_name, last_name FROM contacts WHERE id > ?`, before); err != nil {
+		return wrapWrite("insert contacts: search index", err)
+	}
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM contacts_fts_deferred`); err != nil {
+		return wrapWrite("insert contacts: search index", err)
+	}
+	return nil
+}
+
+func (q Q) insertContactRows(ctx context.Context, cs []*model.Contact, head string, cols, per int, used []contactCol, ws int64, nowV any) error {
 	var full *sql.Stmt
 	if len(cs) >= per && q.tx != nil {
 		st, err := q.tx.PrepareContext(ctx, insertSQL(q.kind, head, cols, per))

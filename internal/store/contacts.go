@@ -23,6 +23,7 @@ var contactList = listSpec{
 		"consent_basis": {"consent_basis", fText, false}, "created_at": {"created_at", fTime, true}, "updated_at": {"updated_at", fTime, true},
 	},
 	search: []string{"email", "first_name", "last_name"},
+	fts:    "contacts_fts",
 	// Validated against model.LifecycleStages (lower-cased) and NormalizeEmail.
 	lower: map[string]bool{"lifecycle_stage": true, "email": true},
 	// Newest first by id: contacts get created_at = now at insert, so id order is

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Field types a list filter understands.
@@ -256,6 +257,62 @@ func (b *listBuilder) staleWhere(rules []StaleRule) {
 	b.where = append(b.where, "outcome = '' AND ("+strings.Join(ors, " OR ")+")")
 }
 
+// ftsCandidates narrows a free-text search on SQLite to the rows whose
+// trigram index (table: FTS5, trigram tokenizer, case folded, rows only)
+// holds every trigram of q. The LIKE condition the search has always used
+// stays in the query and decides; this only spares it the rows that cannot
+// match. It never drops one that can: when q is a substring of LOWER(col) up
+// to ASCII case — LIKE's match — folding both sides gives fold(q) a
+// substring of fold(col), so each trigram of q is one of col's. A term under
+// three characters has no trigram: the search then reads the rows as before.
+//
+// It returns the phrase's placeholder ("" when the index is not used). The
+// workspace condition becomes +workspace_id: without statistics SQLite would
+// otherwise read the whole workspace through a (workspace_id, …) index and
+// test each row against the candidates, instead of looking the candidates up
+// by id.
+func (b *listBuilder) ftsCandidates(table, q string) string {
+	if utf8.RuneCountInString(q) < 3 {
+		return ""
+	}
+	b.where[0] = "+" + b.where[0]
+	ph := b.arg(trigramQuery(q))
+	b.where = append(b.where, "id IN (SELECT rowid FROM "+table+" WHERE "+table+" MATCH "+ph+")")
+	return ph
+}
+
+// ftsMaxTrigrams bounds the trigrams a search asks the index for: any
+// subset still finds every row the LIKE can match, and a dozen already
+// narrows a term to its rows.
+const ftsMaxTrigrams = 12
+
+// trigramQuery is the FTS5 query "every trigram of q": each trigram a quoted
+// string (a literal to FTS5 whatever it holds), joined by AND; duplicates
+// once, at most ftsMaxTrigrams spread over q, the first and last always.
+func trigramQuery(q string) string {
+	r := []rune(q)
+	var grams []string
+	seen := map[string]bool{}
+	for i := 0; i+3 <= len(r); i++ {
+		g := string(r[i : i+3])
+		if !seen[g] {
+			seen[g] = true
+			grams = append(grams, g)
+		}
+	}
+	if len(grams) > ftsMaxTrigrams {
+		picked := make([]string, 0, ftsMaxTrigrams)
+		for k := range ftsMaxTrigrams {
+			picked = append(picked, grams[k*(len(grams)-1)/(ftsMaxTrigrams-1)])
+		}
+		grams = picked
+	}
+	for i, g := range grams {
+		grams[i] = `"` + strings.ReplaceAll(g, `"`, `""`) + `"`
+	}
+	return strings.Join(grams, " AND ")
+}
+
 // cursor is the keyset position after the last row of a page.
 type cursor struct {
 	V  any   `json:"v"`
@@ -310,10 +367,14 @@ func decodeCursor(s string, typ int) (any, int64, error) {
 // pagination on (sort column, id). Sort columns are COALESCEd by their spec so NULLs
 // never break the keyset.
 type listSpec struct {
-	table   string
-	cols    string
-	fields  map[string]fieldSpec
-	search  []string // columns the free-text query matches
+	table  string
+	cols   string
+	fields map[string]fieldSpec
+	search []string // columns the free-text query matches
+	// fts names a SQLite FTS5 trigram table over the search columns, keyed by
+	// the row's id (migration 00029): it narrows the rows the free-text LIKE
+	// checks (ftsCandidates).
+	fts     string
 	defSort string
 	// lower names columns whose values are stored lower-case and never NULL
 	// (validated enums, normalised emails): text equality compares the column
@@ -346,7 +407,11 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 	if p.Stale != nil {
 		b.staleWhere(p.Stale)
 	}
+	var ftsMatch string // the FTS MATCH argument's placeholder, when the search uses the index
 	if q := strings.TrimSpace(p.Query); q != "" {
+		if b.kind == SQLite && spec.fts != "" {
+			ftsMatch = b.ftsCandidates(spec.fts, strings.ToLower(q))
+		}
 		pat := b.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%")
 		var ors []string
 		for _, c := range spec.search {
@@ -394,7 +459,10 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		if desc {
 			cmp = "<"
 		}
-		if ss.col == "id" {
+		if ss.col == "id" && ftsMatch != "" {
+			// The join form below: on the index's rowid, which FTS5 seeks.
+			b.where = append(b.where, spec.fts+".rowid "+cmp+" "+b.arg(id))
+		} else if ss.col == "id" {
 			b.where = append(b.where, "id "+cmp+" "+b.arg(id))
 		} else {
 			va, ia := b.arg(v), b.arg(id)
@@ -409,8 +477,28 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 	if ss.col != "id" {
 		order += ", id " + dir
 	}
+	from, where := spec.table, strings.Join(b.where, " AND ")
+	if b.kind == SQLite && ftsMatch == "" && strings.TrimSpace(p.Query) != "" && len(p.Filters) == 0 && p.Stale == nil && ss.col == "id" {
+		// A free-text search without the index (too short for a trigram, or
+		// no index for this list) and nothing else to narrow it: walk the
+		// rows newest first and stop after a page, instead of reading the
+		// whole workspace through a (workspace_id, …) index and sorting,
+		// which SQLite picks without statistics. A common term fills the
+		// page at once; a rare one reads the table, as it did before.
+		where = "+" + where
+	}
+	if ftsMatch != "" && ss.col == "id" {
+		// Newest (or oldest) first with the index: walk the index's matches
+		// in id order and stop after a page, whether the term is common
+		// (the first rows match) or rare (few candidates at all). The
+		// index's columns have their own names, so the list's columns stay
+		// unambiguous in the join.
+		from = spec.fts + " JOIN " + spec.table + " ON " + spec.table + ".id = " + spec.fts + ".rowid"
+		where = strings.Replace(where, "id IN (SELECT rowid FROM "+spec.fts+" WHERE "+spec.fts+" MATCH "+ftsMatch+")", spec.fts+" MATCH "+ftsMatch, 1)
+		order = spec.fts + ".rowid " + dir
+	}
 	out := &builtList{
-		sql:       "SELECT " + spec.cols + ", " + sortCol + " FROM " + spec.table + " WHERE " + strings.Join(b.where, " AND ") + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1),
+		sql:       "SELECT " + spec.cols + ", " + sortCol + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1),
 		countSQL:  "SELECT COUNT(*) FROM " + spec.table + " WHERE " + countWhere,
 		args:      b.args,
 		countArgs: countArgs,

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Open and click events (migration 00011, docs/mail.md "Open and click
@@ -176,8 +179,9 @@ func (q Q) InsertMailEvents(ctx context.Context, ws int64, es []*MailEvent) erro
 }
 
 // mailEventsPerStmt rows go in one SQLite INSERT (12 values each, plain "?"
-// placeholders: see webEventsPerStmt).
-const mailEventsPerStmt = 200
+// placeholders: see webEventsPerStmt); the prepared sizes are it divided by
+// powers of 4 (256, 64, 16, 4, 1).
+const mailEventsPerStmt = 256
 
 func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail string, row func(*sql.Rows) error) error {
 	if len(es) == 0 {
@@ -201,6 +205,9 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 		}
 		return rows.Err()
 	}
+	if q.kind == Postgres && row == nil && tail == "" && q.conn != nil {
+		return q.copyMailEvents(ctx, ws, es)
+	}
 	if q.kind == Postgres {
 		n := len(es)
 		send, contact, enr, step := make([]int64, n), make([]int64, n), make([]*int64, n), make([]*int64, n)
@@ -222,24 +229,48 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 	// The workspace id is a trusted integer (from a verified token), written
 	// into the statement so it is not bound once per row.
 	lit := "(" + strconv.FormatInt(ws, 10) + ",?,?,?,?,?,?,?,?,?,?,?)"
-	args := make([]any, 0, mailEventsPerStmt*11)
-	for start := 0; start < len(es); start += mailEventsPerStmt {
-		end := min(start+mailEventsPerStmt, len(es))
+	text := func(rows int) string {
 		var sb strings.Builder
-		sb.Grow(len(head) + (end-start)*(len(lit)+1) + len(tail) + 8)
+		sb.Grow(len(head) + rows*(len(lit)+1) + len(tail) + 8)
 		sb.WriteString(head)
 		sb.WriteString("VALUES ")
-		args = args[:0]
-		for i := start; i < end; i++ {
-			if i > start {
+		for i := range rows {
+			if i > 0 {
 				sb.WriteByte(',')
 			}
 			sb.WriteString(lit)
-			e := es[i]
-			args = append(args, e.SendID, e.ContactID, nullInt(e.EnrollmentID), nullInt(e.StepID), e.Kind, e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC())
 		}
 		sb.WriteString(tail)
-		if err := run(sb.String(), args...); err != nil {
+		return sb.String()
+	}
+	args := make([]any, 0, mailEventsPerStmt*11)
+	bind := func(part []*MailEvent) []any {
+		args = args[:0]
+		for _, e := range part {
+			args = append(args, e.SendID, e.ContactID, nullInt(e.EnrollmentID), nullInt(e.StepID), e.Kind, e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC())
+		}
+		return args
+	}
+	if row == nil && q.stmts != nil {
+		// Plain rows in statements of a few fixed sizes, kept prepared
+		// across transactions (stmtCache): the group commit's batches vary
+		// in size, and a statement text per size would never be reused.
+		for rest := es; len(rest) > 0; {
+			n := mailEventsPerStmt
+			for n > len(rest) {
+				n /= 4
+			}
+			n = max(n, 1)
+			if err := q.exec(ctx, text(n), bind(rest[:n])...); err != nil {
+				return fmt.Errorf("store: mail events: %w", err)
+			}
+			rest = rest[n:]
+		}
+		return nil
+	}
+	for start := 0; start < len(es); start += mailEventsPerStmt {
+		end := min(start+mailEventsPerStmt, len(es))
+		if err := run(text(end-start), bind(es[start:end])...); err != nil {
 			return fmt.Errorf("store: mail events: %w", err)
 		}
 	}
@@ -255,4 +286,37 @@ func (q Q) CountMailEvents(ctx context.Context, ws int64) (total, scored int64, 
 		return 0, 0, fmt.Errorf("store: count mail events: %w", err)
 	}
 	return total, scored, nil
+}
+
+var mailEventCopyCols = []string{"workspace_id", "send_id", "contact_id", "enrollment_id", "step_id", "kind", "url", "user_agent", "machine", "reason", "scored", "at"}
+
+// copyMailEvents writes plain (unscored) events with COPY on PostgreSQL:
+// the open/click writer's bulk of rows, in one round trip with no statement
+// to plan (an INSERT … SELECT FROM unnest was planned again each commit
+// under plan_cache_mode=force_custom_plan), in the caller's transaction.
+func (q Q) copyMailEvents(ctx context.Context, ws int64, es []*MailEvent) error {
+	i := 0
+	row := make([]any, len(mailEventCopyCols))
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= len(es) {
+			return nil, nil
+		}
+		e := es[i]
+		i++
+		row[0], row[1], row[2], row[3], row[4], row[5] = ws, e.SendID, e.ContactID, e.EnrollmentID, e.StepID, e.Kind
+		row[6], row[7], row[8], row[9], row[10], row[11] = e.URL, e.UserAgent, e.Machine, e.Reason, e.Scored, e.At.UTC()
+		return row, nil
+	})
+	err := q.conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{"mail_events"}, mailEventCopyCols, src)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: mail events: copy: %w", err)
+	}
+	return nil
 }

@@ -51,6 +51,10 @@ type Store struct {
 	R    *sql.DB
 	DSN  string
 	pool *pgxpool.Pool // PostgreSQL only: River's LISTEN/NOTIFY connection
+	wal  walSyncer     // SQLite only: SyncWAL's handle on the WAL file
+	// stmts keeps statements of InTxDeferSync's transactions prepared
+	// across them (SQLite: see stmtCache).
+	stmts stmtCache
 }
 
 // Open connects to dsn: a postgres:// URL, or a SQLite file path (optionally
@@ -141,6 +145,13 @@ func (s *Store) Close() error {
 	if s.pool != nil {
 		s.pool.Close()
 	}
+	s.stmts.close()
+	s.wal.mu.Lock()
+	if s.wal.f != nil {
+		s.wal.f.Close()
+		s.wal.f = nil
+	}
+	s.wal.mu.Unlock()
 	return errors.Join(errs...)
 }
 
@@ -198,6 +209,9 @@ type Q struct {
 	kind Kind
 	// scope confines record reads (Scoped); zero: the whole workspace.
 	scope Scope
+	// stmts, when set (InTxDeferSync on SQLite), serves prepared statements
+	// that outlive the transaction.
+	stmts *stmtCache
 }
 
 // Read returns a Q on the read pool. Writing through it fails on SQLite.
