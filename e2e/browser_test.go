@@ -15,7 +15,7 @@ import (
 )
 
 // testTimeout bounds one browser test, browser start included.
-const testTimeout = 60 * time.Second
+const testTimeout = 120 * time.Second
 
 // chromiumPath finds the browser: $RIGHTSIZE_CHROMIUM, then the usual names.
 func chromiumPath() string {

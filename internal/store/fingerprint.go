@@ -87,7 +87,7 @@ func (s *Store) tableColumns(ctx context.Context) (map[string][]string, error) {
 			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`)
 	} else {
 		rows, err = s.R.QueryContext(ctx, `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`)
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY m.name, p.cid`) // a contentless FTS5 table cannot be scanned; its shadow tables are read
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: list tables: %w", err)

@@ -46,7 +46,9 @@ func (s *Store) BackendPIDs(ctx context.Context) ([]int, error) {
 // hostile input to prove the run changed nothing. Table names come from the
 // catalogue, never from a caller.
 func (s *Store) AdminTableRowCounts(ctx context.Context) (map[string]int64, error) {
-	q := `SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	// Virtual tables (the contentless FTS5 search index) cannot be scanned;
+	// their shadow tables, which hold the index, are counted.
+	q := `SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name`
 	if s.Kind == Postgres {
 		q = `SELECT table_name FROM information_schema.tables WHERE table_schema=current_schema() AND table_type='BASE TABLE' ORDER BY table_name`
 	}
