@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target of the repository briefly (FUZZTIME each, default
-# 3s; 17 targets fit in about 90 s with the build): a smoke test that the targets still find nothing in a few thousand
-# inputs beyond their committed seed corpora (testdata/fuzz/FuzzX, which
-# `go test ./...` already replays). Targets are found by their declarations,
+# 3s; 17 targets fit in about 90 s with the build): a smoke test that the
+# targets still find nothing in a few thousand inputs beyond their committed
+# seed corpora (testdata/fuzz/FuzzX, which `go test ./...` already replays). Targets are found by their declarations,
 # so a new one is run without touching this script. Longer runs are recorded
 # in docs/reliability.md (Fuzzing).
 #

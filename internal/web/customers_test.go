@@ -50,7 +50,8 @@ func TestCustomerPages(t *testing.T) {
 		// 4 × 300.00 a year = 100.00 a month.
 		ok(t, get(t, e, c, "/customers"), 200, "Initech Customer", "$100.00", "Team", "Active customers", "MRR, last 12 months", `href="/customers/`+fmt.Sprint(acct.ID)+`"`)
 		ok(t, get(t, e, c, "/customers?status=churned"), 200, "No customers match these filters.")
-		ok(t, get(t, e, c, "/customers?status=bogus"), 200, `id="f-status" aria-invalid="true"`)
+		// A bad filter is a 400 with the field marked, like the other lists.
+		ok(t, get(t, e, c, "/customers?status=bogus"), http.StatusBadRequest, `id="f-status" aria-invalid="true"`)
 		page := fmt.Sprintf("/customers/%d", acct.ID)
 		ok(t, get(t, e, c, page), 200, "Initech Customer", "$100.00", "4 × $300.00 / year", "MRR history", "MRR movements", "+$100.00",
 			"renews on", "Record outcome", fmt.Sprintf(`action="/customers/%d/renewals/%d"`, acct.ID, rs[0].ID))
