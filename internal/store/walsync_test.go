@@ -22,6 +22,25 @@ func TestInTxDeferSync(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
+		if st.Kind == store.Postgres {
+			// Test databases commit asynchronously (storetest); this test
+			// needs the production default to see that SET LOCAL does not
+			// leak, so it uses a database of its own set back to it.
+			dsn := storetest.NewPostgresDSN(t)
+			first, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = first.W.ExecContext(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', current_database()); END $$`)
+			first.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st, err = store.Open(ctx, dsn); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+		}
 		w := model.Workspace{Name: "W", Slug: "w", Currency: "USD"}
 		if err := st.InTx(ctx, func(q store.Q) error { return q.CreateWorkspace(ctx, &w) }); err != nil {
 			t.Fatal(err)
