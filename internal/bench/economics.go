@@ -160,19 +160,11 @@ func SeedBook(ctx context.Context, st *store.Store, ws int64, n int, last time.T
 // metrics, staffing comparison) once. The MRR it reports must be the
 // generator's.
 func runEconomics(ctx context.Context, o Options, r *Result) error {
-	n := o.Rows
-	if n <= 0 {
-		n = 100_000
-	}
-	r.Size = n
-	e, err := newDB(ctx, o)
+	e, n, err := startApp(ctx, o, r, 100_000)
 	if err != nil {
 		return err
 	}
 	defer e.close(r)
-	if err := e.openApp(ctx, ""); err != nil {
-		return err
-	}
 	st, ws, econ := e.App.St, e.WS.ID, e.App.Econ
 	last := time.Now().UTC()
 	fmt.Fprintf(o.Out, "seeding %d customers and %d MRR movements…\n", n, 10*n)

@@ -77,6 +77,25 @@ func newDB(ctx context.Context, o Options) (*env, error) {
 
 // openApp opens (and migrates) the app on the database without job workers,
 // and creates the bench workspace.
+// startApp sizes a workload (o.Rows, else def; recorded in r) and opens its
+// database and app; the caller defers e.close(r).
+func startApp(ctx context.Context, o Options, r *Result, def int) (*env, int, error) {
+	n := o.Rows
+	if n <= 0 {
+		n = def
+	}
+	r.Size = n
+	e, err := newDB(ctx, o)
+	if err != nil {
+		return nil, n, err
+	}
+	if err := e.openApp(ctx, ""); err != nil {
+		e.close(r)
+		return nil, n, err
+	}
+	return e, n, nil
+}
+
 func (e *env) openApp(ctx context.Context, baseURL string) error {
 	return e.openAppWorkers(ctx, baseURL, false)
 }

@@ -180,19 +180,11 @@ func seedDealsPart(ctx context.Context, q store.Q, ws int64, n int, owners []int
 // (target < 500 ms), and forecast.PipelineReport (win rates, cycle,
 // velocity) 5 times. Both must see every deal the generator wrote.
 func runForecast(ctx context.Context, o Options, r *Result) error {
-	n := o.Rows
-	if n <= 0 {
-		n = 100_000
-	}
-	r.Size = n
-	e, err := newDB(ctx, o)
+	e, n, err := startApp(ctx, o, r, 100_000)
 	if err != nil {
 		return err
 	}
 	defer e.close(r)
-	if err := e.openApp(ctx, ""); err != nil {
-		return err
-	}
 	st, ws := e.App.St, e.WS.ID
 	fmt.Fprintf(o.Out, "seeding %d deals…\n", n)
 	t0 := time.Now()

@@ -17,19 +17,11 @@ import (
 // is measured from the start of the import (the file is on disk, not in
 // memory).
 func runImport(ctx context.Context, o Options, r *Result) error {
-	n := o.Rows
-	if n <= 0 {
-		n = 100000
-	}
-	r.Size = n
-	e, err := newDB(ctx, o)
+	e, n, err := startApp(ctx, o, r, 100000)
 	if err != nil {
 		return err
 	}
 	defer e.close(r)
-	if err := e.openApp(ctx, ""); err != nil {
-		return err
-	}
 	path := filepath.Join(e.dir, "contacts.csv")
 	f, err := os.Create(path)
 	if err != nil {

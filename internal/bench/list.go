@@ -15,19 +15,11 @@ import (
 // for three filters: the first page of 50 (newest first) timed 100 times
 // (the search 20 times), and the page with its exact count 3 times.
 func runList(ctx context.Context, o Options, r *Result) error {
-	n := o.Rows
-	if n <= 0 {
-		n = 1000000
-	}
-	r.Size = n
-	e, err := newDB(ctx, o)
+	e, n, err := startApp(ctx, o, r, 1000000)
 	if err != nil {
 		return err
 	}
 	defer e.close(r)
-	if err := e.openApp(ctx, ""); err != nil {
-		return err
-	}
 	st, ws := e.App.St, e.WS.ID
 	fmt.Fprintf(o.Out, "seeding %d contacts…\n", n)
 	if err := InsertContacts(ctx, st, ws, n, ListContact); err != nil {
