@@ -406,6 +406,14 @@ func (s *Service) IngestTx(ctx context.Context, q store.Q, ws int64, events []Ev
 			return err
 		}
 		var hist []store.HistoryRecord
+		assigner := s.MQL
+		if b, ok := assigner.(crm.MQLBatchAssigner); ok && len(promos) > 1 {
+			// Many promotions in one batch (an import of events, a burst of
+			// first clicks): the pools are read once, not per contact.
+			if assigner, err = b.ForBatch(ctx, q, ws); err != nil {
+				return err
+			}
+		}
 		if len(promos) > 0 {
 			pids := make([]int64, len(promos))
 			for i, p := range promos {
@@ -441,10 +449,10 @@ func (s *Service) IngestTx(ctx context.Context, q store.Q, ws int64, events []Ev
 					"engagement":       round1(p.eng),
 					"top_contributors": lines,
 				}})
-				if s.MQL != nil {
+				if assigner != nil {
 					c := contacts[sc.ContactID]
 					c.LifecycleStage = "mql"
-					owner, action, detail, err := s.MQL.AssignMQL(ctx, q, ws, c, now)
+					owner, action, detail, err := assigner.AssignMQL(ctx, q, ws, c, now)
 					if err != nil {
 						return err
 					}
