@@ -71,6 +71,7 @@ type engageSigner struct {
 	h       hash.Hash
 	payload []byte
 	sum     []byte
+	sig     []byte // a verified token's decoded signature
 }
 
 type engageKeys struct {
@@ -84,7 +85,7 @@ func (s *Service) signers() *engageKeys {
 	if s.engage == nil || !bytes.Equal(s.engage.secret, s.Secret) {
 		k := &engageKeys{secret: bytes.Clone(s.Secret)}
 		k.pool.New = func() any {
-			return &engageSigner{h: hmac.New(sha256.New, k.secret), payload: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+			return &engageSigner{h: hmac.New(sha256.New, k.secret), payload: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size), sig: make([]byte, 0, 32)}
 		}
 		s.engage = k
 	}
@@ -113,7 +114,7 @@ func (s *Service) signEngage(kind byte, ws, send int64, url string) string {
 // VerifyEngage checks a token's signature in constant time. Engagement tokens
 // do not expire: old newsletters keep working links.
 func VerifyEngage(secret []byte, tok string) (EngageToken, error) {
-	return verifyEngage(tok, func(payload, sig []byte) bool { return hmac.Equal(sig, engageMAC(secret, payload)) })
+	return verifyEngage(tok, nil, nil, func(payload, sig []byte) bool { return hmac.Equal(sig, engageMAC(secret, payload)) })
 }
 
 // verifyEngage is VerifyEngage with the service's pooled keyed HMAC: the
@@ -122,7 +123,9 @@ func (s *Service) verifyEngage(tok string) (EngageToken, error) {
 	k := s.signers()
 	g := k.pool.Get().(*engageSigner)
 	defer k.pool.Put(g)
-	return verifyEngage(tok, func(payload, sig []byte) bool {
+	// The token decodes into the signer's own buffers: no allocation per
+	// request but a click's URL.
+	return verifyEngage(tok, g.payload[:0], g.sig[:0], func(payload, sig []byte) bool {
 		g.h.Reset()
 		g.h.Write([]byte("engage:"))
 		g.h.Write(payload)
@@ -131,16 +134,17 @@ func (s *Service) verifyEngage(tok string) (EngageToken, error) {
 	})
 }
 
-func verifyEngage(tok string, valid func(payload, sig []byte) bool) (EngageToken, error) {
+// verifyEngage decodes tok's payload and signature (appended to pbuf and
+// sbuf, which may be nil), checks them with valid and parses the payload.
+func verifyEngage(tok string, pbuf, sbuf []byte, valid func(payload, sig []byte) bool) (EngageToken, error) {
 	var t EngageToken
 	p, s, ok := strings.Cut(tok, ".")
 	if !ok || len(tok) > 4*maxTrackedURL {
 		return t, ErrBadEngageToken
 	}
-	var buf [512]byte
-	pb, err1 := decodeB64(buf[:0], p)
-	var sbuf [32]byte
-	sb, err2 := decodeB64(sbuf[:0], s)
+	// decodeB64 refuses what RawURLEncoding would skip (CR, LF).
+	pb, err1 := decodeB64(pbuf, p)
+	sb, err2 := decodeB64(sbuf, s)
 	if err1 != nil || err2 != nil || !valid(pb, sb) {
 		return t, ErrBadEngageToken
 	}

@@ -1,11 +1,13 @@
 package mail
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rightsize/rightsize/internal/store"
+	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
 // parseEngageReference is the token payload parser as it was before it
@@ -36,7 +38,7 @@ func parseEngageReference(payload string) (EngageToken, bool) {
 func checkEngageParse(t *testing.T, payload string) {
 	t.Helper()
 	tok := b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString([]byte("sig"))
-	got, err := verifyEngage(tok, func(p, s []byte) bool { return string(p) == payload && string(s) == "sig" })
+	got, err := verifyEngage(tok, nil, nil, func(p, s []byte) bool { return string(p) == payload && string(s) == "sig" })
 	want, ok := parseEngageReference(payload)
 	if (err == nil) != ok || got != want {
 		t.Errorf("payload %q: got %+v, %v; the reference parser %+v, %v", payload, got, err, want, ok)
@@ -67,4 +69,26 @@ func FuzzEngagePayload(f *testing.F) {
 		}
 		checkEngageParse(t, payload)
 	})
+}
+
+// The open pixel verifies a token per request: it decodes into the pooled
+// signer's buffers, so an open token costs at most one allocation (the
+// string-to-bytes copy of its payload) and a click's adds its URL.
+func TestVerifyEngageAllocs(t *testing.T) {
+	st := storetest.New(t, store.SQLite)
+	s, err := New(context.Background(), st, Options{BaseURL: "https://crm.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := s.signEngage('o', 12, 345678, "")
+	click := s.signEngage('c', 12, 345678, "https://www.example.com/pricing?plan=pro&n=3")
+	if _, err := s.verifyEngage(open); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = s.verifyEngage(open) }); n > 1 {
+		t.Errorf("verifying an open token: %v allocations, want at most 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = s.verifyEngage(click) }); n > 3 {
+		t.Errorf("verifying a click token: %v allocations, want at most 3", n)
+	}
 }
