@@ -182,7 +182,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, withWorkers 
 	}
 	// Open/click requests are answered before their event is on disk, within
 	// a bound (docs/mail.md "Open and click tracking").
-	a.Mail.EngageEarlyAck = mail.EngageEarlyAckDefault
+	a.Mail.EngageEarlyAck = cfg.EngageEarlyAck
 	if st.Kind == store.Postgres {
 		// Open/click group commits: several in flight, so one batch's round
 		// trips and commit overlap the others'.

@@ -46,6 +46,11 @@ type Config struct {
 	// MailFrom is the From address of the install's own mail (password reset
 	// links); empty: no-reply@ the base URL's host.
 	MailFrom string `json:"mail_from"`
+	// EngageEarlyAck is how many answered open-pixel and click events may
+	// wait for the disk (docs/mail.md "Open and click tracking"): a request
+	// is answered at once while fewer are waiting, and a crash loses at most
+	// that many. 0 answers each request only once its event is durable.
+	EngageEarlyAck int `json:"engage_early_ack"`
 }
 
 // Serve roles.
@@ -70,6 +75,7 @@ func Defaults() Config {
 		SMTPPort:        587,
 		SMTPTLS:         "starttls-mandatory",
 		SMTPConns:       8,
+		EngageEarlyAck:  2048,
 	}
 }
 
@@ -190,6 +196,8 @@ func decodeFile(b []byte, c *Config) error {
 			err = json.Unmarshal(v, &c.SMTPTLS)
 		case "smtp_conns":
 			err = json.Unmarshal(v, &c.SMTPConns)
+		case "engage_early_ack":
+			err = json.Unmarshal(v, &c.EngageEarlyAck)
 		case "mail_secret":
 			err = json.Unmarshal(v, &c.MailSecret)
 		case "mail_hook_secret":
@@ -242,7 +250,7 @@ func fromEnv(c *Config) error {
 	str("RIGHTSIZE_MAIL_HOOK_SECRET", &c.MailHookSecret)
 	str("RIGHTSIZE_MAIL_FROM", &c.MailFrom)
 	str("RIGHTSIZE_ROLE", &c.Role)
-	for k, dst := range map[string]*int{"RIGHTSIZE_SMTP_PORT": &c.SMTPPort, "RIGHTSIZE_SMTP_CONNS": &c.SMTPConns} {
+	for k, dst := range map[string]*int{"RIGHTSIZE_SMTP_PORT": &c.SMTPPort, "RIGHTSIZE_SMTP_CONNS": &c.SMTPConns, "RIGHTSIZE_ENGAGE_EARLY_ACK": &c.EngageEarlyAck} {
 		if v, ok := os.LookupEnv(k); ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -308,6 +316,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTPConns < 1 || c.SMTPConns > 100 {
 		errs = append(errs, fmt.Sprintf("smtp_conns %d: want 1..100", c.SMTPConns))
+	}
+	if c.EngageEarlyAck < 0 || c.EngageEarlyAck > 50000 {
+		errs = append(errs, fmt.Sprintf("engage_early_ack %d: want 0..50000 (0: answer opens and clicks only once stored)", c.EngageEarlyAck))
 	}
 	if c.MailFrom != "" && (!strings.Contains(c.MailFrom, "@") || strings.ContainsAny(c.MailFrom, "\r\n<> ")) {
 		errs = append(errs, fmt.Sprintf("mail_from %q: want a plain address like no-reply@example.com", c.MailFrom))

@@ -55,8 +55,9 @@ const (
 	// commits for less CPU an event, at no cost in response time.
 	engageEarlyLinger = 10 * time.Millisecond
 	engageEarlyRows   = 1024
-	// EngageEarlyAckDefault is the app's Service.EngageEarlyAck: at 25,000
-	// requests a second, about 80 ms of events.
+	// EngageEarlyAckDefault is the app's Service.EngageEarlyAck unless
+	// configured (config engage_early_ack): at 25,000 requests a second,
+	// about 80 ms of events.
 	EngageEarlyAckDefault = 2048
 )
 
@@ -85,7 +86,8 @@ type engageWriter struct {
 	closed bool
 	// Guarded by mu: the queued jobs whose request waits (the writer does
 	// not linger for company while one does), the early-answered events not
-	// yet durable, and the callers of Sync waiting for that to reach zero.
+	// yet durable, and the callers of SyncEngagement waiting for that to
+	// reach zero.
 	waiting  int
 	unsynced int
 	idle     []chan struct{}

@@ -93,7 +93,8 @@ type Service struct {
 	// the disk: 0 (the default) answers a request only once its event is
 	// durable; N > 0 answers at once while fewer than N answered events are
 	// not yet durable — a crash loses at most those N (engage_writer.go).
-	// The app sets EngageEarlyAckDefault.
+	// The app sets it from its config (engage_early_ack, default
+	// EngageEarlyAckDefault).
 	EngageEarlyAck int
 	// ScoreLater, when set, enqueues the scoring of first human opens and
 	// clicks as an EngageScoreArgs job in the writer's transaction (the app
