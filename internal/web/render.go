@@ -23,10 +23,14 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// views holds one parsed template set per page: the layout and the shared
-// partials, plus the page's own file.
+// views is one parsed template set shared by every page: the partials once,
+// and per page its own copy of the layout ("layout:<page>") calling the
+// page's content ("content:<page>"). A set per page (a clone of the layout
+// and every partial, ~400 KB of parse trees each) held 21 MB for 50 pages —
+// a third of an idle server's memory (docs/benchmarks.md, idle RSS).
 type views struct {
-	pages map[string]*template.Template
+	set   *template.Template
+	pages map[string]bool
 }
 
 // view is what every page template receives.
@@ -96,29 +100,52 @@ func loadViews(a *assets) *views {
 		// checked: is v one of a "checks" field's comma-separated values?
 		"checked": func(vals, v string) bool { return slices.Contains(strings.Split(vals, ","), v) },
 	}
-	base := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials/*.html"))
-	v := &views{pages: map[string]*template.Template{}}
+	set := template.Must(template.New("base").Funcs(funcs).ParseFS(templateFS, "templates/partials/*.html"))
+	layout := mustRead("templates/layout.html")
+	v := &views{set: set, pages: map[string]bool{}}
 	pages, err := fs.Glob(templateFS, "templates/pages/*.html")
 	if err != nil {
 		panic(err)
 	}
 	for _, p := range pages {
-		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, p))
-		v.pages[strings.TrimSuffix(path.Base(p), ".html")] = t
+		name := strings.TrimSuffix(path.Base(p), ".html")
+		lay, n := replaceCount(layout, `{{define "layout" -}}`, `{{define "layout:`+name+`" -}}`)
+		if n != 1 {
+			panic(fmt.Sprintf("web: templates/layout.html must define \"layout\" once (found %d)", n))
+		}
+		lay, _ = replaceCount(lay, `{{template "content"`, `{{template "content:`+name+`"`)
+		page, n := replaceCount(mustRead(p), `{{define "content"}}`, `{{define "content:`+name+`"}}`)
+		if n != 1 {
+			panic(fmt.Sprintf("web: %s must define \"content\" once (found %d)", p, n))
+		}
+		template.Must(set.New(p).Parse(lay + page))
+		v.pages[name] = true
 	}
 	return v
+}
+
+func mustRead(name string) string {
+	b, err := fs.ReadFile(templateFS, name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// replaceCount is strings.ReplaceAll that also says how many it replaced.
+func replaceCount(s, old, new string) (string, int) {
+	return strings.ReplaceAll(s, old, new), strings.Count(s, old)
 }
 
 // render executes a page into a buffer first, so a template error becomes a clean
 // 500 page instead of half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
-	t, ok := u.views.pages[page]
-	if !ok {
+	if !u.views.pages[page] {
 		u.serverError(w, r, v.S, fmt.Errorf("web: no page template %q", page))
 		return
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := u.views.set.ExecuteTemplate(&buf, "layout:"+page, v); err != nil {
 		if page == "error" {
 			slog.ErrorContext(r.Context(), "render error page", "err", err)
 			http.Error(w, "internal error", http.StatusInternalServerError)
