@@ -227,6 +227,7 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 	r.add(below("accepted − stored", lost, "events", 1))
 	r.add(plain("stored", float64(stored), "events"))
 	r.add(plain("dropped (queue full)", float64(stats.Dropped), "events"))
+	r.add(plain("answered only once stored", float64(stats.Waited), "requests"))
 	if n := g.other.Load(); n > 0 {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d answers were not %d", n, want))
 	}

@@ -67,6 +67,10 @@ type EngageStats struct {
 	Unknown  int64 // valid token, but the send is gone: nothing to attach to
 	Dropped  int64 // queue full, or the write failed: answered, not stored
 	Commits  int64 // transactions
+	// Waited counts requests answered only once their event was stored
+	// (no early answer: EngageEarlyAck is 0 or its bound was reached, or a
+	// click whose send was not remembered).
+	Waited int64
 }
 
 type engageJob struct {
@@ -100,7 +104,7 @@ type engageWriter struct {
 	toSync   chan syncBatch
 	syncDone chan struct{}
 
-	recorded, unknown, dropped, commits atomic.Int64
+	recorded, unknown, dropped, commits, waited atomic.Int64
 	// inflight counts events taken from the queue and not yet answered.
 	inflight atomic.Int64
 
@@ -287,7 +291,7 @@ func (s *Service) EngageStats() EngageStats {
 	if w == nil {
 		return EngageStats{}
 	}
-	return EngageStats{Recorded: w.recorded.Load(), Unknown: w.unknown.Load(), Dropped: w.dropped.Load(), Commits: w.commits.Load()}
+	return EngageStats{Recorded: w.recorded.Load(), Unknown: w.unknown.Load(), Dropped: w.dropped.Load(), Commits: w.commits.Load(), Waited: w.waited.Load()}
 }
 
 var errEngageFull = errors.New("mail: engagement queue full")
@@ -340,6 +344,7 @@ func (s *Service) record(ctx context.Context, t EngageToken, ua string) (int64, 
 		w.unsynced++
 	} else {
 		w.waiting++
+		w.waited.Add(1)
 		j.done = make(chan error, 1)
 	}
 	w.queue = append(w.queue, j)
