@@ -35,6 +35,9 @@ type Options struct {
 	// CPUProfile, when set, is written with a CPU profile of the measured
 	// phase only (not the data generation).
 	CPUProfile string
+	// EarlyAck, when set, is the app's engage_early_ack for pixel and click
+	// (nil: the product's default).
+	EarlyAck *int
 }
 
 // Figure is one measured value, with the target when it has one.

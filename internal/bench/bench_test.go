@@ -104,6 +104,13 @@ func TestWorkloads(t *testing.T) {
 			if got := figure(t, r, "events accepted").Value; got <= 0 || int(got)%50 != 0 {
 				t.Errorf("ingest accepted %v events, want a positive multiple of 50", got)
 			}
+			// --early-ack 0: no early answers, every request waits for its
+			// event to be stored (the counter the bench prints says so).
+			zero := 0
+			r = run("pixel", bench.Options{Rows: 50, Duration: 300 * time.Millisecond, Conns: 8, EarlyAck: &zero})
+			if waited, answered := figure(t, r, "answered only once stored").Value, figure(t, r, "requests answered").Value; answered <= 0 || waited != answered {
+				t.Errorf("pixel with early-ack 0: %v of %v requests waited for the disk, want all", waited, answered)
+			}
 			if kind == store.SQLite {
 				// One store is enough for the helper-process workloads.
 				r = run("send", bench.Options{Rows: 200})

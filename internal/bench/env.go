@@ -106,6 +106,9 @@ func (e *env) openAppWorkers(ctx context.Context, baseURL string, workers bool) 
 	cfg := config.Defaults()
 	cfg.DB = e.DB
 	cfg.BaseURL = baseURL
+	if e.o.EarlyAck != nil {
+		cfg.EngageEarlyAck = *e.o.EarlyAck
+	}
 	a, err := app.Open(ctx, cfg, e.o.Log, workers)
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	drain := fs.Bool("drain", true, "due: after the dispatch, run every enqueued range in this process")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	logLevel := fs.String("log-level", "", "show the app's log at this level (default: discarded)")
+	earlyAck := fs.Int("early-ack", -1, "pixel, click: engage_early_ack, answered events that may wait for the disk (-1: the product's default; 0: answer only once stored)")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the measured phase to this file (go tool pprof)")
 	// The workload name comes first; flags follow it.
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -59,6 +60,12 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		o.Log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
 	} else {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	switch {
+	case *earlyAck > 50000:
+		return usagef("--early-ack %d: want -1 (the default) or 0..50000", *earlyAck)
+	case *earlyAck >= 0:
+		o.EarlyAck = earlyAck
 	}
 	o.Out = e.stderr
 	o.NoDrain = !*drain
