@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -36,8 +37,8 @@ func TestEngagementEarlyAck(t *testing.T) {
 		}) bool {
 			return strings.Contains(rec.Header().Get("Location"), "&"+mail.IdentifyParam+"=")
 		}
-		// The first click waits for the writer (the send is not known yet),
-		// which resolves the contact.
+		// The first click reads the send's facts once (learnSend); later
+		// ones find them remembered.
 		if rec := get(mux, click, humanUA); rec.Code != http.StatusFound || !identified(rec) {
 			t.Fatalf("first click: %d %v", rec.Code, rec.Header())
 		}
@@ -78,6 +79,61 @@ func TestEngagementEarlyAck(t *testing.T) {
 		}
 		if s := f.svc.EngageStats(); s.Recorded != 16 || s.Dropped != 0 {
 			t.Fatalf("stats %+v", s)
+		}
+	})
+}
+
+// The first click of a delivered send is answered at once too: one read of
+// the send gives the contact, so the redirect carries the identify token
+// while the writer is held up; the event is stored once the writer goes on.
+func TestFirstClickAnsweredEarly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f, snd, html, mux := engageFixture(t, st, true)
+		f.svc.EngageEarlyAck = 1000
+		ctx := context.Background()
+		var click string
+		for _, h := range hrefs(html) {
+			if strings.HasPrefix(h, "https://crm.test/c/") {
+				click = h
+				break
+			}
+		}
+		f.now = f.now.Add(time.Minute) // past the machine window
+		// Hold the writer up: SQLite's one write connection in a
+		// transaction; on PostgreSQL the events table locked against
+		// inserts (reads of the sends go on).
+		tx, err := st.W.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if st.Kind == store.Postgres {
+			if _, err := tx.ExecContext(ctx, "LOCK TABLE mail_events IN EXCLUSIVE MODE"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		answered := make(chan *httptest.ResponseRecorder, 1)
+		go func() { answered <- get(mux, click, humanUA) }()
+		select {
+		case rec := <-answered:
+			if rec.Code != http.StatusFound || !strings.Contains(rec.Header().Get("Location"), "&"+mail.IdentifyParam+"=") {
+				t.Fatalf("first click: %d %v", rec.Code, rec.Header())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the first click waited for the held writer")
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.SyncEngagement(ctx); err != nil {
+			t.Fatal(err)
+		}
+		es := events(t, st, f.ws, snd.ID)
+		if len(es) != 1 || es[0].Kind != store.MailClick || es[0].Machine || !es[0].Scored {
+			t.Fatalf("events %+v; want one human click, scored", es)
+		}
+		if s := f.svc.EngageStats(); s.Waited != 0 || s.Recorded != 1 {
+			t.Fatalf("stats %+v; want 1 recorded, none waited", s)
 		}
 	})
 }
