@@ -27,8 +27,9 @@ import (
 //     process or the machine loses at most the N answered events not yet
 //     durable (about N ÷ the request rate, plus one commit); a failed write of
 //     an answered event is logged and counted as dropped, never silent. A
-//     click is answered at once only when its send is known (remembered), so
-//     the redirect can carry the contact's identify token; else it waits.
+//     click is answered at once only when its send's facts are known
+//     (remembered, or read once: learnSend), so the redirect can carry the
+//     contact's identify token; else it waits.
 //
 // Waiting buys the client nothing here: a mail client does not retry a pixel,
 // nor a browser a redirect, so an event whose request failed in a crash is
@@ -69,7 +70,7 @@ type EngageStats struct {
 	Commits  int64 // transactions
 	// Waited counts requests answered only once their event was stored
 	// (no early answer: EngageEarlyAck is 0 or its bound was reached, or a
-	// click whose send was not remembered).
+	// click whose send's facts could not be read).
 	Waited int64
 }
 
