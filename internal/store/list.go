@@ -93,6 +93,20 @@ func (b *listBuilder) arg(v any) string {
 	return "$" + strconv.Itoa(len(b.args))
 }
 
+// likeText is the text a "contains" or free-text LIKE is matched against,
+// the pattern being lower-cased: LOWER(COALESCE(col, '')) on PostgreSQL,
+// whose LIKE is case-sensitive. On SQLite without the LOWER: its LIKE ignores
+// ASCII case and its LOWER folds ASCII only, so LOWER changes no answer
+// (TestListSearchMatchesLike) and only cost a string copy per row and column
+// — most of a search that reads every row, such as a two-letter term, which
+// the trigram index cannot narrow (docs/benchmarks.md).
+func (b *listBuilder) likeText(col string) string {
+	if b.kind == SQLite {
+		return "COALESCE(" + col + ",'')"
+	}
+	return "LOWER(COALESCE(" + col + ",''))"
+}
+
 func (b *listBuilder) customExpr(key string, numeric bool) string {
 	if b.kind == Postgres {
 		e := "(custom->>" + b.arg(key) + ")"
@@ -224,7 +238,7 @@ func (b *listBuilder) cond(f Filter, col string, v any) error {
 		}
 		s := fmt.Sprint(v)
 		s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(s))
-		b.where = append(b.where, "LOWER(COALESCE("+col+",'')) LIKE "+b.arg("%"+s+"%")+` ESCAPE '\'`)
+		b.where = append(b.where, b.likeText(col)+" LIKE "+b.arg("%"+s+"%")+` ESCAPE '\'`)
 	case f.Op == "empty":
 		want := strings.ToLower(f.Value) != "false"
 		if want {
@@ -415,7 +429,7 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		pat := b.arg("%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%")
 		var ors []string
 		for _, c := range spec.search {
-			ors = append(ors, "LOWER(COALESCE("+c+",'')) LIKE "+pat+` ESCAPE '\'`)
+			ors = append(ors, b.likeText(c)+" LIKE "+pat+` ESCAPE '\'`)
 		}
 		b.where = append(b.where, "("+strings.Join(ors, " OR ")+")")
 	}
