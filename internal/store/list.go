@@ -94,7 +94,7 @@ func (b *listBuilder) arg(v any) string {
 }
 
 // likeText is the text a "contains" or free-text LIKE is matched against,
-// the pattern being lower-cased: LOWER(COALESCE(col, ”)) on PostgreSQL,
+// the pattern being lower-cased: the column lower-cased (NULL as empty) on PostgreSQL,
 // whose LIKE is case-sensitive. On SQLite without the LOWER: its LIKE ignores
 // ASCII case and its LOWER folds ASCII only, so LOWER changes no answer
 // (TestListSearchMatchesLike) and only cost a string copy per row and column
