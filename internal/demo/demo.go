@@ -74,6 +74,8 @@ type gen struct {
 	// SQLs; repHash is the team's (unknown) password hash.
 	made    []madeDeal
 	repHash string
+	// created is each contact's backdated creation (lifecycle).
+	created map[int64]time.Time
 }
 
 type madeDeal struct {
@@ -122,7 +124,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Result, error) {
 		return res, err
 	}
 	err = st.InTx(ctx, func(q store.Q) error {
-		g := &gen{ctx: ctx, q: q, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.Now, owners: map[string][]int64{}, res: &res}
+		g := &gen{ctx: ctx, q: q, r: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15)), now: o.Now, owners: map[string][]int64{}, res: &res, created: map[int64]time.Time{}}
 		g.subs = &subscriptions.Service{St: st, Now: func() time.Time { return o.Now }}
 		w := model.Workspace{Name: "Northwind Software (demo)", Slug: o.Slug, Currency: "USD"}
 		if err := q.CreateWorkspace(ctx, &w); err != nil {
@@ -279,6 +281,9 @@ func (g *gen) contacts() error {
 			if err := g.q.CreateContact(g.ctx, g.ws, &c); err != nil {
 				return fmt.Errorf("demo: contact: %w", err)
 			}
+			if err := g.lifecycle(c.ID, stage); err != nil {
+				return err
+			}
 			a.contacts = append(a.contacts, c.ID)
 			g.res.Contacts++
 			if stage == "lead" {
@@ -287,6 +292,54 @@ func (g *gen) contacts() error {
 			if stage == "mql" && a.OwnerID != nil {
 				g.mqls = append(g.mqls, mqlRef{id: c.ID, owner: *a.OwnerID, motion: a.Motion})
 			}
+		}
+	}
+	return nil
+}
+
+// lifecyclePaths are the stages a demo contact went through to reach its
+// current one, oldest first.
+var lifecyclePaths = map[string][][]string{
+	"subscriber":  {{"subscriber"}},
+	"lead":        {{"lead"}, {"subscriber", "lead"}},
+	"mql":         {{"lead", "mql"}},
+	"sql":         {{"lead", "mql", "sql"}},
+	"opportunity": {{"lead", "mql", "sql", "opportunity"}},
+	"customer":    {{"lead", "mql", "sql", "opportunity", "customer"}},
+	"nurture":     {{"lead", "mql", "nurture"}, {"lead", "nurture"}},
+}
+
+// stageDays is how many days a contact took to enter a stage: a minimum and a
+// random spread.
+var stageDays = map[string][2]int{"lead": {3, 30}, "mql": {2, 20}, "sql": {1, 10}, "opportunity": {3, 21}, "customer": {14, 60}, "nurture": {5, 30}}
+
+// lifecycle backdates contact id's creation and records the stage changes
+// that brought it to stage, as the product records them (an "updated"
+// history entry with lifecycle_stage [from, to]), so the funnel report and
+// the dashboard show conversions and days between stages instead of every
+// contact created today in its final stage.
+func (g *gen) lifecycle(id int64, stage string) error {
+	paths := lifecyclePaths[stage]
+	if paths == nil {
+		return nil
+	}
+	path := paths[g.r.IntN(len(paths))]
+	gaps := make([]time.Duration, len(path))
+	var span time.Duration
+	for i, s := range path[1:] {
+		d := stageDays[s]
+		gaps[i+1] = time.Duration(d[0]*24+g.r.IntN(d[1]*24)) * time.Hour
+		span += gaps[i+1]
+	}
+	at := g.now.Add(-span - time.Duration(48+g.r.IntN(240*24))*time.Hour).Truncate(time.Minute)
+	if err := g.q.SetContactCreatedAt(g.ctx, g.ws, id, at); err != nil {
+		return fmt.Errorf("demo: contact history: %w", err)
+	}
+	g.created[id] = at
+	for i := 1; i < len(path); i++ {
+		at = at.Add(gaps[i])
+		if err := g.q.AddHistoryAt(g.ctx, g.ws, "contact", id, "updated", map[string]any{"lifecycle_stage": []string{path[i-1], path[i]}}, "demo", at); err != nil {
+			return fmt.Errorf("demo: contact history: %w", err)
 		}
 	}
 	return nil
@@ -595,6 +648,13 @@ func (g *gen) disqualify() error {
 			roll -= w.weight
 		}
 		at := g.now.Add(-time.Duration(g.r.IntN(89*24*60)) * time.Minute).Truncate(time.Minute)
+		if c0, ok := g.created[c.ID]; ok && !at.After(c0) {
+			// Not before the lead existed: a day or more after.
+			at = c0.Add(time.Duration(24+g.r.IntN(24*14)) * time.Hour)
+			if at.After(g.now) {
+				at = g.now
+			}
+		}
 		var by *int64
 		if len(ldrs) > 0 {
 			by = &ldrs[g.r.IntN(len(ldrs))]
@@ -604,6 +664,9 @@ func (g *gen) disqualify() error {
 			return fmt.Errorf("demo: disqualify: %w", err)
 		}
 		if err := g.q.InsertDisqualificationAt(g.ctx, g.ws, c.ID, reason, "", by, at); err != nil {
+			return fmt.Errorf("demo: disqualify: %w", err)
+		}
+		if err := g.q.AddHistoryAt(g.ctx, g.ws, "contact", c.ID, "updated", map[string]any{"lifecycle_stage": []string{"lead", "disqualified"}, "reason": reason}, "demo", at); err != nil {
 			return fmt.Errorf("demo: disqualify: %w", err)
 		}
 		g.res.Disqualified++

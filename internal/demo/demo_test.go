@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rightsize/rightsize/internal/demo"
+	"github.com/rightsize/rightsize/internal/funnel"
 	"github.com/rightsize/rightsize/internal/store"
 	"github.com/rightsize/rightsize/internal/store/storetest"
 	"github.com/rightsize/rightsize/internal/subscriptions"
@@ -73,6 +74,32 @@ func TestSeedIsDeterministicAndRealistic(t *testing.T) {
 			if err != nil || *p.Total != want {
 				t.Errorf("segment %s: %v %v", seg, p.Total, err)
 			}
+		}
+		// The funnel of the last 90 days shows contacts moving between
+		// stages (the demo's lifecycle history), not every contact created
+		// today in its final stage: each step converts some, in some days.
+		fr, err := funnel.Report(ctx, st, r1.Workspace.ID, funnel.Params{From: now.AddDate(0, 0, -89), To: now, By: "motion"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range fr.Total.Conversions {
+			if c.Denominator == 0 || c.Converted == 0 || c.Converted >= c.Denominator {
+				t.Errorf("funnel %s → %s: %d of %d converted; want some, not all", c.From, c.To, c.Converted, c.Denominator)
+			}
+		}
+		for _, d := range fr.Total.Durations {
+			if d.N == 0 || d.MedianDays == nil || *d.MedianDays < 1 {
+				t.Errorf("funnel %s → %s: %d durations, median %v days", d.From, d.To, d.N, d.MedianDays)
+			}
+		}
+		dq := 0
+		for _, e := range fr.Total.Exits {
+			if e.Stage == "disqualified" {
+				dq = e.Count
+			}
+		}
+		if dq == 0 {
+			t.Errorf("funnel exits %+v: no disqualified leads in the last 90 days", fr.Total.Exits)
 		}
 		// Customers from the won deals, with a year of MRR movements that add up.
 		if r1.Customers != r2.Customers || r1.Subscriptions != r2.Subscriptions || r1.Customers < 50 || r1.Subscriptions < r1.Customers {
