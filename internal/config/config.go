@@ -75,7 +75,7 @@ func Defaults() Config {
 		SMTPPort:        587,
 		SMTPTLS:         "starttls-mandatory",
 		SMTPConns:       8,
-		EngageEarlyAck:  2048,
+		EngageEarlyAck:  8192,
 	}
 }
 

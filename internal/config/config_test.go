@@ -8,12 +8,12 @@ import (
 	"testing"
 )
 
-// engage_early_ack: 2048 by default, set from the file or the environment
+// engage_early_ack: 8192 by default, set from the file or the environment
 // (the environment wins), 0 allowed (answer each open and click once
 // stored), and a bad value is an error that names the setting.
 func TestEngageEarlyAck(t *testing.T) {
-	if d := Defaults().EngageEarlyAck; d != 2048 {
-		t.Fatalf("default %d, want 2048", d)
+	if d := Defaults().EngageEarlyAck; d != 8192 {
+		t.Fatalf("default %d, want 8192", d)
 	}
 	// Each case in its own subtest: t.Setenv lasts until its test ends.
 	load := func(file string, env map[string]string) (c Config, err error) {

@@ -58,8 +58,10 @@ const (
 	engageEarlyRows   = 1024
 	// EngageEarlyAckDefault is the app's Service.EngageEarlyAck unless
 	// configured (config engage_early_ack): at 25,000 requests a second,
-	// about 80 ms of events.
-	EngageEarlyAckDefault = 2048
+	// about 330 ms of events. The bound is reached only when commits fall
+	// behind; 2,048 was reached whenever a SQLite commit took 20–30 ms under
+	// load, and the requests that then waited were the p99 (docs/benchmarks.md).
+	EngageEarlyAckDefault = 8192
 )
 
 // EngageStats counts what the open/click endpoints did with events.
