@@ -337,6 +337,7 @@ type HistoryRecord struct {
 	Action     string
 	Detail     any
 	Actor      string
+	At         time.Time // when it happened; zero: now (set it only to load history that happened elsewhere)
 }
 
 // AddHistories records many changes of ws at once (AddHistory in bulk).
@@ -345,7 +346,11 @@ func (q Q) AddHistories(ctx context.Context, ws int64, hs []HistoryRecord) error
 	head := `INSERT INTO record_history (workspace_id, object_type, object_id, action, detail, actor, created_at) VALUES `
 	return q.scoringInsert(ctx, head, "", 7, len(hs), func(i int, args []any) []any {
 		h := &hs[i]
-		return append(args, ws, h.ObjectType, h.ObjectID, h.Action, encodeJSON(h.Detail), h.Actor, now)
+		at := now
+		if !h.At.IsZero() {
+			at = h.At.UTC().Truncate(time.Microsecond)
+		}
+		return append(args, ws, h.ObjectType, h.ObjectID, h.Action, encodeJSON(h.Detail), h.Actor, at)
 	})
 }
 
