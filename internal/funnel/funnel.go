@@ -7,7 +7,6 @@ package funnel
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -177,22 +176,16 @@ func Report(ctx context.Context, st *store.Store, ws int64, p Params) (Result, e
 			acc.add(cur)
 		}
 	}
-	err := st.Read().FunnelRows(ctx, ws, end, func(r store.FunnelRow) error {
+	err := st.Read().FunnelRows(ctx, ws, start, end, func(r store.FunnelRow) error {
 		if cur == nil || r.ContactID != curID {
 			flush()
 			cur = &contact{source: r.Source, motion: r.Motion, stage: r.Stage, created: r.CreatedAt}
 			curID = r.ContactID
 		}
-		if r.Detail == nil {
-			return nil
-		}
-		var d struct {
-			Stage []string `json:"lifecycle_stage"`
-		}
-		if json.Unmarshal(r.Detail, &d) != nil || len(d.Stage) != 2 || d.Stage[0] == d.Stage[1] {
+		if !r.Change || r.From == r.To {
 			return nil // not a lifecycle change
 		}
-		cur.changes = append(cur.changes, change{from: d.Stage[0], to: d.Stage[1], at: r.At})
+		cur.changes = append(cur.changes, change{from: r.From, to: r.To, at: r.At})
 		return nil
 	})
 	if err != nil {

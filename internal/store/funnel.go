@@ -9,29 +9,67 @@ import (
 
 // FunnelRow is one row of the funnel report's stream: a contact (its source, the
 // motion of its account, its current stage and creation time) joined with one of
-// its "updated" history entries, oldest first per contact. A contact without
-// history comes once with a nil Detail and a zero At.
+// its lifecycle-stage changes, oldest entry first per contact. A contact without
+// one comes once with Change false.
 type FunnelRow struct {
 	ContactID int64
 	Source    string
 	Motion    string // accounts.motion; "" when the contact has no account or it has none
 	Stage     string // current lifecycle stage
 	CreatedAt time.Time
-	Detail    []byte    // the history entry's JSON detail (nil: no entry)
+	Change    bool      // the row carries a stage change: From → To at At
+	From, To  string    // the change's stages ("" for a JSON null); may be equal
 	At        time.Time // when the history entry was recorded
 }
 
-// FunnelRows streams the contacts of ws created before until, each with its
-// "updated" history entries, ordered by contact then entry. It is one query: the
-// caller folds the rows per contact (the detail is parsed in Go, so both dialects
-// share the statement) and never keeps more than one contact's entries.
-func (q Q) FunnelRows(ctx context.Context, ws int64, until time.Time, fn func(FunnelRow) error) error {
-	rows, err := q.db.QueryContext(ctx, `SELECT c.id, c.source, COALESCE(a.motion, ''), c.lifecycle_stage, c.created_at, h.detail, h.created_at
-		FROM contacts c
+// stageChangeLike pre-filters record_history for entries whose detail names a
+// lifecycle_stage: every writer stores the detail with encodeJSON (json.Marshal,
+// no spaces), so a stage change always contains this text. It is a superset
+// (LIKE's _ matches any character; SQLite's LIKE ignores case); stageChange
+// decides.
+const stageChangeLike = `h.detail LIKE '%"lifecycle_stage":%'`
+
+// stageChange is the SQL condition that h.detail is a lifecycle change as the
+// funnel has always read it — a JSON object whose "lifecycle_stage" is an
+// array of exactly two strings or nulls — and stageFrom/stageTo extract the
+// two (null as ""). SQLite guards with json_valid because its JSON functions
+// raise an error on malformed text; PostgreSQL 15 has no such test, so there a
+// malformed detail that passes stageChangeLike fails the query (every writer
+// stores json.Marshal output, so there is none).
+func (q Q) stageChange() (cond, from, to string) {
+	if q.kind == Postgres {
+		j := `(h.detail::jsonb -> 'lifecycle_stage')`
+		return `jsonb_typeof(` + j + `) = 'array' AND ` + j + ` -> 2 IS NULL AND jsonb_typeof(` + j + ` -> 0) IN ('string', 'null') AND jsonb_typeof(` + j + ` -> 1) IN ('string', 'null')`,
+			`COALESCE(` + j + ` ->> 0, '')`, `COALESCE(` + j + ` ->> 1, '')`
+	}
+	return `CASE WHEN json_valid(h.detail) THEN json_type(h.detail, '$.lifecycle_stage') = 'array' AND json_type(h.detail, '$.lifecycle_stage[2]') IS NULL
+			AND json_type(h.detail, '$.lifecycle_stage[0]') IN ('text', 'null') AND json_type(h.detail, '$.lifecycle_stage[1]') IN ('text', 'null') END`,
+		`COALESCE(json_extract(h.detail, '$.lifecycle_stage[0]'), '')`, `COALESCE(json_extract(h.detail, '$.lifecycle_stage[1]'), '')`
+}
+
+// FunnelRows streams the contacts of ws that can count in the window
+// [start, end) — created in it, or created before end with a lifecycle change
+// recorded in it — each with all its "updated" lifecycle changes (before, in
+// and after the window: the first says which stage the contact was created in,
+// and the caller stops at end), ordered by contact then entry. Contacts
+// created before start that did not change stage in the window are not read:
+// none of their reach times can fall in it. The caller folds the rows per
+// contact and keeps its own check that From and To differ.
+func (q Q) FunnelRows(ctx context.Context, ws int64, start, end time.Time, fn func(FunnelRow) error) error {
+	cond, from, to := q.stageChange()
+	rows, err := q.db.QueryContext(ctx, `WITH cand AS (
+			SELECT id FROM contacts WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
+			UNION
+			SELECT h.object_id FROM record_history h WHERE h.workspace_id = $1 AND h.object_type = 'contact' AND h.action = 'updated'
+				AND h.created_at >= $2 AND h.created_at < $3 AND `+stageChangeLike+`
+		)
+		SELECT c.id, c.source, COALESCE(a.motion, ''), c.lifecycle_stage, c.created_at, h.created_at, `+from+`, `+to+`
+		FROM cand JOIN contacts c ON c.workspace_id = $1 AND c.id = cand.id
 		LEFT JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
 		LEFT JOIN record_history h ON h.workspace_id = c.workspace_id AND h.object_type = 'contact' AND h.object_id = c.id AND h.action = 'updated'
-		WHERE c.workspace_id = $1 AND c.created_at < $2
-		ORDER BY c.id, h.id`, ws, until.UTC())
+			AND `+stageChangeLike+` AND (`+cond+`)
+		WHERE c.created_at < $3
+		ORDER BY c.id, h.id`, ws, start.UTC(), end.UTC())
 	if err != nil {
 		return fmt.Errorf("store: funnel: %w", err)
 	}
@@ -39,17 +77,13 @@ func (q Q) FunnelRows(ctx context.Context, ws int64, until time.Time, fn func(Fu
 	for rows.Next() {
 		var r FunnelRow
 		var created, at dbTime
-		var detail jsonText
-		var src, motion sql.NullString
-		if err := rows.Scan(&r.ContactID, &src, &motion, &r.Stage, &created, &detail, &at); err != nil {
+		var src, motion, fromS, toS sql.NullString
+		if err := rows.Scan(&r.ContactID, &src, &motion, &r.Stage, &created, &at, &fromS, &toS); err != nil {
 			return fmt.Errorf("store: funnel: %w", err)
 		}
 		r.Source, r.Motion, r.CreatedAt = src.String, motion.String, created.T
 		if at.Valid {
-			r.Detail, r.At = []byte(detail), at.T
-			if r.Detail == nil {
-				r.Detail = []byte("null")
-			}
+			r.Change, r.At, r.From, r.To = true, at.T, fromS.String, toS.String
 		}
 		if err := fn(r); err != nil {
 			return err
