@@ -10,7 +10,8 @@ import (
 // FunnelRow is one row of the funnel report's stream: a contact (its source, the
 // motion of its account, its current stage and creation time) joined with one of
 // its lifecycle-stage changes, oldest entry first per contact. A contact without
-// one comes once with Change false.
+// one comes once with Change false (and so does an entry that only looked
+// like one).
 type FunnelRow struct {
 	ContactID int64
 	Source    string
@@ -29,22 +30,28 @@ type FunnelRow struct {
 // decides.
 const stageChangeLike = `h.detail LIKE '%"lifecycle_stage":%'`
 
-// stageChange is the SQL condition that h.detail is a lifecycle change as the
-// funnel has always read it — a JSON object whose "lifecycle_stage" is an
-// array of exactly two strings or nulls — and stageFrom/stageTo extract the
-// two (null as ""). SQLite guards with json_valid because its JSON functions
-// raise an error on malformed text; PostgreSQL 15 has no such test, so there a
-// malformed detail that passes stageChangeLike fails the query (every writer
-// stores json.Marshal output, so there is none).
-func (q Q) stageChange() (cond, from, to string) {
+// stageChange gives the SQL that reads a lifecycle change out of h.detail as
+// the funnel has always read it: from is the first of the two stages when the
+// detail is a JSON object whose "lifecycle_stage" is an array of exactly two
+// strings or nulls (a null as ""), else NULL; to is the second. They sit in the
+// select list, not the join: as join conditions PostgreSQL multiplied the
+// guessed selectivities of these opaque terms down to one row and picked a
+// nested loop that rescanned the history for every contact. SQLite guards with
+// json_valid because its JSON functions raise an error on malformed text;
+// PostgreSQL 15 has no such test, so there a malformed detail that passes
+// stageChangeLike would fail the query (every writer stores json.Marshal
+// output, so there is none).
+func (q Q) stageChange() (from, to string) {
 	if q.kind == Postgres {
 		j := `(h.detail::jsonb -> 'lifecycle_stage')`
-		return `jsonb_typeof(` + j + `) = 'array' AND ` + j + ` -> 2 IS NULL AND jsonb_typeof(` + j + ` -> 0) IN ('string', 'null') AND jsonb_typeof(` + j + ` -> 1) IN ('string', 'null')`,
-			`COALESCE(` + j + ` ->> 0, '')`, `COALESCE(` + j + ` ->> 1, '')`
+		return `CASE WHEN jsonb_typeof(` + j + `) = 'array' AND ` + j + ` -> 2 IS NULL AND jsonb_typeof(` + j + ` -> 0) IN ('string', 'null')
+				AND jsonb_typeof(` + j + ` -> 1) IN ('string', 'null') THEN COALESCE(` + j + ` ->> 0, '') END`,
+			`COALESCE(` + j + ` ->> 1, '')`
 	}
-	return `CASE WHEN json_valid(h.detail) THEN json_type(h.detail, '$.lifecycle_stage') = 'array' AND json_type(h.detail, '$.lifecycle_stage[2]') IS NULL
-			AND json_type(h.detail, '$.lifecycle_stage[0]') IN ('text', 'null') AND json_type(h.detail, '$.lifecycle_stage[1]') IN ('text', 'null') END`,
-		`COALESCE(json_extract(h.detail, '$.lifecycle_stage[0]'), '')`, `COALESCE(json_extract(h.detail, '$.lifecycle_stage[1]'), '')`
+	return `CASE WHEN json_valid(h.detail) AND json_type(h.detail, '$.lifecycle_stage') = 'array' AND json_type(h.detail, '$.lifecycle_stage[2]') IS NULL
+			AND json_type(h.detail, '$.lifecycle_stage[0]') IN ('text', 'null') AND json_type(h.detail, '$.lifecycle_stage[1]') IN ('text', 'null')
+			THEN COALESCE(json_extract(h.detail, '$.lifecycle_stage[0]'), '') END`,
+		`CASE WHEN json_valid(h.detail) THEN COALESCE(json_extract(h.detail, '$.lifecycle_stage[1]'), '') END`
 }
 
 // FunnelRows streams the contacts of ws that can count in the window
@@ -56,18 +63,19 @@ func (q Q) stageChange() (cond, from, to string) {
 // none of their reach times can fall in it. The caller folds the rows per
 // contact and keeps its own check that From and To differ.
 func (q Q) FunnelRows(ctx context.Context, ws int64, start, end time.Time, fn func(FunnelRow) error) error {
-	cond, from, to := q.stageChange()
+	from, to := q.stageChange()
 	rows, err := q.db.QueryContext(ctx, `WITH cand AS (
 			SELECT id FROM contacts WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3
 			UNION
 			SELECT h.object_id FROM record_history h WHERE h.workspace_id = $1 AND h.object_type = 'contact' AND h.action = 'updated'
 				AND h.created_at >= $2 AND h.created_at < $3 AND `+stageChangeLike+`
 		)
-		SELECT c.id, c.source, COALESCE(a.motion, ''), c.lifecycle_stage, c.created_at, h.created_at, `+from+`, `+to+`
+		SELECT c.id, c.source, COALESCE(a.motion, ''), c.lifecycle_stage, c.created_at, h.created_at,
+			`+from+`, `+to+`
 		FROM cand JOIN contacts c ON c.workspace_id = $1 AND c.id = cand.id
 		LEFT JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
 		LEFT JOIN record_history h ON h.workspace_id = c.workspace_id AND h.object_type = 'contact' AND h.object_id = c.id AND h.action = 'updated'
-			AND `+stageChangeLike+` AND (`+cond+`)
+			AND `+stageChangeLike+`
 		WHERE c.created_at < $3
 		ORDER BY c.id, h.id`, ws, start.UTC(), end.UTC())
 	if err != nil {
@@ -82,7 +90,7 @@ func (q Q) FunnelRows(ctx context.Context, ws int64, start, end time.Time, fn fu
 			return fmt.Errorf("store: funnel: %w", err)
 		}
 		r.Source, r.Motion, r.CreatedAt = src.String, motion.String, created.T
-		if at.Valid {
+		if at.Valid && fromS.Valid && toS.Valid {
 			r.Change, r.At, r.From, r.To = true, at.T, fromS.String, toS.String
 		}
 		if err := fn(r); err != nil {
