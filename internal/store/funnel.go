@@ -61,7 +61,10 @@ func (q Q) stageChange() (from, to string) {
 // and the caller stops at end), ordered by contact then entry. Contacts
 // created before start that did not change stage in the window are not read:
 // none of their reach times can fall in it. The caller folds the rows per
-// contact and keeps its own check that From and To differ.
+// contact and keeps its own check that From and To differ. CROSS JOIN keeps
+// SQLite's join order (it has no statistics): from the candidates to their
+// contacts by primary key, not every contact created before end probing the
+// candidates; PostgreSQL reads it as an inner join and plans freely.
 func (q Q) FunnelRows(ctx context.Context, ws int64, start, end time.Time, fn func(FunnelRow) error) error {
 	from, to := q.stageChange()
 	rows, err := q.db.QueryContext(ctx, `WITH cand AS (
@@ -72,11 +75,11 @@ func (q Q) FunnelRows(ctx context.Context, ws int64, start, end time.Time, fn fu
 		)
 		SELECT c.id, c.source, COALESCE(a.motion, ''), c.lifecycle_stage, c.created_at, h.created_at,
 			`+from+`, `+to+`
-		FROM cand JOIN contacts c ON c.workspace_id = $1 AND c.id = cand.id
+		FROM cand CROSS JOIN contacts c
 		LEFT JOIN accounts a ON a.workspace_id = c.workspace_id AND a.id = c.account_id
 		LEFT JOIN record_history h ON h.workspace_id = c.workspace_id AND h.object_type = 'contact' AND h.object_id = c.id AND h.action = 'updated'
 			AND `+stageChangeLike+`
-		WHERE c.created_at < $3
+		WHERE c.workspace_id = $1 AND c.id = cand.id AND c.created_at < $3
 		ORDER BY c.id, h.id`, ws, start.UTC(), end.UTC())
 	if err != nil {
 		return fmt.Errorf("store: funnel: %w", err)
