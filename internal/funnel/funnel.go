@@ -176,6 +176,8 @@ func Report(ctx context.Context, st *store.Store, ws int64, p Params) (Result, e
 			acc.add(cur)
 		}
 	}
+	// FunnelRows gives only the contacts that can reach a stage in the window
+	// (created in it, or changing stage in it: the reach times add uses).
 	err := st.Read().FunnelRows(ctx, ws, start, end, func(r store.FunnelRow) error {
 		if cur == nil || r.ContactID != curID {
 			flush()
