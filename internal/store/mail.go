@@ -313,7 +313,7 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 			}
 		}()
 	}
-	rows, err := q.db.QueryContext(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.state, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.claimed_at, l.started_at, l.finished_at, l.created_at, l.vars,
+	rows, err := q.query(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.state, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.claimed_at, l.started_at, l.finished_at, l.created_at, l.vars,
 		c.id, c.first_name, c.last_name, c.title, c.phone, c.lifecycle_stage, c.consent_basis, c.custom, a.id, a.name, a.domain, a.industry, a.region, sp.reason
 		FROM send_ledger l
 		LEFT JOIN contacts c ON c.workspace_id=l.workspace_id AND c.id=l.contact_id
@@ -371,8 +371,8 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 	}
 	rows.Close()
 	if len(okIDs) > 0 {
-		in, args := idList(okIDs, 3)
-		if _, err := q.db.ExecContext(ctx, `UPDATE send_ledger SET state='claimed', claimed_by=$1, claimed_at=$2, updated_at=$2, attempts=attempts+1 WHERE id IN (`+in+`)`, append([]any{claimer, now.UTC()}, args...)...); err != nil {
+		in, args := idListFixed(okIDs, 3)
+		if err := q.exec(ctx, `UPDATE send_ledger SET state='claimed', claimed_by=$1, claimed_at=$2, updated_at=$2, attempts=attempts+1 WHERE id IN (`+in+`)`, append([]any{claimer, now.UTC()}, args...)...); err != nil {
 			return nil, nil, fmt.Errorf("store: claim sends: %w", err)
 		}
 	}
@@ -386,8 +386,8 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 		byWhy[reasons[i]] = append(byWhy[reasons[i]], id)
 	}
 	for _, why := range whys {
-		in, args := idList(byWhy[why], 3)
-		if _, err := q.db.ExecContext(ctx, `UPDATE send_ledger SET state='suppressed', last_text=$1, finished_at=$2, updated_at=$2 WHERE id IN (`+in+`)`, append([]any{why, now.UTC()}, args...)...); err != nil {
+		in, args := idListFixed(byWhy[why], 3)
+		if err := q.exec(ctx, `UPDATE send_ledger SET state='suppressed', last_text=$1, finished_at=$2, updated_at=$2 WHERE id IN (`+in+`)`, append([]any{why, now.UTC()}, args...)...); err != nil {
 			return nil, nil, fmt.Errorf("store: suppress sends: %w", err)
 		}
 	}
@@ -425,14 +425,31 @@ func idList(ids []int64, first int) (string, []any) {
 	return b.String(), args
 }
 
+// idListFixed is idList padded with copies of the last id to 10 entries, or
+// to a multiple of 100, so the ledger's IN lists have a few statement texts
+// (kept prepared: stmtCache on SQLite, pgx's cache on PostgreSQL) instead of
+// one per length. Repeating an id in an IN list selects nothing more.
+func idListFixed(ids []int64, first int) (string, []any) {
+	size := 10
+	for size < len(ids) {
+		size = (size/100 + 1) * 100
+	}
+	padded := make([]int64, size)
+	n := copy(padded, ids)
+	for i := n; i < size; i++ {
+		padded[i] = ids[n-1]
+	}
+	return idList(padded, first)
+}
+
 // AdminStartSends moves claimed rows to smtp_started: from here on a crash leaves
 // them unknown, never re-sent. claimer must match the claim.
 func (q Q) AdminStartSends(ctx context.Context, ids []int64, claimer string, now time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	in, args := idList(ids, 3)
-	res, err := q.db.ExecContext(ctx, `UPDATE send_ledger SET state='smtp_started', started_at=$1, updated_at=$1 WHERE state='claimed' AND claimed_by=$2 AND id IN (`+in+`)`, append([]any{now.UTC(), claimer}, args...)...)
+	in, args := idListFixed(ids, 3)
+	res, err := q.execResult(ctx, `UPDATE send_ledger SET state='smtp_started', started_at=$1, updated_at=$1 WHERE state='claimed' AND claimed_by=$2 AND id IN (`+in+`)`, append([]any{now.UTC(), claimer}, args...)...)
 	if err != nil {
 		return fmt.Errorf("store: start sends: %w", err)
 	}
@@ -490,8 +507,8 @@ func (q Q) AdminFinishSends(ctx context.Context, outs []SendOutcome, now time.Ti
 	}
 	for len(acc) > 0 {
 		n := min(len(acc), 500)
-		in, args := idList(acc[:n], 2)
-		if _, err := q.db.ExecContext(ctx, `UPDATE send_ledger SET state='accepted', last_code=250, last_text='', finished_at=$1, updated_at=$1 WHERE state='smtp_started' AND id IN (`+in+`)`, append([]any{now}, args...)...); err != nil {
+		in, args := idListFixed(acc[:n], 2)
+		if err := q.exec(ctx, `UPDATE send_ledger SET state='accepted', last_code=250, last_text='', finished_at=$1, updated_at=$1 WHERE state='smtp_started' AND id IN (`+in+`)`, append([]any{now}, args...)...); err != nil {
 			return fmt.Errorf("store: finish sends: %w", err)
 		}
 		acc = acc[n:]

@@ -86,12 +86,26 @@ func (c *stmtCache) close() {
 // exec runs text in q's transaction, prepared when q has a cache and the
 // statement is ready there, else as a one-off.
 func (q Q) exec(ctx context.Context, text string, args ...any) error {
+	_, err := q.execResult(ctx, text, args...)
+	return err
+}
+
+// execResult is exec with the statement's result (rows affected).
+func (q Q) execResult(ctx context.Context, text string, args ...any) (sql.Result, error) {
 	if q.stmts != nil && q.tx != nil {
 		if st := q.stmts.lookup(text); st != nil {
-			_, err := q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-			return err
+			return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		}
 	}
-	_, err := q.db.ExecContext(ctx, text, args...)
-	return err
+	return q.db.ExecContext(ctx, text, args...)
+}
+
+// query is exec for a statement that returns rows.
+func (q Q) query(ctx context.Context, text string, args ...any) (*sql.Rows, error) {
+	if q.stmts != nil && q.tx != nil {
+		if st := q.stmts.lookup(text); st != nil {
+			return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		}
+	}
+	return q.db.QueryContext(ctx, text, args...)
 }

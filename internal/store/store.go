@@ -52,8 +52,8 @@ type Store struct {
 	DSN  string
 	pool *pgxpool.Pool // PostgreSQL only: River's LISTEN/NOTIFY connection
 	wal  walSyncer     // SQLite only: SyncWAL's handle on the WAL file
-	// stmts keeps statements of InTxDeferSync's transactions prepared
-	// across them (SQLite: see stmtCache).
+	// stmts keeps statements of SQLite write transactions prepared across
+	// them (see stmtCache).
 	stmts stmtCache
 }
 
@@ -209,8 +209,8 @@ type Q struct {
 	kind Kind
 	// scope confines record reads (Scoped); zero: the whole workspace.
 	scope Scope
-	// stmts, when set (InTxDeferSync on SQLite), serves prepared statements
-	// that outlive the transaction.
+	// stmts, when set (SQLite write transactions), serves prepared
+	// statements that outlive the transaction.
 	stmts *stmtCache
 }
 
@@ -237,12 +237,18 @@ func (s *Store) InTx(ctx context.Context, fn func(q Q) error) error {
 		defer conn.Close()
 		tx, err = conn.BeginTx(ctx, nil)
 	} else {
+		// Statements noted by earlier transactions (Q.exec, Q.query) are
+		// prepared while the connection is free (see stmtCache).
+		s.stmts.prepareWanted(ctx, s.W)
 		tx, err = s.W.BeginTx(ctx, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	q := Q{db: tx, tx: tx, conn: conn, kind: s.Kind}
+	if s.Kind == SQLite {
+		q.stmts = &s.stmts
+	}
 	if err := fn(q); err != nil {
 		_ = tx.Rollback()
 		return err
