@@ -292,9 +292,10 @@ type ClaimedSend struct {
 // here: a suppressed address, a deleted contact or consent basis "none" turns
 // the row suppressed instead of claimed. Must run inside InTx.
 func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, claimer string) (claimed []ClaimedSend, suppressed []Send, err error) {
-	lock := ""
+	lock, queued := "", `l.state IN ('planned','deferred')`
 	if q.kind == Postgres {
-		lock = ` FOR UPDATE OF l SKIP LOCKED`
+		// queued is the due index's predicate there (migration 00030).
+		lock, queued = ` FOR UPDATE OF l SKIP LOCKED`, `l.queued`
 		// Walk the partial index in due order, whatever the statistics say.
 		// Right after a burst of planned rows (before autovacuum analyses the
 		// table) PostgreSQL estimates a few dozen due rows and picks a bitmap
@@ -319,7 +320,7 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 		LEFT JOIN contacts c ON c.workspace_id=l.workspace_id AND c.id=l.contact_id
 		LEFT JOIN accounts a ON a.workspace_id=c.workspace_id AND a.id=c.account_id
 		LEFT JOIN suppressions sp ON sp.workspace_id=l.workspace_id AND sp.email=l.to_email
-		WHERE l.state IN ('planned','deferred') AND l.due_at <= $1
+		WHERE `+queued+` AND l.due_at <= $1
 		ORDER BY l.due_at, l.id LIMIT $2`+lock, now.UTC(), limit)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: claim sends: %w", err)
