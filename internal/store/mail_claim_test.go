@@ -134,3 +134,86 @@ func TestClaimDueSendsMixed(t *testing.T) {
 		}
 	})
 }
+
+// The delivery loop's step between groups in one statement: the previous
+// group accepted, the next started; a row recovered meanwhile keeps its
+// state, and a start row not claimed by this claimer fails the whole step.
+func TestAcceptAndStartSends(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		ws, _ := twoWorkspaces(t, st)
+		now := store.Now()
+		var ids []int64
+		err := st.InTx(ctx, func(q store.Q) error {
+			for i := range 6 {
+				c := model.Contact{Email: string(rune('a'+i)) + "@x.io", LifecycleStage: "lead"}
+				if err := q.CreateContact(ctx, ws, &c); err != nil {
+					return err
+				}
+				s := store.Send{DedupeKey: c.Email, ContactID: c.ID, TemplateID: 1, ToEmail: c.Email, MessageID: "<" + c.Email + ">", DueAt: now.Add(time.Duration(i-10) * time.Second)}
+				if _, err := q.PlanSend(ctx, ws, &s); err != nil {
+					return err
+				}
+				ids = append(ids, s.ID)
+			}
+			if _, _, err := q.AdminClaimDueSends(ctx, now, 4, "me"); err != nil {
+				return err
+			}
+			if _, _, err := q.AdminClaimDueSends(ctx, now, 2, "other"); err != nil {
+				return err
+			}
+			if err := q.AdminStartSends(ctx, ids[:2], "me", now); err != nil {
+				return err
+			}
+			// ids[1] was recovered meanwhile (a stale process's row).
+			return q.AdminFinishSends(ctx, []store.SendOutcome{{ID: ids[1], Workspace: ws, State: store.SendUnknown}}, now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		state := func(id int64) store.Send {
+			t.Helper()
+			s, err := st.Read().GetSend(ctx, ws, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		later := now.Add(time.Minute)
+		// ids[4] is claimed by "other": the step fails and changes nothing.
+		err = st.InTx(ctx, func(q store.Q) error {
+			return q.AdminAcceptAndStartSends(ctx, ids[:2], []int64{ids[2], ids[4]}, "me", later)
+		})
+		if err == nil {
+			t.Fatal("started a row claimed by another process")
+		}
+		for i, want := range []string{store.SendStarted, store.SendUnknown, store.SendClaimed, store.SendClaimed, store.SendClaimed, store.SendClaimed} {
+			if s := state(ids[i]); s.State != want {
+				t.Fatalf("after a failed step, row %d is %s, want %s", i, s.State, want)
+			}
+		}
+		err = st.InTx(ctx, func(q store.Q) error {
+			return q.AdminAcceptAndStartSends(ctx, ids[:2], ids[2:4], "me", later)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := state(ids[0]); s.State != store.SendAccepted || s.LastCode != 250 || s.FinishedAt == nil || !s.FinishedAt.Equal(later) || s.StartedAt == nil || !s.StartedAt.Equal(now) {
+			t.Errorf("accepted row: %+v", s)
+		}
+		if s := state(ids[1]); s.State != store.SendUnknown {
+			t.Errorf("recovered row: %s, want it left unknown", s.State)
+		}
+		for _, id := range ids[2:4] {
+			if s := state(id); s.State != store.SendStarted || s.StartedAt == nil || !s.StartedAt.Equal(later) || s.FinishedAt != nil || s.LastCode != 0 {
+				t.Errorf("started row: %+v", s)
+			}
+		}
+		for _, id := range ids[4:] {
+			if s := state(id); s.State != store.SendClaimed {
+				t.Errorf("other's row: %s", s.State)
+			}
+		}
+	})
+}
