@@ -104,6 +104,28 @@ func (g *engageSigner) appendToken(dst []byte, kind byte, ws, send int64, url st
 	return b64.AppendEncode(dst, g.sum[:16])
 }
 
+// appendUnsubToken appends SignToken's token for t to dst, with the pooled
+// keyed HMAC (the same secret signs both kinds; the MAC input's prefix keeps
+// them apart).
+func (g *engageSigner) appendUnsubToken(dst []byte, t Token) []byte {
+	p := append(g.payload[:0], "v1|"...)
+	p = strconv.AppendInt(p, t.Workspace, 10)
+	p = append(p, '|')
+	p = strconv.AppendInt(p, t.Contact, 10)
+	p = append(p, '|')
+	p = strconv.AppendInt(p, t.Issued.Unix(), 10)
+	p = append(p, '|')
+	p = append(p, strings.ToLower(t.Email)...)
+	g.payload = p
+	g.h.Reset()
+	g.h.Write([]byte("unsubscribe:"))
+	g.h.Write(p)
+	g.sum = g.h.Sum(g.sum[:0])
+	dst = b64.AppendEncode(dst, p)
+	dst = append(dst, '.')
+	return b64.AppendEncode(dst, g.sum[:16])
+}
+
 func (s *Service) signEngage(kind byte, ws, send int64, url string) string {
 	k := s.signers()
 	g := k.pool.Get().(*engageSigner)

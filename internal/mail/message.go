@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -178,9 +179,14 @@ func (m *Message) Build(b *bytes.Buffer) error {
 	b.WriteString("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n")
 	b.WriteString("MIME-Version: 1.0\r\n")
 	b.WriteString(`Content-Type: multipart/alternative; boundary="` + boundary + "\"\r\n\r\n")
+	// Body and footer are encoded as one text (a line may run across them),
+	// joined in a pooled scratch buffer rather than a new copy per part.
+	scratch := scratchPool.Get().(*[]byte)
+	defer scratchPool.Put(scratch)
 	part := func(ctype string, body []byte, footer string) error {
 		b.WriteString("--" + boundary + "\r\nContent-Type: " + ctype + "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
-		qp(b, append(body[:len(body):len(body)], footer...))
+		*scratch = append(append((*scratch)[:0], body...), footer...)
+		qp(b, *scratch)
 		b.WriteString("\r\n")
 		return nil
 	}
@@ -194,13 +200,23 @@ func (m *Message) Build(b *bytes.Buffer) error {
 	return nil
 }
 
+// scratchPool holds Build's buffers for a part's body and footer.
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
+// buildSize is about how many bytes Build writes for bodies of htmlLen and
+// textLen bytes: quoted-printable adds soft breaks and "=3D" for each "="
+// (common in HTML attributes), headers and footers add about 2 kB.
+func buildSize(htmlLen, textLen int) int {
+	return (htmlLen+textLen)*9/8 + 2048
+}
+
 // qp writes src quoted-printable (RFC 2045): lines of at most 76 characters
 // with soft breaks, CRLF kept as hard breaks, "=", controls, 8-bit bytes and
 // whitespace before a break encoded. (mime/quotedprintable works byte by byte
 // through an interface; this runs for every message.)
 func qp(dst *bytes.Buffer, src []byte) {
 	const hexd = "0123456789ABCDEF"
-	dst.Grow(len(src) + len(src)/32)
+	dst.Grow(len(src) + len(src)/8) // "=3D" for each "=" of HTML attributes, soft breaks
 	n := 0
 	for i := 0; i < len(src); {
 		// Copy a run of bytes that need no encoding in one write.

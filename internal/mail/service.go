@@ -300,10 +300,17 @@ func domainOf(addr string) string {
 	return "localhost"
 }
 
-// UnsubscribeURL is the one-click link for a contact's address in ws.
+// UnsubscribeURL is the one-click link for a contact's address in ws, and
+// its token. Compose calls it for every message: the token is signed with
+// the service's pooled keyed HMAC (SignToken keys one per call).
 func (s *Service) UnsubscribeURL(ws, contact int64, email string) (string, string) {
-	tok := SignToken(s.Secret, Token{Workspace: ws, Contact: contact, Email: email, Issued: s.Now()})
-	return s.BaseURL + "/u/" + tok, tok
+	k := s.signers()
+	g := k.pool.Get().(*engageSigner)
+	defer k.pool.Put(g)
+	u := append(append(make([]byte, 0, len(s.BaseURL)+3+len(email)*2+96), s.BaseURL...), "/u/"...)
+	u = g.appendUnsubToken(u, Token{Workspace: ws, Contact: contact, Email: email, Issued: s.Now()})
+	url := string(u)
+	return url, url[len(s.BaseURL)+3:]
 }
 
 // sender loads (and caches briefly) ws's sender and DKIM signer.
@@ -412,7 +419,7 @@ func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, s
 		MessageID: cs.MessageID, Date: s.Now(), UnsubscribeURL: unsub, HTML: r.HTML, Text: r.Text, PostalAddress: se.s.PostalAddress,
 		UnsubscribeMailto: "mailto:" + se.s.FromAddress + "?subject=" + url.QueryEscape("unsubscribe "+tok)}
 	var b bytes.Buffer
-	b.Grow(len(r.HTML) + len(r.Text) + 2048)
+	b.Grow(buildSize(len(r.HTML), len(r.Text)))
 	if err := m.Build(&b); err != nil {
 		return nil, "", err
 	}

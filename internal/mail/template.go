@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	ttext "text/template"
 	"text/template/parse"
 	"time"
@@ -73,6 +74,9 @@ type Template struct {
 	subject *ttext.Template
 	html    *htemplate.Template
 	text    *ttext.Template // nil: the plain part is derived from the HTML
+	// htmlSize and textSize are the last rendered sizes: the next render's
+	// buffers start that large instead of doubling up to it.
+	htmlSize, textSize atomic.Int64
 }
 
 // TemplateError names the part and the line:col of a bad template.
@@ -334,6 +338,14 @@ func max1(n int) int {
 // output, or the HTML reduced to text when there is none.
 func (t *Template) Render(ctx context.Context, d *Data) (*Rendered, error) {
 	var sb, hb, tb bytes.Buffer
+	if t.html != nil {
+		hb.Grow(int(t.htmlSize.Load()) + 256)
+		defer func() { t.htmlSize.Store(int64(hb.Len())) }()
+	}
+	if t.text != nil {
+		tb.Grow(int(t.textSize.Load()) + 256)
+		defer func() { t.textSize.Store(int64(tb.Len())) }()
+	}
 	if err := run(ctx, "subject", t.subject, d, &sb, 998); err != nil {
 		return nil, err
 	}
