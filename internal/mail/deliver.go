@@ -189,7 +189,7 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 			ids[i] = j.cs.ID
 		}
 		prev := outs
-		if err := s.recordOutcomes(ctx, prev, ids); err != nil {
+		if err := s.recordOutcomes(ctx, prev, func(q store.Q) error { return q.AdminStartSends(ctx, ids, s.claimer, s.Now()) }); err != nil {
 			conn.Release(true)
 			// The previous group's messages went out: record them on their own.
 			return st, len(claimed), errors.Join(err, s.finish(ctx, prev))
@@ -274,17 +274,12 @@ func (s *Service) finish(ctx context.Context, outs []store.SendOutcome) error {
 	return s.recordOutcomes(ctx, outs, nil)
 }
 
-// recordOutcomes writes outcomes, and then marks the claimed rows start
-// smtp_started (when any), in one transaction. It runs even when ctx is
-// cancelled (shutdown): the messages were sent, their outcome must not be
-// lost; the start alone follows ctx (a stopping process starts no group).
-func (s *Service) recordOutcomes(ctx context.Context, outs []store.SendOutcome, start []int64) error {
+// recordOutcomes writes outcomes, and then runs also (when set), in one
+// transaction. It runs even when ctx is cancelled (shutdown): the messages
+// were sent, their outcome must not be lost.
+func (s *Service) recordOutcomes(ctx context.Context, outs []store.SendOutcome, also func(q store.Q) error) error {
 	wctx := context.WithoutCancel(ctx)
 	return s.St.InTx(wctx, func(q store.Q) error {
-		if acc := plainAccepted(outs); acc != nil && len(start) > 0 {
-			// The common step between two groups, in one statement.
-			return q.AdminAcceptAndStartSends(ctx, acc, start, s.claimer, s.Now())
-		}
 		if len(outs) > 0 {
 			if err := q.AdminFinishSends(wctx, outs, s.Now()); err != nil {
 				return err
@@ -299,27 +294,11 @@ func (s *Service) recordOutcomes(ctx context.Context, outs []store.SendOutcome, 
 				}
 			}
 		}
-		if len(start) > 0 {
-			return q.AdminStartSends(ctx, start, s.claimer, s.Now())
+		if also != nil {
+			return also(q)
 		}
 		return nil
 	})
-}
-
-// plainAccepted returns the ids of outs when every one was accepted with
-// nothing to suppress (AdminFinishSends' one-statement case), else nil.
-func plainAccepted(outs []store.SendOutcome) []int64 {
-	if len(outs) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(outs))
-	for i, o := range outs {
-		if o.State != store.SendAccepted || o.Suppress != "" {
-			return nil
-		}
-		ids[i] = o.ID
-	}
-	return ids
 }
 
 // RecoverStale is how long a row may stay claimed or smtp_started before the

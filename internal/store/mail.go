@@ -460,55 +460,6 @@ func (q Q) AdminStartSends(ctx context.Context, ids []int64, claimer string, now
 	return nil
 }
 
-// AdminAcceptAndStartSends records accepted (rows in smtp_started the server
-// accepted: code 250, nothing to suppress) and starts start (as
-// AdminStartSends) in one statement: the delivery loop's step between two
-// groups of a batch, one statement a group instead of two. Like
-// AdminFinishSends, an accepted row no longer in smtp_started (recovered
-// meanwhile) is left alone; like AdminStartSends, every start row must still
-// be claimed by claimer.
-func (q Q) AdminAcceptAndStartSends(ctx context.Context, accepted, start []int64, claimer string, now time.Time) error {
-	if len(accepted) == 0 || len(start) == 0 {
-		return errors.New("store: accept and start sends: want rows to accept and rows to start")
-	}
-	now = now.UTC()
-	startIn, args := idListFixed(start, 3)
-	accIn, accArgs := idListFixed(accepted, 3+len(args))
-	args = append(append([]any{now, claimer}, args...), accArgs...)
-	// SET reads the row before the update: a claimed row is being started,
-	// an smtp_started one accepted.
-	rows, err := q.query(ctx, `UPDATE send_ledger SET
-		state = CASE WHEN state='claimed' THEN 'smtp_started' ELSE 'accepted' END,
-		started_at = CASE WHEN state='claimed' THEN $1 ELSE started_at END,
-		finished_at = CASE WHEN state='claimed' THEN finished_at ELSE $1 END,
-		last_code = CASE WHEN state='claimed' THEN last_code ELSE 250 END,
-		last_text = CASE WHEN state='claimed' THEN last_text ELSE '' END,
-		updated_at = $1
-		WHERE (id IN (`+startIn+`) AND state='claimed' AND claimed_by=$2) OR (id IN (`+accIn+`) AND state='smtp_started')
-		RETURNING state`, args...)
-	if err != nil {
-		return fmt.Errorf("store: accept and start sends: %w", err)
-	}
-	defer rows.Close()
-	started := 0
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return fmt.Errorf("store: accept and start sends: %w", err)
-		}
-		if st == SendStarted {
-			started++
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: accept and start sends: %w", err)
-	}
-	if started != len(start) {
-		return fmt.Errorf("store: start sends: %d of %d rows still claimed by %s", started, len(start), claimer)
-	}
-	return nil
-}
-
 // SendOutcome is what happened to one started or claimed row.
 type SendOutcome struct {
 	ID         int64
