@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,13 +127,17 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 		cs   *store.ClaimedSend
 		raw  []byte
 		from string
+		buf  *bytes.Buffer // raw's storage (pooled): free once raw is sent
 	}
 	jobs := make([]job, 0, len(claimed))
 	var outs []store.SendOutcome
 	for i := range claimed {
 		cs := &claimed[i]
-		raw, from, err := s.Compose(ctx, cs)
+		buf := msgBufs.Get().(*bytes.Buffer)
+		buf.Reset()
+		raw, from, err := s.composeInto(ctx, cs, buf)
 		if err != nil {
+			msgBufs.Put(buf)
 			// A broken template or sender is not the recipient's fault: the row
 			// fails visibly (bounced with code 0 and the reason) instead of looping.
 			s.Log.Error("mail: compose failed", "workspace", cs.Workspace, "send", cs.ID, "err", err)
@@ -140,7 +145,7 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 			st.Failed++
 			continue
 		}
-		jobs = append(jobs, job{cs, raw, from})
+		jobs = append(jobs, job{cs, raw, from, buf})
 	}
 	release := func(reason string) error {
 		for _, j := range jobs {
@@ -220,6 +225,9 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 				break
 			}
 			r := conn.Send(j.from, cs.ToEmail, j.raw)
+			// Send has written the message out: its buffer can take the next
+			// one. (Jobs that never reach Send leave theirs to the GC.)
+			freeMsgBuf(j.buf)
 			if r.Delivered {
 				faults.Point(faults.SendAfterSMTP)
 			}
@@ -240,6 +248,18 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 	}
 	conn.Release(healthy)
 	return st, len(claimed), s.finish(ctx, outs)
+}
+
+// msgBufs holds the buffers messages are composed in: a batch composes 100
+// messages of ~10 kB, a run thousands of batches.
+var msgBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// freeMsgBuf returns b to msgBufs unless it grew unusually large (a message
+// near the template output limit).
+func freeMsgBuf(b *bytes.Buffer) {
+	if b.Cap() <= 1<<20 {
+		msgBufs.Put(b)
+	}
 }
 
 // classify maps an SMTP result to a ledger outcome.

@@ -398,6 +398,12 @@ func (s *Service) wait(ctx context.Context, ws int64, perSec float64) error {
 
 // Compose renders one claimed row into a finished (and signed) message.
 func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, string, error) {
+	return s.composeInto(ctx, cs, new(bytes.Buffer))
+}
+
+// composeInto is Compose building the message in b: the message returned
+// may be b's bytes, so b must not be reused while the message is in use.
+func (s *Service) composeInto(ctx context.Context, cs *store.ClaimedSend, b *bytes.Buffer) ([]byte, string, error) {
 	se, err := s.sender(ctx, cs.Workspace)
 	if err != nil {
 		return nil, "", err
@@ -418,9 +424,8 @@ func (s *Service) Compose(ctx context.Context, cs *store.ClaimedSend) ([]byte, s
 	m := Message{FromName: se.s.FromName, From: se.s.FromAddress, ReplyTo: se.s.ReplyTo, To: cs.ToEmail, Subject: r.Subject,
 		MessageID: cs.MessageID, Date: s.Now(), UnsubscribeURL: unsub, HTML: r.HTML, Text: r.Text, PostalAddress: se.s.PostalAddress,
 		UnsubscribeMailto: "mailto:" + se.s.FromAddress + "?subject=" + url.QueryEscape("unsubscribe "+tok)}
-	var b bytes.Buffer
 	b.Grow(buildSize(len(r.HTML), len(r.Text)))
-	if err := m.Build(&b); err != nil {
+	if err := m.Build(b); err != nil {
 		return nil, "", err
 	}
 	raw := b.Bytes()
