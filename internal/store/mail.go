@@ -314,7 +314,7 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 			}
 		}()
 	}
-	rows, err := q.query(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.state, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.claimed_at, l.started_at, l.finished_at, l.created_at, l.vars,
+	rows, err := q.query(ctx, `SELECT l.id, l.workspace_id, l.dedupe_key, l.enrollment_id, l.step_id, l.contact_id, l.template_id, l.to_email, l.message_id, l.attempts, l.soft_bounces, l.last_code, l.last_text, l.due_at, l.created_at, l.vars,
 		c.id, c.first_name, c.last_name, c.title, c.phone, c.lifecycle_stage, c.consent_basis, c.custom, a.id, a.name, a.domain, a.industry, a.region, sp.reason
 		FROM send_ledger l
 		LEFT JOIN contacts c ON c.workspace_id=l.workspace_id AND c.id=l.contact_id
@@ -331,11 +331,13 @@ func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, cla
 	for rows.Next() {
 		var cs ClaimedSend
 		var enr, step, cid, aid sql.NullInt64
-		var due, cl, st, fin, cr dbTime
+		// The row's state and its claimed/started/finished times are not read:
+		// the claim sets the state, and the times are not used by a sender.
+		var due, cr dbTime
 		var first, last, title, phone, stage, consent, aname, adomain, aind, areg, reason sql.NullString
 		var custom, vars jsonText
 		s := &cs.Send
-		if err := rows.Scan(&s.ID, &s.Workspace, &s.DedupeKey, &enr, &step, &s.ContactID, &s.TemplateID, &s.ToEmail, &s.MessageID, &s.State, &s.Attempts, &s.SoftBounces, &s.LastCode, &s.LastText, &due, &cl, &st, &fin, &cr, &vars,
+		if err := rows.Scan(&s.ID, &s.Workspace, &s.DedupeKey, &enr, &step, &s.ContactID, &s.TemplateID, &s.ToEmail, &s.MessageID, &s.Attempts, &s.SoftBounces, &s.LastCode, &s.LastText, &due, &cr, &vars,
 			&cid, &first, &last, &title, &phone, &stage, &consent, &custom, &aid, &aname, &adomain, &aind, &areg, &reason); err != nil {
 			return nil, nil, fmt.Errorf("store: claim sends: %w", err)
 		}
