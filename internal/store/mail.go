@@ -294,7 +294,7 @@ type ClaimedSend struct {
 func (q Q) AdminClaimDueSends(ctx context.Context, now time.Time, limit int, claimer string) (claimed []ClaimedSend, suppressed []Send, err error) {
 	lock, queued := "", `l.state IN ('planned','deferred')`
 	if q.kind == Postgres {
-		// queued is the due index's predicate there (migration 00030).
+		// queued is the due index's predicate there (migration 00031).
 		lock, queued = ` FOR UPDATE OF l SKIP LOCKED`, `l.queued`
 		// Walk the partial index in due order, whatever the statistics say.
 		// Right after a burst of planned rows (before autovacuum analyses the
