@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var slugN int
+// slugN numbers the workspaces of tests that run in parallel.
+var slugN atomic.Int64
 
 func ptr[T any](v T) *T { return &v }
 
@@ -31,9 +33,9 @@ func twoWorkspaces(t *testing.T, st *store.Store) (int64, int64) {
 	ctx := context.Background()
 	var a, b model.Workspace
 	err := st.InTx(ctx, func(q store.Q) error {
-		slugN++
-		a = model.Workspace{Name: "A", Slug: fmt.Sprintf("a-%d", slugN)}
-		b = model.Workspace{Name: "B", Slug: fmt.Sprintf("b-%d", slugN)}
+		n := slugN.Add(1)
+		a = model.Workspace{Name: "A", Slug: fmt.Sprintf("a-%d", n)}
+		b = model.Workspace{Name: "B", Slug: fmt.Sprintf("b-%d", n)}
 		if err := q.CreateWorkspace(ctx, &a); err != nil {
 			return err
 		}
