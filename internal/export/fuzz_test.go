@@ -82,6 +82,11 @@ func FuzzExportRoundTrip(f *testing.F) {
 		for _, pair := range [][3]string{{"email", x.Email, y.Email}, {"first_name", x.FirstName, y.FirstName}, {"last_name", x.LastName, y.LastName},
 			{"title", x.Title, y.Title}, {"phone", x.Phone, y.Phone}, {"source", x.Source, y.Source}, {"external_id", x.ExternalID, y.ExternalID},
 			{"utm_campaign", x.UTMCampaign, y.UTMCampaign}, {"lifecycle_stage", x.LifecycleStage, y.LifecycleStage}} {
+			if pair[0] == "source" && pair[1] == "" && pair[2] == "import" {
+				// A new contact without a source is labelled "import"
+				// (docs/imports.md): a blank source comes back so.
+				continue
+			}
 			if pair[1] != pair[2] {
 				t.Errorf("contact %s: %q exported and imported as %q", pair[0], pair[1], pair[2])
 			}
