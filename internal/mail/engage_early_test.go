@@ -23,13 +23,7 @@ func TestEngagementEarlyAck(t *testing.T) {
 		f, snd, html, mux := engageFixture(t, st, true)
 		f.svc.EngageEarlyAck = 1000
 		ctx := context.Background()
-		var click string
-		for _, h := range hrefs(html) {
-			if strings.HasPrefix(h, "https://crm.test/c/") {
-				click = h
-				break
-			}
-		}
+		click := firstClickURL(t, html)
 		pixel := pixelRE.FindStringSubmatch(html)[1]
 		f.now = f.now.Add(time.Minute) // past the machine window
 		identified := func(rec interface {
@@ -91,13 +85,7 @@ func TestFirstClickAnsweredEarly(t *testing.T) {
 		f, snd, html, mux := engageFixture(t, st, true)
 		f.svc.EngageEarlyAck = 1000
 		ctx := context.Background()
-		var click string
-		for _, h := range hrefs(html) {
-			if strings.HasPrefix(h, "https://crm.test/c/") {
-				click = h
-				break
-			}
-		}
+		click := firstClickURL(t, html)
 		f.now = f.now.Add(time.Minute) // past the machine window
 		// Hold the writer up: SQLite's one write connection in a
 		// transaction; on PostgreSQL the events table locked against
@@ -136,4 +124,16 @@ func TestFirstClickAnsweredEarly(t *testing.T) {
 			t.Fatalf("stats %+v; want 1 recorded, none waited", s)
 		}
 	})
+}
+
+// firstClickURL is the first tracked link of a rendered message.
+func firstClickURL(t *testing.T, html string) string {
+	t.Helper()
+	for _, h := range hrefs(html) {
+		if strings.HasPrefix(h, "https://crm.test/c/") {
+			return h
+		}
+	}
+	t.Fatal("no tracked link in the message")
+	return ""
 }
