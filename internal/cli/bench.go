@@ -62,7 +62,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	switch {
-	case *earlyAck > 50000:
+	case *earlyAck < -1 || *earlyAck > 50000:
 		return usagef("--early-ack %d: want -1 (the default) or 0..50000", *earlyAck)
 	case *earlyAck >= 0:
 		o.EarlyAck = earlyAck

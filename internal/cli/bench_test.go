@@ -24,6 +24,11 @@ func TestBenchAndRoleErrors(t *testing.T) {
 	if code, _, errs := run(t, "bench", "import", "--store", "mysql"); code != 2 || !strings.Contains(errs, `--store "mysql"`) {
 		t.Errorf("bench --store mysql: %d %q", code, errs)
 	}
+	for _, n := range []string{"-2", "50001"} {
+		if code, _, errs := run(t, "bench", "pixel", "--early-ack", n); code != 2 || !strings.Contains(errs, "--early-ack "+n+": want -1 (the default) or 0..50000") {
+			t.Errorf("bench --early-ack %s: %d %q", n, code, errs)
+		}
+	}
 	db := filepath.Join(t.TempDir(), "r.db")
 	if code, _, errs := run(t, "serve", "--db", db, "--addr", "127.0.0.1:0", "--role", "boss"); code != 1 || !strings.Contains(errs, `role "boss": want all, web or worker`) {
 		t.Errorf("serve --role boss: %d %q", code, errs)

@@ -113,7 +113,10 @@ func loadViews(a *assets) *views {
 		if n != 1 {
 			panic(fmt.Sprintf("web: templates/layout.html must define \"layout\" once (found %d)", n))
 		}
-		lay, _ = replaceCount(lay, `{{template "content"`, `{{template "content:`+name+`"`)
+		lay, n = replaceCount(lay, `{{template "content"`, `{{template "content:`+name+`"`)
+		if n == 0 {
+			panic("web: templates/layout.html never calls the page's \"content\"")
+		}
 		page, n := replaceCount(mustRead(p), `{{define "content"}}`, `{{define "content:`+name+`"}}`)
 		if n != 1 {
 			panic(fmt.Sprintf("web: %s must define \"content\" once (found %d)", p, n))
