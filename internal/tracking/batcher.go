@@ -203,18 +203,25 @@ func (in *Ingester) flushOnce() bool {
 	in.queue = append(in.queue[:0], in.queue[take:]...)
 	in.mu.Unlock()
 
-	in.commit(jobs)
+	errs := in.commit(jobs)
 
+	// Free the buffer before answering: a client that sends again as soon as
+	// it has its answer must find room for it.
 	in.mu.Lock()
 	in.pending -= n
 	in.mu.Unlock()
+	for i, j := range jobs {
+		j.done <- errs[i]
+	}
 	in.commitRows.Observe(float64(n))
 	return true
 }
 
-// commit writes jobs in one transaction. If that fails and there were several,
-// each is retried alone so one bad batch cannot fail the others.
-func (in *Ingester) commit(jobs []*job) {
+// commit writes jobs in one transaction and returns each job's result. If that
+// fails and there were several, each is retried alone so one bad batch cannot
+// fail the others.
+func (in *Ingester) commit(jobs []*job) []error {
+	errs := make([]error, len(jobs))
 	bs := make([]Batch, len(jobs))
 	for i, j := range jobs {
 		bs[i] = j.b
@@ -223,17 +230,18 @@ func (in *Ingester) commit(jobs []*job) {
 	err := in.Write(ctx, bs)
 	if err != nil && len(jobs) > 1 {
 		in.Log.Warn("tracking: group commit failed; retrying requests one by one", "requests", len(jobs), "err", err)
-		for _, j := range jobs {
-			j.done <- in.Write(ctx, []Batch{j.b})
+		for i, j := range jobs {
+			errs[i] = in.Write(ctx, []Batch{j.b})
 		}
-		return
+		return errs
 	}
 	if err != nil {
 		in.Log.Error("tracking: commit events", "events", len(jobs[0].b.Events), "err", err)
 	}
-	for _, j := range jobs {
-		j.done <- err
+	for i := range errs {
+		errs[i] = err
 	}
+	return errs
 }
 
 // WriteBatches stores bs in one transaction: grouped by workspace, events of

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rightsize/rightsize/internal/model"
@@ -147,4 +148,24 @@ func counters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestAnsweredFreesBuffer: a request answered 202 has left the buffer, so a
+// client that sends the next request as soon as it has its answer is never
+// refused when the buffer holds exactly one request's worth. Before the fix the
+// writer woke the request before giving its room back, and the next Submit
+// could find the buffer still full.
+func TestAnsweredFreesBuffer(t *testing.T) {
+	in := tracking.NewIngester(&tracking.Service{}, nil)
+	in.MaxPending = 3
+	in.Linger = time.Microsecond
+	in.Write = func(context.Context, []tracking.Batch) error { return nil }
+	in.Start()
+	t.Cleanup(in.Close)
+	evs := make([]store.WebEvent, 3)
+	for i := range 2000 {
+		if err := in.Submit(context.Background(), tracking.Batch{Workspace: 1, Events: evs}); err != nil {
+			t.Fatalf("request %d, sent right after the previous one was answered: %v", i, err)
+		}
+	}
 }
