@@ -24,6 +24,7 @@ var contactList = listSpec{
 	},
 	search: []string{"email", "first_name", "last_name"},
 	fts:    "contacts_fts",
+	trgm:   "LOWER(email || ' ' || first_name || ' ' || last_name)",
 	// Validated against model.LifecycleStages (lower-cased) and NormalizeEmail.
 	lower: map[string]bool{"lifecycle_stage": true, "email": true},
 	// Newest first by id: contacts get created_at = now at insert, so id order is

@@ -295,6 +295,11 @@ func (b *listBuilder) ftsCandidates(table, q string) string {
 	return ph
 }
 
+// searchProbeRows is how many of the newest rows a PostgreSQL search's first
+// try reads (builtList.probeSQL): a few milliseconds of reading, enough for a
+// page of any term that one row in 400 matches.
+var searchProbeRows = 20_000
+
 // ftsMaxTrigrams bounds the trigrams a search asks the index for: any
 // subset still finds every row the LIKE can match, and a dozen already
 // narrows a term to its rows.
@@ -388,7 +393,13 @@ type listSpec struct {
 	// fts names a SQLite FTS5 trigram table over the search columns, keyed by
 	// the row's id (migration 00029): it narrows the rows the free-text LIKE
 	// checks (ftsCandidates).
-	fts     string
+	fts string
+	// trgm is, on PostgreSQL, the expression a pg_trgm GIN index covers: the
+	// search columns joined, lower-cased (migration 00033). A term of three
+	// characters or more adds "trgm LIKE pattern" to the search, which the
+	// index answers; the per-column LIKE still decides, and a match in a
+	// column is a match in the joined text, so no row is lost.
+	trgm    string
 	defSort string
 	// lower names columns whose values are stored lower-case and never NULL
 	// (validated enums, normalised emails): text equality compares the column
@@ -400,11 +411,15 @@ type listSpec struct {
 
 type builtList struct {
 	sql, countSQL string
-	args          []any
-	countArgs     []any
-	sortTyp       int
-	sortField     string
-	limit         int
+	// probeSQL, when set, is tried first: the page among the newest
+	// searchProbeRows rows only (see searchProbeRows). It answers when it
+	// fills the page; otherwise sql (the index's candidates) does.
+	probeSQL  string
+	args      []any
+	countArgs []any
+	sortTyp   int
+	sortField string
+	limit     int
 }
 
 func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[string]string) (*builtList, error) {
@@ -422,6 +437,8 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		b.staleWhere(p.Stale)
 	}
 	var ftsMatch string // the FTS MATCH argument's placeholder, when the search uses the index
+	var trgmCond string // the pg_trgm condition, when the search uses that index
+	searchAt := -1      // the search's entry in b.where
 	if q := strings.TrimSpace(p.Query); q != "" {
 		if b.kind == SQLite && spec.fts != "" {
 			ftsMatch = b.ftsCandidates(spec.fts, strings.ToLower(q))
@@ -431,7 +448,11 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		for _, c := range spec.search {
 			ors = append(ors, b.likeText(c)+" LIKE "+pat+` ESCAPE '\'`)
 		}
+		searchAt = len(b.where)
 		b.where = append(b.where, "("+strings.Join(ors, " OR ")+")")
+		if b.kind == Postgres && spec.trgm != "" && utf8.RuneCountInString(q) >= 3 {
+			trgmCond = spec.trgm + " LIKE " + pat + ` ESCAPE '\'`
+		}
 	}
 	sortField := p.Sort
 	if sortField == "" {
@@ -451,6 +472,11 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		return nil, &FieldError{Field: "limit", Message: fmt.Sprintf("at most %d", MaxPageSize)}
 	}
 	countWhere := strings.Join(b.where, " AND ")
+	if trgmCond != "" {
+		// A count reads every match: the index's candidates are never more
+		// rows than the workspace, and for a rare term far fewer.
+		countWhere += " AND " + trgmCond
+	}
 	countArgs := append([]any(nil), b.args...)
 	sortCol := ss.col
 	switch {
@@ -511,7 +537,30 @@ func buildList(q Q, spec listSpec, ws int64, p ListParams, customTypes map[strin
 		where = strings.Replace(where, "id IN (SELECT rowid FROM "+spec.fts+" WHERE "+spec.fts+" MATCH "+ftsMatch+")", spec.fts+" MATCH "+ftsMatch, 1)
 		order = spec.fts + ".rowid " + dir
 	}
+	var probe string
+	if trgmCond != "" && ss.col == "id" {
+		// Newest (or oldest) first on PostgreSQL: a common term fills the page
+		// among the first rows of the id walk, where the index would fetch
+		// every match and sort them (83,000 for "smith" over 1M contacts); a
+		// rare term is the index's. The probe walks at most searchProbeRows
+		// rows; a full page from it is exact (any other match lies beyond
+		// them), and only a term rarer than a page in that many rows pays for
+		// the index.
+		var inner []string
+		for i, w := range b.where {
+			if i != searchAt {
+				inner = append(inner, w)
+			}
+		}
+		probe = "SELECT " + spec.cols + ", " + sortCol + " FROM (SELECT * FROM " + spec.table + " WHERE " + strings.Join(inner, " AND ") +
+			" ORDER BY " + order + " LIMIT " + strconv.Itoa(searchProbeRows) + ") AS " + spec.table +
+			" WHERE " + b.where[searchAt] + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	}
+	if trgmCond != "" {
+		where += " AND " + trgmCond
+	}
 	out := &builtList{
+		probeSQL:  probe,
 		sql:       "SELECT " + spec.cols + ", " + sortCol + " FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1),
 		countSQL:  "SELECT COUNT(*) FROM " + spec.table + " WHERE " + countWhere,
 		args:      b.args,

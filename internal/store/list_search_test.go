@@ -240,3 +240,73 @@ func TestInsertContactsFailedKeepsIndex(t *testing.T) {
 		t.Fatalf("search for the contact written after: %+v %v", page.Items, err)
 	}
 }
+
+// TestSearchProbeWindow: on PostgreSQL a search with the default order first
+// reads only the newest rows (the probe) and falls back to the trigram index
+// when they hold less than a page. With a window of 5 rows and pages of 3,
+// a term in every row is answered by the probe, a term in every fifth row by
+// the index, and one in every second row by either, page by page; every
+// answer must be the plain LIKE's, in both directions, with the exact count.
+// Not parallel: it changes the window for the package.
+func TestSearchProbeWindow(t *testing.T) {
+	restore := store.SetSearchProbeRows(5)
+	defer restore()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		a, b := twoWorkspaces(t, st)
+		err := st.InTx(ctx, func(q store.Q) error {
+			for i := range 40 {
+				last := "Common"
+				if i%2 == 0 {
+					last += " Halfway"
+				}
+				if i%5 == 0 {
+					last += " Rarely"
+				}
+				for _, ws := range []int64{a, b} {
+					c := model.Contact{Email: fmt.Sprintf("p%02d@probe.io", i), FirstName: "Pat", LastName: last, LifecycleStage: "lead", Custom: model.Custom{}}
+					if err := q.CreateContact(ctx, ws, &c); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, qs := range []string{"common", "halfway", "rarely", "p07@", "zzz"} {
+			want := likeIDs(t, st, a, qs)
+			for _, sort := range []string{"-id", "id"} {
+				var got []int64
+				var total *int64
+				cursor := ""
+				for pages := 0; pages <= 40; pages++ {
+					page, err := st.Read().ListContacts(ctx, a, store.ListParams{Query: qs, Sort: sort, Limit: 3, Cursor: cursor, Count: cursor == ""}, nil)
+					if err != nil {
+						t.Fatalf("q %q sort %s: %v", qs, sort, err)
+					}
+					if cursor == "" {
+						total = page.Total
+					}
+					for _, c := range page.Items {
+						got = append(got, c.ID)
+					}
+					if page.NextCursor == "" {
+						break
+					}
+					cursor = page.NextCursor
+				}
+				if sort == "-id" {
+					slices.Reverse(got)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("q %q sort %s: ids %v, LIKE finds %v (in this order)", qs, sort, got, want)
+				}
+				if total == nil || *total != int64(len(want)) {
+					t.Errorf("q %q sort %s: count %v, LIKE finds %d", qs, sort, total, len(want))
+				}
+			}
+		}
+	})
+}

@@ -11,8 +11,19 @@ type rowScanner interface{ Scan(dest ...any) error }
 // runList executes a built list and pages it. scan reads one row's entity columns
 // plus the extra sort column and returns the item and its id.
 func runList[T any](ctx context.Context, q Q, what string, bl *builtList, scan func(r rowScanner, extra ...any) (T, int64, error)) (Page[T], error) {
+	if bl.probeSQL != "" {
+		page, err := runPage(ctx, q, what, bl, bl.probeSQL, scan)
+		if err != nil || page.NextCursor != "" {
+			return page, err
+		}
+		// Not a full page among the rows the probe read: the index finds the rest.
+	}
+	return runPage(ctx, q, what, bl, bl.sql, scan)
+}
+
+func runPage[T any](ctx context.Context, q Q, what string, bl *builtList, query string, scan func(r rowScanner, extra ...any) (T, int64, error)) (Page[T], error) {
 	var page Page[T]
-	rows, err := q.db.QueryContext(ctx, bl.sql, bl.args...)
+	rows, err := q.db.QueryContext(ctx, query, bl.args...)
 	if err != nil {
 		return page, fmt.Errorf("store: list %s: %w", what, err)
 	}
