@@ -38,6 +38,10 @@ type Options struct {
 	// EarlyAck, when set, is the app's engage_early_ack for pixel and click
 	// (nil: the product's default).
 	EarlyAck *int
+	// Reference: pixel and click first drive a bare net/http server with the
+	// same client for the same time (referenceLoad), the machine's floor in
+	// the same minute.
+	Reference bool
 }
 
 // Figure is one measured value, with the target when it has one.

@@ -107,7 +107,10 @@ func TestWorkloads(t *testing.T) {
 			// --early-ack 0: no early answers, every request waits for its
 			// event to be stored (the counter the bench prints says so).
 			zero := 0
-			r = run("pixel", bench.Options{Rows: 50, Duration: 300 * time.Millisecond, Conns: 8, EarlyAck: &zero})
+			r = run("pixel", bench.Options{Rows: 50, Duration: 300 * time.Millisecond, Conns: 8, EarlyAck: &zero, Reference: true})
+			if got := figure(t, r, "reference: bare net/http, requests/s").Value; got <= 0 {
+				t.Errorf("pixel reference: %v req/s", got)
+			}
 			if waited, answered := figure(t, r, "answered only once stored").Value, figure(t, r, "requests answered").Value; answered <= 0 || waited != answered {
 				t.Errorf("pixel with early-ack 0: %v of %v requests waited for the disk, want all", waited, answered)
 			}

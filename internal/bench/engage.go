@@ -177,6 +177,15 @@ func runEngage(ctx context.Context, o Options, r *Result, kind string) error {
 		return err
 	}
 	a := g.e.App
+	if o.Reference && !o.Hold {
+		ref, err := referenceLoad(ctx, kind, o.Conns, o.Duration)
+		if err != nil {
+			return err
+		}
+		r.add(plain("reference: bare net/http, requests/s", ref.Rate(), "req/s"))
+		r.add(plain("reference: bare net/http, p99 latency", ms(ref.P99), "ms"))
+		r.Notes = append(r.Notes, "reference: a bare Go net/http server in this process answering every request with a constant "+map[string]string{"open": "GIF", "click": "302"}[kind]+" (no database, no token), driven by the same client for the same time just before the app: what this machine gives any Go HTTP server right now")
+	}
 	done := measure(o)
 	pg := g.e.pgMeter(ctx)
 	cpu0 := cpuTime()
@@ -333,4 +342,32 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// referenceLoad serves what the endpoint answers — a constant 43-byte GIF
+// for an open, a constant 302 for a click — from a bare net/http server on
+// loopback in this process, and drives it like the app. Its rate and p99 are
+// the floor the machine allows any Go server at this moment; the VM's speed
+// drifts from hour to hour, so the app's figures are read against it.
+func referenceLoad(ctx context.Context, kind string, conns int, d time.Duration) (LoadResult, error) {
+	gif := []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;") // the app's pixel
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if kind == "click" {
+			http.Redirect(w, r, "https://www.bench.example/pricing?plan=pro", http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "image/gif")
+		_, _ = w.Write(gif)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return LoadResult{}, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	req := []byte("GET /o/reference HTTP/1.1\r\nHost: crm.bench.example\r\nUser-Agent: " + browserUA + "\r\nAccept: */*\r\n\r\n")
+	return Load{Addr: ln.Addr().String(), Conns: conns, Duration: d,
+		Request: func(int, int64) []byte { return req }}.Run(ctx)
 }

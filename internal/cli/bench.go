@@ -26,6 +26,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.Conns, "conns", 64, "load workloads: concurrent keep-alive connections")
 	fs.BoolVar(&o.Hold, "hold", false, "pixel, click: keep serving for an external load generator (prints a wrk command) until Ctrl-C")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the generated database and print where it is")
+	fs.BoolVar(&o.Reference, "reference", true, "pixel, click: first measure a bare net/http server answering the same way, with the same client and duration (the machine's floor right now)")
 	drain := fs.Bool("drain", true, "due: after the dispatch, run every enqueued range in this process")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	logLevel := fs.String("log-level", "", "show the app's log at this level (default: discarded)")

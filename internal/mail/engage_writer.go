@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -468,6 +469,10 @@ func (w *engageWriter) flush() bool {
 	}
 	ctx := context.Background()
 	err := w.s.writeEngage(ctx, jobs)
+	// After a commit (SQLite: the engine's page writes and checkpoints run on
+	// this goroutine), let waiting request goroutines run first; see
+	// store.insertMailEvents.
+	runtime.Gosched()
 	if err != nil && len(jobs) > 1 {
 		// One bad event must not lose the others: each alone.
 		w.s.Log.Warn("mail: engagement group commit failed; writing events one by one", "events", len(jobs), "err", err)

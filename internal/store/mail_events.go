@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,6 +266,13 @@ func (q Q) insertMailEvents(ctx context.Context, ws int64, es []*MailEvent, tail
 				return fmt.Errorf("store: mail events: %w", err)
 			}
 			rest = rest[n:]
+			// The open/click group commit runs SQLite's engine (pure Go) on
+			// one of the server's Go processors for milliseconds at a time;
+			// yielding between statements lets the goroutines of waiting
+			// requests run now instead of at the scheduler's 10 ms
+			// preemption. Pixel p99 under load: 12.0–14.5 → 8.7–10.0 ms on
+			// 2 cores (docs/benchmarks.md, "Open pixel and click").
+			runtime.Gosched()
 		}
 		return nil
 	}
