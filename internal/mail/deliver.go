@@ -109,7 +109,9 @@ func (s *Service) deliverBatch(ctx context.Context) (Stats, int, error) {
 	var claimed []store.ClaimedSend
 	var sup []store.Send
 	now := s.Now()
-	err := s.St.InTx(ctx, func(q store.Q) (err error) {
+	// The ledger's transactions are durable when they return, as InTx's;
+	// the workers running side by side share their fsyncs on SQLite.
+	err := s.St.InTxSharedSync(ctx, func(q store.Q) (err error) {
 		claimed, sup, err = q.AdminClaimDueSends(ctx, now, s.Batch, s.claimer)
 		return err
 	})
@@ -299,7 +301,7 @@ func (s *Service) finish(ctx context.Context, outs []store.SendOutcome) error {
 // were sent, their outcome must not be lost.
 func (s *Service) recordOutcomes(ctx context.Context, outs []store.SendOutcome, also func(q store.Q) error) error {
 	wctx := context.WithoutCancel(ctx)
-	return s.St.InTx(wctx, func(q store.Q) error {
+	return s.St.InTxSharedSync(wctx, func(q store.Q) error {
 		if len(outs) > 0 {
 			if err := q.AdminFinishSends(wctx, outs, s.Now()); err != nil {
 				return err

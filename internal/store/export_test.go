@@ -8,3 +8,15 @@ func SetSearchProbeRows(n int) (restore func()) {
 	searchProbeRows = n
 	return func() { searchProbeRows = old }
 }
+
+// WALSyncs is how many fsyncs of the WAL SyncWAL and InTxSharedSync did.
+func (s *Store) WALSyncs() int64 { return s.wal.syncs.Load() }
+
+// WALCommitted is how many commits skipped their own fsync so far.
+func (s *Store) WALCommitted() uint64 { return s.wal.committed.Load() }
+
+// HoldWALSync blocks every WAL fsync, as a slow disk would, until release.
+func (s *Store) HoldWALSync() (release func()) {
+	s.wal.mu.Lock()
+	return s.wal.mu.Unlock
+}

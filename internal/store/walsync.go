@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // Deferred sync (docs/benchmarks.md, "Open pixel and click"; docs/store.md).
@@ -42,9 +43,31 @@ func (s *Store) DeferSync() bool { return true }
 
 // InTxDeferSync is InTx whose commit does not wait for the disk (see above):
 // call SyncWAL before telling anyone the change is stored.
-func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) (err error) {
+func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) error {
+	_, err := s.inTxDeferSync(ctx, fn)
+	return err
+}
+
+// InTxSharedSync is InTx — durable when it returns — for writers that run
+// side by side, such as the send ledger's delivery workers: on SQLite each
+// commit skips its own fsync and then waits for one that covers it, so
+// callers that commit while another's fsync runs share the next one instead
+// of queueing one each behind the write lock (docs/mail.md, "Send ledger").
+// PostgreSQL shares WAL flushes between concurrent commits itself: InTx.
+func (s *Store) InTxSharedSync(ctx context.Context, fn func(q Q) error) error {
 	if s.Kind == Postgres {
-		return s.InTx(ctx, func(q Q) error {
+		return s.InTx(ctx, fn)
+	}
+	seq, err := s.inTxDeferSync(ctx, fn)
+	if err != nil {
+		return err
+	}
+	return s.syncCovering(seq)
+}
+
+func (s *Store) inTxDeferSync(ctx context.Context, fn func(q Q) error) (seq uint64, err error) {
+	if s.Kind == Postgres {
+		return 0, s.InTx(ctx, func(q Q) error {
 			if _, err := q.db.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 				return fmt.Errorf("store: relax sync: %w", err)
 			}
@@ -59,11 +82,11 @@ func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) (err erro
 	// transaction, restore FULL before anyone else gets the connection.
 	conn, err := s.W.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return 0, fmt.Errorf("store: begin: %w", err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
-		return fmt.Errorf("store: relax sync: %w", err)
+		return 0, fmt.Errorf("store: relax sync: %w", err)
 	}
 	defer func() {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=FULL"); rerr != nil {
@@ -75,23 +98,43 @@ func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) (err erro
 	}()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return 0, fmt.Errorf("store: begin: %w", err)
 	}
 	if err := fn(Q{db: tx, tx: tx, kind: s.Kind, stmts: &s.stmts}); err != nil {
 		_ = tx.Rollback()
-		return err
+		return 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return 0, fmt.Errorf("store: commit: %w", err)
 	}
-	return nil
+	// Counted while the write connection is still held: commits are
+	// numbered in the order they reached the WAL.
+	return s.wal.committed.Add(1), nil
 }
 
 // walSyncer holds the WAL file open for SyncWAL.
 type walSyncer struct {
-	mu   sync.Mutex
-	f    *os.File
-	info os.FileInfo
+	// committed numbers the commits made without their fsync; synced is the
+	// highest of them an fsync is known to cover (under mu).
+	committed atomic.Uint64
+	mu        sync.Mutex
+	synced    uint64
+	syncs     atomic.Int64 // fsyncs done (tests)
+	f         *os.File
+	info      os.FileInfo
+}
+
+// syncCovering returns once deferred commit seq is durable: at once when an
+// fsync that began after it finished already, else after one more fsync,
+// which also covers every commit made before it began.
+func (s *Store) syncCovering(seq uint64) error {
+	w := &s.wal
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.synced >= seq {
+		return nil
+	}
+	return s.syncLocked()
 }
 
 // SyncWAL makes every transaction committed so far durable: an fsync of
@@ -116,6 +159,25 @@ func (s *Store) SyncWAL() error {
 	w := &s.wal
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return s.syncLocked()
+}
+
+// syncLocked is SyncWAL's work, with wal.mu held.
+func (s *Store) syncLocked() error {
+	w := &s.wal
+	// Every commit counted by now is in the WAL file (or checkpointed from
+	// it) before the fsync starts: the fsync covers it.
+	covers := w.committed.Load()
+	if err := s.fsyncWAL(); err != nil {
+		return err
+	}
+	w.synced = max(w.synced, covers)
+	return nil
+}
+
+// fsyncWAL fsyncs the WAL file (with wal.mu held).
+func (s *Store) fsyncWAL() error {
+	w := &s.wal
 	path := s.DSN + "-wal"
 	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -139,6 +201,7 @@ func (s *Store) SyncWAL() error {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("store: sync wal: %w", err)
 	}
+	w.syncs.Add(1)
 	if newFile {
 		d, err := os.Open(filepath.Dir(path))
 		if err != nil {

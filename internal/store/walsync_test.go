@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -124,6 +126,80 @@ func TestInTxDeferSync(t *testing.T) {
 		}
 		if !st.DeferSync() {
 			t.Fatalf("DeferSync false on %s", st.Kind)
+		}
+	})
+}
+
+// InTxSharedSync: writers that commit while an fsync is under way share the
+// next one. With the fsync held (a slow disk), eight writers commit and wait;
+// once it is let go exactly one fsync covers all eight, every row is there,
+// and a later commit gets an fsync of its own. PostgreSQL: plain InTx.
+func TestInTxSharedSync(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		write := func(i int) error {
+			return st.InTxSharedSync(ctx, func(q store.Q) error {
+				w := model.Workspace{Name: "S", Slug: fmt.Sprintf("shared-%d", i), Currency: "USD"}
+				return q.CreateWorkspace(ctx, &w)
+			})
+		}
+		count := func() int {
+			t.Helper()
+			var n int
+			if err := st.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE slug LIKE 'shared-%'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if st.Kind == store.Postgres {
+			if err := write(0); err != nil || count() != 1 {
+				t.Fatalf("write: %v, %d rows", err, count())
+			}
+			return
+		}
+		if err := write(0); err != nil { // the WAL file exists from here on
+			t.Fatal(err)
+		}
+		const writers = 8
+		syncs0, committed0 := st.WALSyncs(), st.WALCommitted()
+		release := st.HoldWALSync()
+		errs := make(chan error, writers)
+		for i := 1; i <= writers; i++ {
+			go func() { errs <- write(i) }()
+		}
+		// Every writer has committed and now waits for an fsync.
+		deadline := time.Now().Add(30 * time.Second)
+		for st.WALCommitted() < committed0+writers {
+			if time.Now().After(deadline) {
+				release()
+				t.Fatalf("%d of %d writers committed", st.WALCommitted()-committed0, writers)
+			}
+			runtime.Gosched()
+		}
+		select {
+		case err := <-errs:
+			release()
+			t.Fatalf("a writer returned before its commit was synced: %v", err)
+		default:
+		}
+		release()
+		for range writers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := st.WALSyncs() - syncs0; got != 1 {
+			t.Errorf("%d fsyncs for %d writers waiting together, want 1", got, writers)
+		}
+		if n := count(); n != writers+1 {
+			t.Errorf("%d rows, want %d", n, writers+1)
+		}
+		if err := write(writers + 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := st.WALSyncs() - syncs0; got != 2 {
+			t.Errorf("a commit after the shared fsync: %d fsyncs in all, want 2", got)
 		}
 	})
 }
