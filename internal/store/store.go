@@ -166,6 +166,23 @@ func (s *Store) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // Migrate applies the schema migrations of this dialect and River's own.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.Kind == Postgres {
+		// Nodes started together (docs/scaling.md) migrate one at a time: the
+		// first applies what is missing, the others wait on this lock and then
+		// find nothing to do. A session lock on a connection of its own; a
+		// process that dies drops it with its connection.
+		conn, err := s.W.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+		}()
+	}
 	sub, err := fs.Sub(migrationsFS, "migrations/"+string(s.Kind))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
@@ -190,6 +207,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// migrationLockKey is the PostgreSQL advisory lock Migrate holds (an
+// arbitrary constant: "rightsiz" in ASCII).
+const migrationLockKey int64 = 0x7269676874736971
 
 // Ping checks that the database answers; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error { return s.R.PingContext(ctx) }

@@ -185,6 +185,38 @@ func NewPostgresDSN(t testing.TB) string {
 	return withDB(admin, name)
 }
 
+// NewEmptyPostgresDSN is NewPostgresDSN without the migrations: an empty
+// database (dropped after the test), for tests of Migrate itself.
+func NewEmptyPostgresDSN(t testing.TB) string {
+	t.Helper()
+	admin, reason := pgURL()
+	if admin == "" {
+		if len(reason) > 9 && reason[:9] == "REQUIRED:" {
+			t.Fatalf("PostgreSQL required by RIGHTSIZE_TEST_PG but unreachable: %s", reason[9:])
+		}
+		t.Skip("PostgreSQL leg skipped: " + reason)
+	}
+	ctx := context.Background()
+	name := "rs_test_" + randHex()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			return
+		}
+		defer c.Close(context.Background())
+		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	})
+	return withDB(admin, name)
+}
+
 func withDB(admin, name string) string {
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
