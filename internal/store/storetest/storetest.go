@@ -147,47 +147,17 @@ var sqliteImage = sync.OnceValues(func() ([]byte, error) {
 // migrated template) and returns its URL; it is dropped at cleanup.
 func NewPostgresDSN(t testing.TB) string {
 	t.Helper()
-	admin, reason := pgURL()
-	if admin == "" {
-		if len(reason) > 9 && reason[:9] == "REQUIRED:" {
-			t.Fatalf("PostgreSQL required by RIGHTSIZE_TEST_PG but unreachable: %s", reason[9:])
-		}
-		t.Skip("PostgreSQL leg skipped: " + reason)
-	}
-	ctx := context.Background()
-	tmpl, err := template(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := "rs_test_" + randHex()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tmpl); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	// A test database need not survive a server crash: commits that do not
-	// wait for the WAL flush make write-heavy tests (the security matrix)
-	// markedly cheaper on a busy machine, and change nothing they observe.
-	if _, err := conn.Exec(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
-		t.Fatalf("test database settings: %v", err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), admin)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-	})
-	return withDB(admin, name)
+	return newPostgresDB(t, true)
 }
 
 // NewEmptyPostgresDSN is NewPostgresDSN without the migrations: an empty
 // database (dropped after the test), for tests of Migrate itself.
 func NewEmptyPostgresDSN(t testing.TB) string {
+	t.Helper()
+	return newPostgresDB(t, false)
+}
+
+func newPostgresDB(t testing.TB, migrated bool) string {
 	t.Helper()
 	admin, reason := pgURL()
 	if admin == "" {
@@ -197,14 +167,28 @@ func NewEmptyPostgresDSN(t testing.TB) string {
 		t.Skip("PostgreSQL leg skipped: " + reason)
 	}
 	ctx := context.Background()
+	create := "CREATE DATABASE %s"
+	if migrated {
+		tmpl, err := template(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		create += " TEMPLATE " + tmpl
+	}
 	name := "rs_test_" + randHex()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := conn.Exec(ctx, fmt.Sprintf(create, name)); err != nil {
 		t.Fatalf("create test database: %v", err)
+	}
+	// A test database need not survive a server crash: commits that do not
+	// wait for the WAL flush make write-heavy tests (the security matrix)
+	// markedly cheaper on a busy machine, and change nothing they observe.
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		t.Fatalf("test database settings: %v", err)
 	}
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), admin)
