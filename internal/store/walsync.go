@@ -52,7 +52,7 @@ func (s *Store) InTxDeferSync(ctx context.Context, fn func(q Q) error) error {
 // side by side, such as the send ledger's delivery workers: on SQLite each
 // commit skips its own fsync and then waits for one that covers it, so
 // callers that commit while another's fsync runs share the next one instead
-// of queueing one each behind the write lock (docs/mail.md, "Send ledger").
+// of queueing one each behind the write lock (docs/mail.md, "Sending").
 // PostgreSQL shares WAL flushes between concurrent commits itself: InTx.
 func (s *Store) InTxSharedSync(ctx context.Context, fn func(q Q) error) error {
 	if s.Kind == Postgres {
