@@ -8,14 +8,14 @@ import (
 	"github.com/rightsize/rightsize/internal/store/storetest"
 )
 
-// Nodes started together on one empty PostgreSQL database each run Migrate
+// Twelve nodes started together on one empty PostgreSQL database each run Migrate
 // (docs/scaling.md, "Upgrades"): the migrations are applied once, every node
 // starts, and the schema is complete.
 func TestConcurrentMigrate(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.NewEmptyPostgresDSN(t)
 	ctx := context.Background()
-	const nodes = 4
+	const nodes = 12
 	stores := make([]*store.Store, nodes)
 	for i := range stores {
 		st, err := store.Open(ctx, dsn)
